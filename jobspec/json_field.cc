@@ -1,0 +1,131 @@
+#include "jobspec/json_field.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace verdi {
+
+JsonField JsonField::operator[](std::string_view key) const {
+  std::string child = fmt::format("{}.{}", path_, key);
+  if (value_ == nullptr || !value_->is_object()) return JsonField(nullptr, std::move(child));
+  auto it = value_->find(key);
+  return JsonField(it == value_->end() ? nullptr : &*it, std::move(child));
+}
+
+JsonField JsonField::at(size_t index) const {
+  std::string child = fmt::format("{}[{}]", path_, index);
+  if (value_ == nullptr || !value_->is_array() || index >= value_->size())
+    return JsonField(nullptr, std::move(child));
+  return JsonField(&(*value_)[index], std::move(child));
+}
+
+size_t JsonField::size() const {
+  return value_ != nullptr && value_->is_array() ? value_->size() : 0;
+}
+
+Status JsonField::Error(std::string_view expected) const {
+  if (value_ == nullptr) return Status::Invalid(fmt::format("{}: is missing, expected {}", path_, expected));
+  return Status::Invalid(fmt::format("{}: expected {}, got {}", path_, expected, DescribeJson(*value_)));
+}
+
+Status JsonField::GetString(std::string* out) const {
+  if (value_ == nullptr || !value_->is_string()) return Error("a string");
+  *out = value_->get<std::string>();
+  return Status::OK();
+}
+
+Status JsonField::GetInt(int64_t* out) const {
+  if (value_ == nullptr) return Error("an integer");
+  if (value_->is_number_integer()) {
+    *out = value_->get<int64_t>();
+    return Status::OK();
+  }
+  // 3600.0 is a whole number too: Python producers write limits as floats.
+  if (value_->is_number_float()) {
+    double d = value_->get<double>();
+    if (d == static_cast<double>(static_cast<int64_t>(d))) {
+      *out = static_cast<int64_t>(d);
+      return Status::OK();
+    }
+  }
+  return Error("an integer");
+}
+
+Status JsonField::GetBool(bool* out) const {
+  if (value_ == nullptr || !value_->is_boolean()) return Error("true or false");
+  *out = value_->get<bool>();
+  return Status::OK();
+}
+
+Status JsonField::GetStringList(std::vector<std::string>* out) const {
+  VERDI_RETURN_IF_ERROR(ExpectArray());
+  std::vector<std::string> items;
+  for (size_t i = 0; i < size(); ++i) {
+    std::string s;
+    VERDI_RETURN_IF_ERROR(at(i).GetString(&s));
+    items.push_back(std::move(s));
+  }
+  *out = std::move(items);
+  return Status::OK();
+}
+
+Status JsonField::ExpectObject() const {
+  if (value_ == nullptr || !value_->is_object()) return Error("an object");
+  return Status::OK();
+}
+
+Status JsonField::ExpectArray() const {
+  if (value_ == nullptr || !value_->is_array()) return Error("a list");
+  return Status::OK();
+}
+
+Status JsonField::GetOptionalString(std::string* out) const {
+  return missing() ? Status::OK() : GetString(out);
+}
+Status JsonField::GetOptionalInt(int64_t* out) const {
+  return missing() ? Status::OK() : GetInt(out);
+}
+Status JsonField::GetOptionalBool(bool* out) const {
+  return missing() ? Status::OK() : GetBool(out);
+}
+Status JsonField::GetOptionalStringList(std::vector<std::string>* out) const {
+  return missing() ? Status::OK() : GetStringList(out);
+}
+
+std::string DescribeJson(const Json& value) {
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "a list";
+  std::string text = value.dump(-1, ' ', true, Json::error_handler_t::replace);
+  constexpr size_t kMax = 60;
+  if (text.size() > kMax) text = text.substr(0, kMax) + "...";
+  return text;
+}
+
+Status ParseJsonText(std::string_view text, const std::string& where, Json* out) {
+  try {
+    *out = Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    // nlohmann's message starts with "[json.exception.parse_error.101] ".
+    std::string what = e.what();
+    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    return Status::Invalid(fmt::format("{}: invalid JSON: {}", where, what));
+  }
+  return Status::OK();
+}
+
+Status ReadJsonFile(const std::string& path, Json* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path, errno);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::IOError(path, errno);
+  return ParseJsonText(text.str(), path, out);
+}
+
+std::string DumpJsonFile(const Json& value) {
+  return value.dump(2, ' ', true, Json::error_handler_t::replace);
+}
+
+}  // namespace verdi
