@@ -94,6 +94,17 @@ Status JsonField::GetOptionalStringList(std::vector<std::string>* out) const {
   return missing() ? Status::OK() : GetStringList(out);
 }
 
+const Json* FindPath(const Json& root, std::initializer_list<std::string_view> keys) {
+  const Json* at = &root;
+  for (std::string_view key : keys) {
+    if (!at->is_object()) return nullptr;
+    auto it = at->find(key);
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at;
+}
+
 std::string DescribeJson(const Json& value) {
   if (value.is_object()) return "an object";
   if (value.is_array()) return "a list";

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,10 @@ class JsonField {
   const Json* value_;
   std::string path_;
 };
+
+/// The value at `keys` below `root` (objects only), or null when any key
+/// along the way is missing or not an object.
+const Json* FindPath(const Json& root, std::initializer_list<std::string_view> keys);
 
 /// A short rendering of a JSON value for error messages: the value itself
 /// (truncated when long) for scalars, "an object"/"an array" otherwise.

@@ -1,0 +1,22 @@
+// The job statuses HySDS records (reference §5.1), and the rules that derive
+// them.
+#pragma once
+
+#include <string>
+
+namespace verdi {
+
+inline constexpr const char* kJobStarted = "job-started";
+inline constexpr const char* kJobCompleted = "job-completed";
+inline constexpr const char* kJobFailed = "job-failed";
+
+/// The status of a job ended by a signal caught by the worker:
+/// job-hangup (1), job-interrupted (2), job-quit (3), job-aborted (6),
+/// job-killed (9), job-terminated (15), else job-sig-<n>.
+std::string SignalStatus(int signum);
+
+/// HySDS's short_error: the message when it has at most 35 characters, else
+/// its first 20, ".....", and its last 10.
+std::string ShortError(const std::string& error);
+
+}  // namespace verdi

@@ -1,0 +1,27 @@
+#include "jobspec/job_status.h"
+
+#include <gtest/gtest.h>
+
+namespace verdi {
+namespace {
+
+TEST(JobStatusTest, SignalStatusNamesAsHySDS) {
+  EXPECT_EQ(SignalStatus(1), "job-hangup");
+  EXPECT_EQ(SignalStatus(2), "job-interrupted");
+  EXPECT_EQ(SignalStatus(3), "job-quit");
+  EXPECT_EQ(SignalStatus(6), "job-aborted");
+  EXPECT_EQ(SignalStatus(9), "job-killed");
+  EXPECT_EQ(SignalStatus(15), "job-terminated");
+  EXPECT_EQ(SignalStatus(10), "job-sig-10");
+}
+
+TEST(JobStatusTest, ShortErrorKeepsShortMessagesAndCutsLongOnes) {
+  EXPECT_EQ(ShortError("Got non-zero exit code: 3"), "Got non-zero exit code: 3");
+  std::string exactly35(35, 'x');
+  EXPECT_EQ(ShortError(exactly35), exactly35);
+  EXPECT_EQ(ShortError("Soft time limit (3600s) exceeded for job-1234567890."),
+            "Soft time limit (360.....234567890.");
+}
+
+}  // namespace
+}  // namespace verdi
