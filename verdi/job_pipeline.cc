@@ -1,0 +1,284 @@
+#include "verdi/job_pipeline.h"
+
+#include <fmt/format.h>
+
+#include "jobspec/context.h"
+#include "jobspec/job_status.h"
+#include "jobspec/shell_words.h"
+#include "verdi/files.h"
+#include "verdi/host.h"
+#include "verdi/log.h"
+#include "verdi/run_script.h"
+#include "verdi/supervisor.h"
+#include "verdi/uuid.h"
+#include "verdi/workdir.h"
+
+namespace verdi {
+namespace {
+
+constexpr const char* kDefaultRootWorkDir = "/data/work";
+constexpr const char* kDefaultWebdavPort = "8085";
+
+Status LoadWorkerConfig(const Job& job, const PipelineSettings& settings, WorkerConfig* config) {
+  if (!settings.worker_config_file) return WorkerConfigFromJob(job, config);
+  Json doc;
+  VERDI_RETURN_IF_ERROR(ReadJsonFile(*settings.worker_config_file, &doc));
+  return ParseWorkerConfig(doc, *settings.worker_config_file, config);
+}
+
+// The limit from job_info, else from the job-spec; 0 means none.
+std::optional<int64_t> Limit(std::optional<int64_t> from_job_info,
+                             std::optional<int64_t> from_spec) {
+  std::optional<int64_t> limit = from_job_info ? from_job_info : from_spec;
+  if (limit && *limit == 0) return std::nullopt;
+  return limit;
+}
+
+// The command inherits the worker's environment plus its own env entries.
+std::vector<std::string> CommandEnvironment(const std::vector<std::string>& base,
+                                            const std::vector<EnvVar>& extra) {
+  std::vector<std::string> env;
+  for (const auto& entry : base) {
+    std::string_view name = std::string_view(entry).substr(0, entry.find('='));
+    bool overridden = false;
+    for (const auto& var : extra) overridden |= var.key == name;
+    if (!overridden) env.push_back(entry);
+  }
+  for (const auto& var : extra) env.push_back(var.key + "=" + var.value);
+  return env;
+}
+
+// One run of one prepared job. Each step returns a Status; the first that
+// fails becomes the job's error, and close-out runs whatever happened.
+class JobRun {
+ public:
+  JobRun(PreparedJob* prepared, const PipelineSettings& settings, Interrupts* interrupts)
+      : p_(*prepared), job_(prepared->job.doc), settings_(settings), interrupts_(interrupts) {}
+
+  JobOutcome Run() {
+    start_ = settings_.env->Now();
+    steady_start_ = SteadyClock::now();
+    Status st = MakeRoom();
+    if (st.ok()) st = CreateDirectory();
+    if (st.ok()) st = WriteJobFiles();
+    if (st.ok()) st = RunCommand();
+    if (st.ok()) st = ReadBackContext();
+    if (!st.ok() && outcome_.error.empty()) Fail(st.message());
+    CloseOut();
+    return outcome_;
+  }
+
+ private:
+  const std::string& job_id() const { return p_.job.job_id; }
+  Json& info() { return job_["job_info"]; }
+  std::string InDir(const char* name) const { return (dir_ / name).string(); }
+
+  void Fail(std::string error) {
+    if (outcome_.status.empty()) outcome_.status = kJobFailed;
+    outcome_.error = std::move(error);
+  }
+
+  Status MakeRoom() {
+    std::error_code ec;
+    fs::create_directories(p_.root_work_dir, ec);
+    if (ec) return Status::IOError("creating the work root " + p_.root_work_dir.string(), ec.value());
+    return EnsureFreeSpace(settings_.env, p_.root_work_dir, p_.disk_usage_bytes, settings_.scrub);
+  }
+
+  Status CreateDirectory() {
+    fs::path dir = JobDirPath(p_.root_work_dir, start_, job_id());
+    VERDI_RETURN_IF_ERROR(CreateJobDir(dir, start_, settings_.owner));
+    dir_ = dir;
+    outcome_.job_dir = dir;
+    LogInfo("job {}: work dir {}", job_id(), dir.string());
+    return Status::OK();
+  }
+
+  Status WriteJobFiles() {
+    const HostFacts& facts = GetHostFacts();
+    if (!job_.contains("job_info") || !job_["job_info"].is_object()) job_["job_info"] = Json::object();
+    job_["command"] = p_.command.ToJson();
+    info()["job_dir"] = dir_.string();
+    info()["metrics"] = {{"inputs_localized", Json::array()},
+                         {"products_staged", Json::array()},
+                         {"job_dir_size", 0},
+                         {"usage_stats", Json::array()}};
+    info()["facts"] = facts.ToJson();
+    info()["execute_node"] = facts.fqdn;
+    info()["public_ip"] = facts.public_ip;
+    info()["job_url"] = p_.webdav_url + "/" + JobDirRelative(start_, job_id());
+    info()["context_file"] = InDir("_context.json");
+    info()["datasets_cfg_file"] =
+        settings_.datasets_config_file ? Json(*settings_.datasets_config_file) : Json(nullptr);
+    info()["time_start"] = IsoUtc(start_);
+
+    context_ = ComposeContext(job_);
+    VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
+    VERDI_RETURN_IF_ERROR(WriteJobJson());
+    return WriteFileAtomic(InDir("_run.sh"),
+                           RunScript(settings_.base_env, p_.command.env, p_.argv), 0755);
+  }
+
+  Status WriteJobJson() { return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_)); }
+
+  Status RunCommand() {
+    // A stop request that came while the job was being set up ends it here.
+    if (interrupts_ != nullptr) {
+      if (int sig = interrupts_->Take(); sig != 0) {
+        Interrupted(sig);
+        return Status::OK();
+      }
+    }
+    RunRequest request;
+    request.argv = p_.argv;
+    request.env = CommandEnvironment(settings_.base_env, p_.command.env);
+    request.dir = dir_;
+    request.kill_grace = settings_.kill_grace;
+    const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
+    soft_limit_ = Limit(p_.job.soft_time_limit, spec ? spec->soft_time_limit : std::nullopt);
+    hard_limit_ = Limit(p_.job.time_limit, spec ? spec->time_limit : std::nullopt);
+    if (soft_limit_) request.soft_deadline = steady_start_ + std::chrono::seconds(*soft_limit_);
+    if (hard_limit_) request.hard_deadline = steady_start_ + std::chrono::seconds(*hard_limit_);
+
+    LogInfo("job {}: running {}", job_id(), ShellJoin(p_.argv));
+    RunResult result;
+    Status st = RunSupervised(request, interrupts_, &result);
+    info()["cmd_start"] = IsoUtc(st.ok() ? result.start : settings_.env->Now());
+    info()["cmd_end"] = IsoUtc(st.ok() ? result.end : settings_.env->Now());
+    info()["cmd_duration"] = st.ok() ? SecondsBetween(result.start, result.end) : 0.0;
+    info()["status"] = result.exit_code;
+    info()["pid"] = result.pid;
+    info()["stdout"] = "";
+    info()["stderr"] = "";
+    VERDI_RETURN_IF_ERROR(st);
+    outcome_.exit_code = result.exit_code;
+    Judge(result);
+    return Status::OK();
+  }
+
+  // Turns how the command ended into the job's status and error.
+  void Judge(const RunResult& result) {
+    std::string note;
+    switch (result.ending) {
+      case Ending::kExited:
+        if (result.exit_code != 0) Fail(fmt::format("Got non-zero exit code: {}", result.exit_code));
+        break;
+      case Ending::kNotStarted:
+        Fail(result.error);
+        break;
+      case Ending::kSoftLimit:
+        note = fmt::format("Soft time limit ({}s) exceeded for {}.", *soft_limit_, job_id());
+        Fail(note);
+        break;
+      case Ending::kHardLimit:
+        note = fmt::format("Hard time limit ({}s) exceeded for {}.", *hard_limit_, job_id());
+        Fail(note);
+        break;
+      case Ending::kInterrupted:
+        Interrupted(result.signal);
+        break;
+    }
+    if (!note.empty()) {
+      Status st = AppendToFile(InDir("_stderr.txt"), note + "\n");
+      if (!st.ok()) LogWarning("job {}: {}", job_id(), st.message());
+    }
+  }
+
+  void Interrupted(int sig) {
+    outcome_.status = SignalStatus(sig);
+    outcome_.signum = sig;
+    outcome_.error = fmt::format("caught signal {}", sig);
+  }
+
+  // The command may have changed _context.json to pass flags back.
+  Status ReadBackContext() {
+    Json reloaded;
+    Status st = ReadJsonFile(InDir("_context.json"), &reloaded);
+    if (!st.ok()) return Status::Failed("the job left an unreadable _context.json: " + st.message());
+    MergeContext(reloaded, &context_);
+    return Status::OK();
+  }
+
+  void CloseOut() {
+    WallClock::time_point end = settings_.env->Now();
+    if (!outcome_.error.empty()) {
+      // HySDS: a failed job's status is never 0.
+      if (outcome_.exit_code == 0) outcome_.exit_code = 1;
+      if (outcome_.status.empty()) outcome_.status = kJobFailed;
+    } else {
+      outcome_.status = kJobCompleted;
+    }
+    if (dir_.empty()) return;  // nothing was created
+    info()["status"] = outcome_.exit_code;
+    if (!info().contains("pid")) info()["pid"] = 0;
+    info()["metrics"]["job_dir_size"] = DirectorySize(dir_);
+    info()["time_end"] = IsoUtc(end);
+    info()["duration"] = SecondsBetween(start_, end);
+    info()["job_status"] = outcome_.status;
+    if (!outcome_.error.empty()) info()["error"] = outcome_.error;
+    if (outcome_.signum != 0) info()["signum"] = outcome_.signum;
+    Status st = WriteJobJson();
+    if (!st.ok()) LogError("job {}: {}", job_id(), st.message());
+    // .done last: once it is there, the directory may be scrubbed.
+    st = MarkJobDone(dir_, end);
+    if (!st.ok()) LogError("job {}: {}", job_id(), st.message());
+  }
+
+  PreparedJob& p_;
+  Json& job_;
+  const PipelineSettings& settings_;
+  Interrupts* interrupts_;
+  WallClock::time_point start_;
+  SteadyClock::time_point steady_start_;
+  fs::path dir_;
+  Json context_;
+  std::optional<int64_t> soft_limit_, hard_limit_;
+  JobOutcome outcome_;
+};
+
+}  // namespace
+
+Status PrepareJob(Json payload, const PipelineSettings& settings, PreparedJob* prepared) {
+  PreparedJob out;
+  VERDI_RETURN_IF_ERROR(ParseJob(std::move(payload), &out.job));
+  Job& job = out.job;
+  if (job.task_id.empty()) {
+    job.task_id = NewUuid4();
+    job.doc["task_id"] = job.task_id;
+  }
+
+  WorkerConfig config;
+  VERDI_RETURN_IF_ERROR(LoadWorkerConfig(job, settings, &config));
+  const TypeConfig* type_config = config.Find(job.type);
+  if (type_config == nullptr)
+    return Status::Invalid(fmt::format("job.type: no work configuration for type '{}'{}", job.type,
+                                       settings.worker_config_file
+                                           ? " in " + *settings.worker_config_file
+                                           : std::string()));
+  out.command = type_config->command;
+  VERDI_RETURN_IF_ERROR(ResolveArgv(out.command, job.doc["params"], &out.argv));
+  out.disk_usage_bytes =
+      type_config->disk_usage_bytes ? type_config->disk_usage_bytes : job.disk_usage_bytes;
+
+  out.root_work_dir = settings.root_work_dir ? *settings.root_work_dir
+                      : config.root_work_dir ? fs::path(*config.root_work_dir)
+                                             : fs::path(kDefaultRootWorkDir);
+  if (!out.root_work_dir.is_absolute())
+    out.root_work_dir = fs::absolute(out.root_work_dir).lexically_normal();
+  std::string port = settings.webdav_port ? *settings.webdav_port
+                     : config.webdav_port ? *config.webdav_port
+                                          : kDefaultWebdavPort;
+  out.webdav_url = settings.webdav_url ? *settings.webdav_url
+                   : config.webdav_url ? *config.webdav_url
+                                       : fmt::format("http://{}:{}", GetHostFacts().public_ip, port);
+  while (!out.webdav_url.empty() && out.webdav_url.back() == '/') out.webdav_url.pop_back();
+  *prepared = std::move(out);
+  return Status::OK();
+}
+
+JobOutcome RunPreparedJob(PreparedJob* prepared, const PipelineSettings& settings,
+                          Interrupts* interrupts) {
+  return JobRun(prepared, settings, interrupts).Run();
+}
+
+}  // namespace verdi

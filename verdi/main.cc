@@ -1,1 +1,18 @@
-int main() { return 0; }
+// verdi: a Celery-compatible job worker in the style of HySDS's.
+#include <CLI/CLI.hpp>
+
+#include "verdi/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"verdi: a Celery-compatible job worker for HySDS jobs", "verdi"};
+  app.set_version_flag("--version", "verdi " VERDI_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  verdi::AddRunJobCommand(&app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

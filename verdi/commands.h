@@ -1,0 +1,12 @@
+// The subcommands of the `verdi` executable. Each adds itself to the app and,
+// when it runs, stores the process's exit code in `*exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace verdi {
+
+/// `verdi run_job JOB.json`: one job, stand-alone, no broker.
+void AddRunJobCommand(CLI::App* app, int* exit_code);
+
+}  // namespace verdi
