@@ -25,7 +25,9 @@ Json ComposeContext(const Json& job) {
     context["container_image_urls"] = job["container_image_urls"];
   context["container_mappings"] = ValueOr(job, "container_mappings", Json::object());
   context["runtime_options"] = ValueOr(job, "runtime_options", Json::object());
-  std::string task_id = job.value("task_id", "");
+  // json::value() throws when the key holds a non-string (a null task_id).
+  const Json* id = FindPath(job, {"task_id"});
+  std::string task_id = id != nullptr && id->is_string() ? id->get<std::string>() : "";
   context["_prov"] = {{"wasGeneratedBy", "task_id:" + task_id}};
   context["_force_ingest"] = ValueOr(job, "publish_overwrite_ok", false);
   return context;

@@ -1,6 +1,8 @@
 #include "jobspec/disk_usage.h"
 
+#include <charconv>
 #include <cmath>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -28,18 +30,10 @@ Status ParseDiskUsage(std::string_view text, const std::string& where, uint64_t*
     return reject(": unknown unit");
   }
   // digits [ "." digits ]
-  double whole = 0;
-  double fraction = 0, scale = 1;
   bool seen_dot = false, seen_digit = false;
   for (char c : number) {
     if (c >= '0' && c <= '9') {
       seen_digit = true;
-      if (seen_dot) {
-        scale /= 10;
-        fraction += (c - '0') * scale;
-      } else {
-        whole = whole * 10 + (c - '0');
-      }
     } else if (c == '.' && !seen_dot && seen_digit) {
       seen_dot = true;
     } else {
@@ -47,7 +41,12 @@ Status ParseDiskUsage(std::string_view text, const std::string& where, uint64_t*
     }
   }
   if (!seen_digit || number.back() == '.') return reject("");
-  double value = (whole + fraction) * std::pow(1024.0, power);
+  // from_chars rounds correctly, so "0.75" is exactly 0.75 and scaling by a
+  // power of 1024 stays exact (summing digit * 0.1^k did not: 0.75KB gave 769).
+  double parsed = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), parsed);
+  if (ec != std::errc() || end != number.data() + number.size()) return reject("");
+  double value = parsed * std::pow(1024.0, power);
   if (value >= 18446744073709551616.0) return reject(": too large");
   *bytes = static_cast<uint64_t>(std::ceil(value));
   return Status::OK();

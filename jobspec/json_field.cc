@@ -38,6 +38,12 @@ Status JsonField::GetString(std::string* out) const {
 
 Status JsonField::GetInt(int64_t* out) const {
   if (value_ == nullptr) return Error("an integer");
+  if (value_->is_number_unsigned()) {
+    // Above INT64_MAX it would wrap around to a negative number.
+    if (value_->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return Error("an integer");
+    *out = value_->get<int64_t>();
+    return Status::OK();
+  }
   if (value_->is_number_integer()) {
     *out = value_->get<int64_t>();
     return Status::OK();
@@ -45,7 +51,9 @@ Status JsonField::GetInt(int64_t* out) const {
   // 3600.0 is a whole number too: Python producers write limits as floats.
   if (value_->is_number_float()) {
     double d = value_->get<double>();
-    if (d == static_cast<double>(static_cast<int64_t>(d))) {
+    // Range check first: converting an out-of-range double is undefined.
+    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+        d == static_cast<double>(static_cast<int64_t>(d))) {
       *out = static_cast<int64_t>(d);
       return Status::OK();
     }

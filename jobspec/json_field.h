@@ -64,7 +64,7 @@ class JsonField {
 const Json* FindPath(const Json& root, std::initializer_list<std::string_view> keys);
 
 /// A short rendering of a JSON value for error messages: the value itself
-/// (truncated when long) for scalars, "an object"/"an array" otherwise.
+/// (truncated when long) for scalars, "an object"/"a list" otherwise.
 std::string DescribeJson(const Json& value);
 
 /// Parses JSON text; `where` names the source in the error ("job.json").
