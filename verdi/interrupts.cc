@@ -1,0 +1,69 @@
+#include "verdi/interrupts.h"
+
+#include <pthread.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "verdi/log.h"
+
+namespace verdi {
+namespace {
+
+constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kSignals) sigaddset(&set, sig);
+  return set;
+}
+
+}  // namespace
+
+// The previous mask is not kept whole: the destructor unblocks only those of
+// the four signals that were not blocked before, so a change made to the mask
+// for other signals in between is left alone. A signal still pending then
+// (not taken) is delivered with its usual disposition when it is unblocked.
+SignalInterrupts::SignalInterrupts() {
+  const sigset_t set = StopSignals();
+  sigset_t old;
+  sigemptyset(&old);
+  int err = pthread_sigmask(SIG_BLOCK, &set, &old);
+  if (err != 0) {
+    LogError("cannot block the stop signals: {}", std::strerror(err));
+    was_blocked_ = ~0u;  // nothing to unblock
+    return;
+  }
+  for (int sig : kSignals) {
+    if (sigismember(&old, sig) == 1) was_blocked_ |= 1u << sig;
+  }
+  fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd_ < 0) LogError("signalfd: {}", std::strerror(errno));
+}
+
+SignalInterrupts::~SignalInterrupts() {
+  if (fd_ >= 0) close(fd_);
+  sigset_t unblock;
+  sigemptyset(&unblock);
+  for (int sig : kSignals) {
+    if ((was_blocked_ & (1u << sig)) == 0) sigaddset(&unblock, sig);
+  }
+  pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
+}
+
+int SignalInterrupts::Take() {
+  if (fd_ < 0) return 0;
+  signalfd_siginfo info;
+  for (;;) {
+    ssize_t n = read(fd_, &info, sizeof info);
+    if (n == static_cast<ssize_t>(sizeof info)) return static_cast<int>(info.ssi_signo);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) LogWarning("reading the signalfd: {}", std::strerror(errno));
+    return 0;
+  }
+}
+
+}  // namespace verdi

@@ -28,6 +28,8 @@ class SignalInterrupts : public Interrupts {
 
  private:
   int fd_ = -1;
+  /// Bit N set: signal N was already blocked before, so stays blocked after.
+  unsigned was_blocked_ = 0;
 };
 
 }  // namespace verdi

@@ -60,7 +60,7 @@ struct RunResult {
 /// Runs `request.argv` and waits for it. In `request.dir` it writes:
 ///   _stdout.txt, _stderr.txt  the child's stdout and stderr, as they come
 ///                             (the files are its stdout and stderr);
-///   _pid                      the child's pid;
+///   _pid                      the child's pid (0 when it never ran);
 ///   .exit_code_hold           "255" while it runs, then renamed _exit_code
 ///                             holding RunResult::exit_code.
 /// stdin is /dev/null. The child leads its own session and process group;
