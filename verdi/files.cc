@@ -1,6 +1,9 @@
 #include "verdi/files.h"
 
+#include <atomic>
 #include <cerrno>
+
+#include <fmt/format.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -24,8 +27,10 @@ Status WriteAll(int fd, std::string_view content, const std::string& path) {
 }  // namespace
 
 Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // A name no other writer (thread or process) uses at the same time.
+  static std::atomic<unsigned> counter{0};
+  std::string tmp = fmt::format("{}.tmp.{}.{}", path, getpid(), counter.fetch_add(1));
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Status::IOError("open " + tmp, errno);
   Status st = WriteAll(fd, content, tmp);
   // The umask must not take away the bits asked for (_run.sh is 0755).
