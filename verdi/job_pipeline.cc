@@ -81,13 +81,15 @@ class JobRun {
   Status MakeRoom() {
     std::error_code ec;
     fs::create_directories(p_.root_work_dir, ec);
-    if (ec) return Status::IOError("creating the work root " + p_.root_work_dir.string(), ec.value());
+    if (ec)
+      return Status::IOError("creating the work root " + p_.root_work_dir.string(), ec.value());
     return EnsureFreeSpace(settings_.env, p_.root_work_dir, p_.disk_usage_bytes, settings_.scrub);
   }
 
   Status CreateDirectory() {
-    fs::path dir = JobDirPath(p_.root_work_dir, start_, job_id());
-    VERDI_RETURN_IF_ERROR(CreateJobDir(dir, start_, settings_.owner));
+    fs::path dir;
+    VERDI_RETURN_IF_ERROR(CreateJobDir(JobDirPath(p_.root_work_dir, start_, job_id()), start_,
+                                       settings_.owner, &dir));
     dir_ = dir;
     outcome_.job_dir = dir;
     LogInfo("job {}: work dir {}", job_id(), dir.string());
@@ -96,7 +98,8 @@ class JobRun {
 
   Status WriteJobFiles() {
     const HostFacts& facts = GetHostFacts();
-    if (!job_.contains("job_info") || !job_["job_info"].is_object()) job_["job_info"] = Json::object();
+    if (!job_.contains("job_info") || !job_["job_info"].is_object())
+      job_["job_info"] = Json::object();
     job_["command"] = p_.command.ToJson();
     info()["job_dir"] = dir_.string();
     info()["metrics"] = {{"inputs_localized", Json::array()},
@@ -106,7 +109,7 @@ class JobRun {
     info()["facts"] = facts.ToJson();
     info()["execute_node"] = facts.fqdn;
     info()["public_ip"] = facts.public_ip;
-    info()["job_url"] = p_.webdav_url + "/" + JobDirRelative(start_, job_id());
+    info()["job_url"] = p_.webdav_url + "/" + dir_.lexically_relative(p_.root_work_dir).string();
     info()["context_file"] = InDir("_context.json");
     info()["datasets_cfg_file"] =
         settings_.datasets_config_file ? Json(*settings_.datasets_config_file) : Json(nullptr);
@@ -115,8 +118,8 @@ class JobRun {
     context_ = ComposeContext(job_);
     VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
     VERDI_RETURN_IF_ERROR(WriteJobJson());
-    return WriteFileAtomic(InDir("_run.sh"),
-                           RunScript(settings_.base_env, p_.command.env, p_.argv), 0755);
+    return WriteFileAtomic(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, p_.argv),
+                           0755);
   }
 
   Status WriteJobJson() { return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_)); }
@@ -161,7 +164,8 @@ class JobRun {
     std::string note;
     switch (result.ending) {
       case Ending::kExited:
-        if (result.exit_code != 0) Fail(fmt::format("Got non-zero exit code: {}", result.exit_code));
+        if (result.exit_code != 0)
+          Fail(fmt::format("Got non-zero exit code: {}", result.exit_code));
         break;
       case Ending::kNotStarted:
         Fail(result.error);
@@ -194,7 +198,8 @@ class JobRun {
   Status ReadBackContext() {
     Json reloaded;
     Status st = ReadJsonFile(InDir("_context.json"), &reloaded);
-    if (!st.ok()) return Status::Failed("the job left an unreadable _context.json: " + st.message());
+    if (!st.ok())
+      return Status::Failed("the job left an unreadable _context.json: " + st.message());
     MergeContext(reloaded, &context_);
     return Status::OK();
   }
@@ -251,10 +256,9 @@ Status PrepareJob(Json payload, const PipelineSettings& settings, PreparedJob* p
   VERDI_RETURN_IF_ERROR(LoadWorkerConfig(job, settings, &config));
   const TypeConfig* type_config = config.Find(job.type);
   if (type_config == nullptr)
-    return Status::Invalid(fmt::format("job.type: no work configuration for type '{}'{}", job.type,
-                                       settings.worker_config_file
-                                           ? " in " + *settings.worker_config_file
-                                           : std::string()));
+    return Status::Invalid(fmt::format(
+        "job.type: no work configuration for type '{}'{}", job.type,
+        settings.worker_config_file ? " in " + *settings.worker_config_file : std::string()));
   out.command = type_config->command;
   VERDI_RETURN_IF_ERROR(ResolveArgv(out.command, job.doc["params"], &out.argv));
   out.disk_usage_bytes =
@@ -269,8 +273,9 @@ Status PrepareJob(Json payload, const PipelineSettings& settings, PreparedJob* p
                      : config.webdav_port ? *config.webdav_port
                                           : kDefaultWebdavPort;
   out.webdav_url = settings.webdav_url ? *settings.webdav_url
-                   : config.webdav_url ? *config.webdav_url
-                                       : fmt::format("http://{}:{}", GetHostFacts().public_ip, port);
+                   : config.webdav_url
+                       ? *config.webdav_url
+                       : fmt::format("http://{}:{}", GetHostFacts().public_ip, port);
   while (!out.webdav_url.empty() && out.webdav_url.back() == '/') out.webdav_url.pop_back();
   *prepared = std::move(out);
   return Status::OK();

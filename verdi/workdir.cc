@@ -43,27 +43,31 @@ fs::path JobDirPath(const fs::path& root, WallClock::time_point now, std::string
   return root / JobDirRelative(now, job_id);
 }
 
-Status CreateJobDir(const fs::path& dir, WallClock::time_point now, std::string_view owner) {
+Status CreateJobDir(const fs::path& dir, WallClock::time_point now, std::string_view owner,
+                    fs::path* created) {
   std::error_code ec;
   // A scrubber removing empty parents (scrub.cc) may race with this; a parent
   // vanishing under create_directories shows as ENOENT, so try again.
   for (int attempt = 0; attempt < 3; ++attempt) {
     ec.clear();
-    fs::create_directories(dir, ec);
+    fs::create_directories(dir.parent_path(), ec);
     if (ec != std::errc::no_such_file_or_directory) break;
   }
   if (ec) return Status::IOError("create job directory " + dir.string(), ec.value());
-  if (!fs::is_directory(dir, ec)) {
-    return Status::IOError("create job directory " + dir.string(), ec ? ec.value() : ENOTDIR);
-  }
-  for (const char* marker : {kRunning, kDone}) {
-    std::error_code mec;
-    if (fs::exists(fs::symlink_status(dir / marker, mec))) {
-      return Status::Failed(
-          fmt::format("job directory {} is already in use: it holds {}", dir.string(), marker));
+  // mkdir is the claim: of two executions racing for a name, one gets it.
+  constexpr int kMaxNames = 100;
+  for (int n = 1; n <= kMaxNames; ++n) {
+    fs::path candidate = n == 1 ? dir : fs::path(fmt::format("{}.{}", dir.string(), n));
+    if (mkdir(candidate.c_str(), 0777) != 0) {
+      if (errno == EEXIST) continue;
+      return Status::IOError("create job directory " + candidate.string(), errno);
     }
+    *created = candidate;
+    return WriteFileAtomic((candidate / kRunning).string(),
+                           fmt::format("{}\n{}\n", IsoUtc(now), owner));
   }
-  return WriteFileAtomic((dir / kRunning).string(), fmt::format("{}\n{}\n", IsoUtc(now), owner));
+  return Status::Failed(fmt::format("job directory {}: it and {} other names for it are in use",
+                                    dir.string(), kMaxNames - 1));
 }
 
 Status MarkJobDone(const fs::path& dir, WallClock::time_point now) {

@@ -18,15 +18,16 @@ namespace fs = std::filesystem;
 /// `job_id` must already be validated (see jobspec/job_id.h).
 fs::path JobDirPath(const fs::path& root, WallClock::time_point now, std::string_view job_id);
 
-/// The part after <root>: "jobs/YYYY/MM/DD/HH/mm/<job_id>" (for job_url).
+/// The part after <root>: "jobs/YYYY/MM/DD/HH/mm/<job_id>".
 std::string JobDirRelative(WallClock::time_point now, std::string_view job_id);
 
-/// Creates `dir` and its parents, then writes `.running`: the ISO UTC time of
-/// `now` on line 1 and `owner` (who runs the job) on line 2.
-/// An existing directory is accepted, but not one that already holds
-/// `.running` or `.done` (the same job id in the same minute): that fails,
-/// so two executions never share a directory.
-Status CreateJobDir(const fs::path& dir, WallClock::time_point now, std::string_view owner);
+/// Creates a fresh job directory for `dir` and its parents, then writes
+/// `.running`: the ISO UTC time of `now` on line 1 and `owner` (who runs the
+/// job) on line 2. Two executions never share a directory: when `dir` exists
+/// already (the same job id in the same minute, e.g. a redelivered job), the
+/// next free name of `dir.2`, `dir.3`, ... is used. `*created` is the one made.
+Status CreateJobDir(const fs::path& dir, WallClock::time_point now, std::string_view owner,
+                    fs::path* created);
 
 /// Close-out: renames `.running` to `.done` and writes the time of `now` in
 /// it; creates `.done` when `.running` is already gone (HC-581).

@@ -78,50 +78,53 @@ TEST(WorkDirPathTest, FormatsUtcPartsZeroPadded) {
 
 TEST_F(WorkDirTest, CreateJobDirWritesRunningWithTimeAndOwner) {
   fs::path dir = JobDirPath(tmp_, Jan2(), "job-1");
-  Status st = CreateJobDir(dir, Jan2() + 123456us, "worker-7@host");
+  fs::path created;
+  Status st = CreateJobDir(dir, Jan2() + 123456us, "worker-7@host", &created);
   ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(created, dir);
   EXPECT_EQ(ReadFile(dir / ".running"), "2024-01-02T03:04:05.123456Z\nworker-7@host\n");
   // No temporary file is left behind.
   EXPECT_EQ(Names(dir), std::vector<std::string>{".running"});
 }
 
-TEST_F(WorkDirTest, CreateJobDirAcceptsExistingDirWithoutMarkers) {
+TEST_F(WorkDirTest, CreateJobDirNeverReusesAnExistingDir) {
   fs::path dir = tmp_ / "jobs" / "j";
   fs::create_directories(dir);
   WriteFile(dir / "leftover.txt", "x");
-  Status st = CreateJobDir(dir, Jan2(), "w");
-  ASSERT_TRUE(st.ok()) << st.message();
-  EXPECT_EQ(ReadFile(dir / ".running"), "2024-01-02T03:04:05.000000Z\nw\n");
+  fs::path created;
+  ASSERT_TRUE(CreateJobDir(dir, Jan2(), "w", &created).ok());
+  EXPECT_EQ(created, tmp_ / "jobs" / "j.2");
+  EXPECT_EQ(ReadFile(created / ".running"), "2024-01-02T03:04:05.000000Z\nw\n");
+  EXPECT_EQ(Names(created), std::vector<std::string>{".running"});
+  EXPECT_FALSE(fs::exists(dir / ".running"));
 }
 
-TEST_F(WorkDirTest, CreateJobDirRefusesADirInUse) {
+TEST_F(WorkDirTest, TwoExecutionsOfOneJobGetTwoDirectories) {
   fs::path dir = tmp_ / "jobs" / "j";
-  ASSERT_TRUE(CreateJobDir(dir, Jan2(), "first").ok());
-  Status st = CreateJobDir(dir, Jan2() + 1s, "second");
-  EXPECT_FALSE(st.ok());
-  EXPECT_FALSE(st.IsIOError());
-  EXPECT_NE(st.message().find(dir.string()), std::string::npos) << st.message();
-  EXPECT_NE(st.message().find(".running"), std::string::npos) << st.message();
-  // The first owner's marker is untouched.
-  EXPECT_EQ(ReadFile(dir / ".running"), "2024-01-02T03:04:05.000000Z\nfirst\n");
-
-  ASSERT_TRUE(MarkJobDone(dir, Jan2() + 2s).ok());
-  st = CreateJobDir(dir, Jan2() + 3s, "third");
-  EXPECT_FALSE(st.ok());
-  EXPECT_NE(st.message().find(".done"), std::string::npos) << st.message();
-  EXPECT_FALSE(fs::exists(dir / ".running"));
+  fs::path first, second, third;
+  ASSERT_TRUE(CreateJobDir(dir, Jan2(), "first", &first).ok());
+  ASSERT_TRUE(CreateJobDir(dir, Jan2() + 1s, "second", &second).ok());
+  ASSERT_TRUE(MarkJobDone(first, Jan2() + 2s).ok());
+  ASSERT_TRUE(CreateJobDir(dir, Jan2() + 3s, "third", &third).ok());
+  EXPECT_EQ(first, dir);
+  EXPECT_EQ(second, tmp_ / "jobs" / "j.2");
+  EXPECT_EQ(third, tmp_ / "jobs" / "j.3");
+  // Each owner's marker is untouched by the others.
+  EXPECT_EQ(ReadFile(second / ".running"), "2024-01-02T03:04:06.000000Z\nsecond\n");
+  EXPECT_TRUE(fs::exists(first / ".done"));
 }
 
 TEST_F(WorkDirTest, CreateJobDirFailsWhenPathIsAFile) {
   WriteFile(tmp_ / "file", "x");
-  Status st = CreateJobDir(tmp_ / "file" / "job", Jan2(), "w");
+  fs::path created;
+  Status st = CreateJobDir(tmp_ / "file" / "job", Jan2(), "w", &created);
   EXPECT_TRUE(st.IsIOError()) << st.message();
   EXPECT_NE(st.message().find((tmp_ / "file" / "job").string()), std::string::npos);
 }
 
 TEST_F(WorkDirTest, MarkJobDoneRenamesRunningAndWritesTime) {
   fs::path dir = tmp_ / "j";
-  ASSERT_TRUE(CreateJobDir(dir, Jan2(), "w").ok());
+  ASSERT_TRUE(CreateJobDir(dir, Jan2(), "w", &dir).ok());
   Status st = MarkJobDone(dir, Jan2() + 90s);
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_FALSE(fs::exists(dir / ".running"));
@@ -131,7 +134,7 @@ TEST_F(WorkDirTest, MarkJobDoneRenamesRunningAndWritesTime) {
 
 TEST_F(WorkDirTest, MarkJobDoneCreatesDoneWhenRunningIsGone) {
   fs::path dir = tmp_ / "j";
-  ASSERT_TRUE(CreateJobDir(dir, Jan2(), "w").ok());
+  ASSERT_TRUE(CreateJobDir(dir, Jan2(), "w", &dir).ok());
   ASSERT_TRUE(fs::remove(dir / ".running"));
   Status st = MarkJobDone(dir, Jan2() + 1s);
   ASSERT_TRUE(st.ok()) << st.message();
