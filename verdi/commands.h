@@ -9,4 +9,7 @@ namespace verdi {
 /// `verdi run_job JOB.json`: one job, stand-alone, no broker.
 void AddRunJobCommand(CLI::App* app, int* exit_code);
 
+/// `verdi worker`: the Celery worker.
+void AddWorkerCommand(CLI::App* app, int* exit_code);
+
 }  // namespace verdi

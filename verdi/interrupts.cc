@@ -1,6 +1,7 @@
 #include "verdi/interrupts.h"
 
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <cerrno>
@@ -64,6 +65,35 @@ int SignalInterrupts::Take() {
     if (n < 0 && errno != EAGAIN) LogWarning("reading the signalfd: {}", std::strerror(errno));
     return 0;
   }
+}
+
+EventInterrupts::EventInterrupts() : fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+EventInterrupts::~EventInterrupts() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void EventInterrupts::Raise(int sig) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.push_back(sig);
+  }
+  uint64_t one = 1;
+  ssize_t n = write(fd_, &one, sizeof one);
+  (void)n;  // the counter cannot overflow with this few writes
+}
+
+int EventInterrupts::Take() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pending_.empty()) return 0;
+  int sig = pending_.front();
+  pending_.pop_front();
+  if (pending_.empty()) {
+    uint64_t count;
+    ssize_t n = read(fd_, &count, sizeof count);  // not readable until the next Raise
+    (void)n;
+  }
+  return sig;
 }
 
 }  // namespace verdi

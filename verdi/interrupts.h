@@ -2,6 +2,9 @@
 // stand-alone mode, later revocations and shutdowns in the worker.
 #pragma once
 
+#include <deque>
+#include <mutex>
+
 namespace verdi {
 
 /// A source of stop requests that a poll loop can wait on.
@@ -30,6 +33,23 @@ class SignalInterrupts : public Interrupts {
   int fd_ = -1;
   /// Bit N set: signal N was already blocked before, so stays blocked after.
   unsigned was_blocked_ = 0;
+};
+
+/// Stop requests raised by another thread (the worker's connection thread
+/// stopping a job slot for a shutdown or a revoke). Thread-safe.
+class EventInterrupts : public Interrupts {
+ public:
+  EventInterrupts();
+  ~EventInterrupts() override;
+  int fd() const override { return fd_; }
+  int Take() override;
+  /// Queues a request to forward signal `sig`; wakes the waiting slot.
+  void Raise(int sig);
+
+ private:
+  int fd_ = -1;  // an eventfd
+  std::mutex mu_;
+  std::deque<int> pending_;
 };
 
 }  // namespace verdi

@@ -10,8 +10,7 @@
 #include "verdi/interrupts.h"
 #include "verdi/job_pipeline.h"
 #include "verdi/log.h"
-
-extern char** environ;
+#include "verdi/pipeline_flags.h"
 
 namespace verdi {
 namespace {
@@ -20,9 +19,7 @@ constexpr int kInvalidInputExit = 2;
 
 struct RunJobOptions {
   std::string job_file;
-  std::string root_work_dir, worker_config, datasets_config, webdav_url, webdav_port;
-  double kill_grace_seconds = 5;
-  bool evict_cache = false;
+  PipelineFlags pipeline;
 };
 
 // The exit code that reports the job's status to a shell.
@@ -34,29 +31,18 @@ int ExitCodeFor(const JobOutcome& outcome) {
   return code;
 }
 
-std::optional<std::string> Given(const std::string& value) {
-  return value.empty() ? std::nullopt : std::optional<std::string>(value);
-}
-
 int RunJob(const RunJobOptions& options) {
   // Before anything else, so a signal during set-up is not lost either.
   SignalInterrupts interrupts;
 
-  PipelineSettings settings;
-  if (!options.root_work_dir.empty()) settings.root_work_dir = options.root_work_dir;
-  settings.worker_config_file = Given(options.worker_config);
-  settings.datasets_config_file = Given(options.datasets_config);
-  settings.webdav_url = Given(options.webdav_url);
-  settings.webdav_port = Given(options.webdav_port);
-  settings.kill_grace = std::chrono::milliseconds(static_cast<int64_t>(options.kill_grace_seconds * 1000));
-  settings.scrub.evict_cache = options.evict_cache;
-  settings.owner = fmt::format("run_job@{} pid {}", GetHostFacts().hostname, getpid());
-  for (char** e = environ; *e != nullptr; ++e) settings.base_env.emplace_back(*e);
+  PipelineSettings settings = MakePipelineSettings(
+      options.pipeline, fmt::format("run_job@{} pid {}", GetHostFacts().hostname, getpid()));
 
   Json payload;
   Status st = ReadJsonFile(options.job_file, &payload);
   PreparedJob prepared;
-  if (st.ok()) st = PrepareJob(std::move(payload), settings, &prepared).WithPrefix(options.job_file);
+  if (st.ok())
+    st = PrepareJob(std::move(payload), settings, &prepared).WithPrefix(options.job_file);
   if (!st.ok()) {
     fmt::print(stderr, "verdi run_job: {}\n", st.message());
     return kInvalidInputExit;
@@ -89,28 +75,7 @@ void AddRunJobCommand(CLI::App* app, int* exit_code) {
       "and nothing is created).");
   cmd->add_option("JOB.json", options->job_file, "The run_job payload, as HySDS queues it")
       ->required();
-  cmd->add_option("--root-work-dir", options->root_work_dir,
-                  "Root of jobs/, tasks/, cache/ (default: the worker config's, else /data/work)")
-      ->envname("HYSDS_ROOT_WORK_DIR");
-  cmd->add_option("--worker-config", options->worker_config,
-                  "Worker config with the command of each job type; without one, the job's\n"
-                  "params._command is run")
-      ->envname("HYSDS_WORKER_CFG");
-  cmd->add_option("--datasets-config", options->datasets_config,
-                  "datasets.json, recorded in job_info.datasets_cfg_file")
-      ->envname("HYSDS_DATASETS_CFG");
-  cmd->add_option("--webdav-url", options->webdav_url,
-                  "Base of job_info.job_url (default http://<ip>:<webdav port>)")
-      ->envname("HYSDS_WEBDAV_URL");
-  cmd->add_option("--webdav-port", options->webdav_port, "Port for the default job URL (8085)")
-      ->envname("HYSDS_WEBDAV_PORT");
-  cmd->add_option("--kill-grace", options->kill_grace_seconds,
-                  "Seconds between SIGTERM and SIGKILL at the soft time limit or on a signal")
-      ->check(CLI::Range(0.0, 3600.0))
-      ->capture_default_str();
-  cmd->add_flag("--evict-cache", options->evict_cache,
-                "When the disk is short, also evict input-cache entries, oldest first")
-      ->envname("EVICT_CACHE");
+  AddPipelineFlags(cmd, &options->pipeline);
   cmd->callback([options, exit_code] { *exit_code = RunJob(*options); });
 }
 

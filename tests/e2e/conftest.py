@@ -3,7 +3,11 @@
 import json
 import os
 import pathlib
+import signal
 import subprocess
+import sys
+import time
+import uuid
 
 import pytest
 
@@ -64,3 +68,96 @@ def verdi(tmp_path):
     run.root = root
     run.tmp = tmp_path
     return run
+
+
+# -- real services and a running worker ---------------------------------------
+
+sys.path.insert(0, str(REPO / "tests"))
+from services import Services  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory):
+    """The RabbitMQ and Redis of this test run: the ones ctest started
+    (VERDI_TEST_SERVICES), else a private pair for this pytest session."""
+    path = os.environ.get("VERDI_TEST_SERVICES")
+    if path:
+        assert os.path.exists(path), f"VERDI_TEST_SERVICES={path} does not exist"
+        yield Services(os.path.dirname(path))
+        return
+    own = Services(tmp_path_factory.mktemp("services")).start()
+    yield own
+    own.stop()
+
+
+class WorkerProcess:
+    """A `verdi worker` started by a test, with its log kept in a file."""
+
+    def __init__(self, args, log_path, env):
+        self.log_path = log_path
+        self.log_file = open(log_path, "w")
+        self.proc = subprocess.Popen([VERDI, "worker", *args], stdout=self.log_file,
+                                     stderr=subprocess.STDOUT, env=env)
+
+    def log(self):
+        return pathlib.Path(self.log_path).read_text()
+
+    def wait_for_log(self, text, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return
+            assert self.proc.poll() is None, f"worker exited early:\n{self.log()}"
+            time.sleep(0.05)
+        raise AssertionError(f"worker never logged {text!r}:\n{self.log()}")
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def queue_name(request):
+    """A queue of this test's own, so tests never see each other's messages."""
+    return f"verdi-test-{request.node.name}-{uuid.uuid4().hex[:8]}".replace("[", "-").replace("]", "")
+
+
+@pytest.fixture
+def start_worker(services, tmp_path, queue_name):
+    """Starts `verdi worker` on the test's queue, stopped at the end."""
+    workers = []
+
+    def start(*extra, queue=None, broker=None, backend=None, ready=True, env=None):
+        args = ["--broker", broker or services.state["amqp_url"],
+                "--result-backend", backend if backend is not None else services.state["redis_url"],
+                "-Q", queue or queue_name, "--root-work-dir", str(tmp_path / "root"),
+                "--kill-grace", "1", *extra]
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        w = WorkerProcess(args, tmp_path / f"worker{len(workers)}.log", full_env)
+        workers.append(w)
+        if ready:
+            w.wait_for_log("connected to")
+        return w
+
+    yield start
+    for w in workers:
+        w.stop(signal.SIGQUIT)
+
+
+@pytest.fixture
+def celery_app(services):
+    """A stock Python Celery client (Debian's python3-celery) on the test services."""
+    from celery import Celery
+    app = Celery("verdi-e2e", broker=services.state["amqp_url"], backend=services.state["redis_url"])
+    app.conf.update(task_serializer="json", accept_content=["json", "msgpack"],
+                    result_serializer="json", broker_connection_retry_on_startup=True)
+    yield app
+    app.close()

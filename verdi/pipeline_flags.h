@@ -1,0 +1,27 @@
+// The command-line flags that configure the job pipeline, shared by
+// `verdi run_job` and `verdi worker`.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "verdi/job_pipeline.h"
+
+namespace verdi {
+
+struct PipelineFlags {
+  std::string root_work_dir, worker_config, datasets_config, webdav_url, webdav_port;
+  double kill_grace_seconds = 5;
+  bool evict_cache = false;
+};
+
+/// Adds --root-work-dir, --worker-config, --datasets-config, --webdav-url,
+/// --webdav-port, --kill-grace and --evict-cache, each with its HySDS
+/// environment variable as fallback.
+void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags);
+
+/// The settings those flags give; the command inherits verdi's environment.
+PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string owner);
+
+}  // namespace verdi

@@ -1,0 +1,148 @@
+#include "verdi/run_job_task.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "jobspec/job_status.h"
+#include "verdi/log.h"
+
+namespace verdi {
+namespace {
+
+// HySDS's run_job return value (§1.5).
+Json Summary(const Json& job, const JobOutcome& outcome, const std::string& nodename) {
+  const Json* payload_id = FindPath(job, {"job_info", "job_payload", "payload_task_id"});
+  const Json* payload_hash = FindPath(job, {"job_info", "payload_hash"});
+  const Json* dedup = FindPath(job, {"job_info", "dedup"});
+  const Json* job_url = FindPath(job, {"job_info", "job_url"});
+  return {{"uuid", job.value("task_id", "")},
+          {"job_id", job.value("job_id", "")},
+          {"payload_id", payload_id ? *payload_id : Json(nullptr)},
+          {"payload_hash", payload_hash ? *payload_hash : Json(nullptr)},
+          {"dedup", dedup ? *dedup : Json(nullptr)},
+          {"status", outcome.status},
+          {"job_url", job_url ? *job_url : Json(nullptr)},
+          {"celery_hostname", nodename}};
+}
+
+// The stricter of the job's own limit and the message's timelimit header.
+void ApplyLimit(Json* job_info, const char* key, std::optional<double> header) {
+  if (!header || *header <= 0) return;
+  int64_t seconds = std::max<int64_t>(1, static_cast<int64_t>(*header));
+  Json& current = (*job_info)[key];
+  if (current.is_number() && current.get<double>() > 0 && current.get<double>() <= seconds) return;
+  current = seconds;
+}
+
+class TaskRun {
+ public:
+  TaskRun(const TaskMessage& task, const TaskDelivery& delivery, const TaskEnv& env)
+      : task_(task), delivery_(delivery), env_(env) {}
+
+  void Run(Interrupts* stop) {
+    if (!env_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
+    if (AlreadyFinished()) return Done();
+    if (env_.track_started)
+      env_.results->Store(task_, "STARTED", {{"pid", getpid()}, {"hostname", env_.nodename}});
+
+    PreparedJob prepared;
+    Status st = PrepareJob(JobPayload(), *env_.pipeline, &prepared);
+    if (!st.ok()) {
+      LogWarning("task {}: {}", task_.id, st.message());
+      Fail(st.message());
+      return Done();
+    }
+    LogInfo("task {}: job {} started", task_.id, prepared.job.job_id);
+    JobOutcome outcome = RunPreparedJob(&prepared, *env_.pipeline, stop);
+    LogInfo("task {}: job {} {}{}", task_.id, prepared.job.job_id, outcome.status,
+            outcome.error.empty() ? "" : ": " + outcome.error);
+
+    if (outcome.signum != 0 && env_.shutting_down != nullptr && *env_.shutting_down) {
+      // Stopped by our own shutdown: another worker runs it again.
+      LogWarning("task {}: stopped by the worker's shutdown; requeued", task_.id);
+      return Finish(BrokerAction::Reject(delivery_.tag, true));
+    }
+    if (outcome.completed())
+      env_.results->Store(task_, "SUCCESS", Summary(prepared.job.doc, outcome, env_.nodename));
+    else
+      Fail(outcome.error);
+    Done();
+  }
+
+ private:
+  // §6.5: a redelivered task whose earlier run already ended is not run twice.
+  bool AlreadyFinished() {
+    if (!delivery_.redelivered) return false;
+    std::string state = env_.results->StoredState(task_.id);
+    if (!IsReadyState(state)) return false;
+    LogWarning(
+        "task {}: job-deduped: redelivered, but its earlier run already ended in {}; "
+        "not running it again",
+        task_.id, state);
+    return true;
+  }
+
+  // The job as run_job receives it, with what the worker adds (§1.2).
+  Json JobPayload() {
+    Json job = task_.args.at(0);
+    job["task_id"] = task_.id;
+    job["delivery_info"] = {{"exchange", delivery_.exchange},
+                            {"routing_key", delivery_.routing_key},
+                            {"priority", delivery_.priority},
+                            {"redelivered", delivery_.redelivered}};
+    if (task_.hard_time_limit || task_.soft_time_limit) {
+      if (!job.contains("job_info") || !job["job_info"].is_object())
+        job["job_info"] = Json::object();
+      ApplyLimit(&job["job_info"], "time_limit", task_.hard_time_limit);
+      ApplyLimit(&job["job_info"], "soft_time_limit", task_.soft_time_limit);
+    }
+    return job;
+  }
+
+  void Fail(const std::string& error) {
+    env_.results->Store(task_, "FAILURE",
+                        ExceptionResult("WorkerExecutionError", "hysds.job_worker", error));
+  }
+
+  void Done() {
+    if (env_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
+  }
+
+  void Finish(BrokerAction action) {
+    action.connection = delivery_.connection;
+    env_.outbox->Push(std::move(action));
+  }
+
+  const TaskMessage& task_;
+  const TaskDelivery& delivery_;
+  const TaskEnv& env_;
+};
+
+}  // namespace
+
+Status CheckRunJobArguments(const TaskMessage& task) {
+  if (!task.args.is_array() || task.args.empty())
+    return Status::Invalid("args: expected [job], got " + DescribeJson(task.args));
+  if (!task.args[0].is_object())
+    return Status::Invalid("args[0] (the job): expected an object, got " +
+                           DescribeJson(task.args[0]));
+  if (task.args.size() > 2)
+    return Status::Invalid(
+        fmt::format("args: expected [job] or [job, queue_when_finished], got {} "
+                    "arguments",
+                    task.args.size()));
+  for (const auto& [key, value] : task.kwargs.items())
+    if (key != "queue_when_finished")
+      return Status::Invalid("kwargs: run_job takes no argument \"" + key + "\"");
+  return Status::OK();
+}
+
+void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskEnv& env,
+                Interrupts* stop) {
+  TaskRun(task, delivery, env).Run(stop);
+}
+
+}  // namespace verdi

@@ -1,0 +1,53 @@
+// The one task verdi runs: hysds.job_worker.run_job(job, queue_when_finished).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "verdi/celery_message.h"
+#include "verdi/interrupts.h"
+#include "verdi/job_pipeline.h"
+#include "verdi/outbox.h"
+#include "verdi/task_results.h"
+
+namespace verdi {
+
+inline constexpr const char* kRunJobTaskName = "hysds.job_worker.run_job";
+
+/// Where a task message came from.
+struct TaskDelivery {
+  uint64_t tag = 0;
+  uint64_t connection = 0;  // which broker connection delivered it
+  bool redelivered = false;
+  std::string exchange, routing_key;
+  uint8_t priority = 0;
+};
+
+/// What the worker gives every task it runs.
+struct TaskEnv {
+  const PipelineSettings* pipeline = nullptr;
+  std::string nodename;
+  bool acks_late = true;
+  bool track_started = true;
+  TaskResults* results = nullptr;
+  Outbox* outbox = nullptr;
+  /// Set when the worker is shutting down: a job stopped then is requeued,
+  /// not failed.
+  const std::atomic<bool>* shutting_down = nullptr;
+};
+
+/// Checks what the task's arguments must be before it is accepted: args[0]
+/// is the job (an object), kwargs may only hold queue_when_finished.
+Status CheckRunJobArguments(const TaskMessage& task);
+
+/// Runs one run_job request to the end in the calling job slot: STARTED
+/// stored, the job run through the pipeline (stoppable through `stop`),
+/// SUCCESS with HySDS's summary or FAILURE with the job's error stored, and
+/// the ack (or, for a job stopped by a shutdown, a requeue) handed to the
+/// connection thread. A redelivered task whose result is already final is
+/// not run again.
+void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskEnv& env,
+                Interrupts* stop);
+
+}  // namespace verdi

@@ -1,0 +1,395 @@
+#include "verdi/worker.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "verdi/log.h"
+#include "verdi/outbox.h"
+#include "verdi/recovery.h"
+#include "verdi/run_job_task.h"
+#include "verdi/task_results.h"
+
+namespace verdi {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One accepted task on its way to a job slot.
+struct Work {
+  TaskMessage task;
+  TaskDelivery delivery;
+};
+
+// The job slots: N threads taking Work from one queue. Each slot has its own
+// stop requests, so the connection thread can stop the jobs on shutdown.
+class Slots {
+ public:
+  Slots(int count, const TaskEnv& env) : env_(env), stops_(count) {
+    for (int i = 0; i < count; ++i) threads_.emplace_back([this, i] { Loop(i); });
+  }
+
+  ~Slots() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  void Submit(Work work) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(work));
+    }
+    cv_.notify_one();
+  }
+
+  /// Jobs queued or running.
+  size_t Busy() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return queue_.size() + running_;
+  }
+
+  /// Stops every running job with `sig`; queued work is requeued unrun.
+  std::vector<Work> StopAll(int sig) {
+    std::vector<Work> unstarted;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      unstarted.assign(std::make_move_iterator(queue_.begin()),
+                       std::make_move_iterator(queue_.end()));
+      queue_.clear();
+    }
+    for (auto& stop : stops_) stop.Raise(sig);
+    return unstarted;
+  }
+
+ private:
+  void Loop(int slot) {
+    for (;;) {
+      Work work;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        work = std::move(queue_.front());
+        queue_.pop_front();
+        ++running_;
+      }
+      while (stops_[slot].Take() != 0) {
+      }  // a stop meant for the previous job
+      RunJobTask(work.task, work.delivery, env_, &stops_[slot]);
+      std::lock_guard<std::mutex> lock(mu_);
+      --running_;
+    }
+  }
+
+  const TaskEnv& env_;
+  std::vector<EventInterrupts> stops_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Work> queue_;
+  size_t running_ = 0;
+  bool closed_ = false;
+};
+
+class Worker {
+ public:
+  Worker(const WorkerSettings& settings, Interrupts* signals)
+      : settings_(settings), signals_(signals) {}
+
+  int Run() {
+    Status st = ParseAmqpUrl(settings_.broker_url, &url_);
+    if (st.ok())
+      st = MakeTaskResults(settings_.result_backend, settings_.result_expires, &outbox_, &results_);
+    if (!st.ok()) {
+      LogError("{}", st.message());
+      return 2;
+    }
+    env_.pipeline = &settings_.pipeline;
+    env_.nodename = settings_.nodename;
+    env_.acks_late = settings_.acks_late;
+    env_.track_started = settings_.track_started;
+    env_.results = results_.get();
+    env_.outbox = &outbox_;
+    env_.shutting_down = &shutting_down_;
+    fs::path root = settings_.pipeline.root_work_dir.value_or("/data/work");
+    if (int n = RecoverAbandonedJobs(root, settings_.nodename, WallClock::now()); n > 0)
+      LogWarning("{}: closed out {} job dirs an earlier run left open", settings_.nodename, n);
+    slots_ = std::make_unique<Slots>(settings_.concurrency, env_);
+    LogInfo("{} ready: {} job slots, queues {}, broker {}", settings_.nodename,
+            settings_.concurrency, QueueNames(), RedactUrl(settings_.broker_url));
+
+    while (!Finished()) {
+      if (!link_.connected() && !shutting_down_) Connect();
+      Wait();
+      HandleSignals();
+      Flush();
+      Receive();
+      ReleaseDueEtas();
+      CheckShutdownDeadline();
+    }
+    slots_.reset();  // joins the slot threads: every job has closed out
+    Flush();
+    link_.Close();
+    LogInfo("{} stopped", settings_.nodename);
+    return 0;
+  }
+
+ private:
+  std::string QueueNames() const {
+    std::string names;
+    for (const auto& q : settings_.queues) names += (names.empty() ? "" : ",") + q.name;
+    return names;
+  }
+
+  uint16_t Prefetch() const {
+    if (settings_.prefetch_multiplier <= 0) return 0;
+    size_t count =
+        static_cast<size_t>(settings_.concurrency) * settings_.prefetch_multiplier + held_.size();
+    return static_cast<uint16_t>(std::min<size_t>(count, 65535));
+  }
+
+  // Connects, declares and consumes; on failure waits (backoff) for the next
+  // attempt while still answering signals and flushing nothing.
+  void Connect() {
+    if (Clock::now() < next_attempt_) return;
+    Status st = link_.Connect(url_, settings_.broker_tls);
+    for (size_t i = 0; st.ok() && i < settings_.queues.size(); ++i) {
+      bool passive = false;
+      st = link_.DeclareQueue(settings_.queues[i], &passive);
+    }
+    if (st.ok()) st = link_.SetPrefetch(Prefetch());
+    consumer_tags_.clear();
+    for (size_t i = 0; st.ok() && i < settings_.queues.size(); ++i) {
+      std::string tag;
+      st = link_.Consume(settings_.queues[i].name, &tag);
+      consumer_tags_.push_back(tag);
+    }
+    if (st.ok()) {
+      ++connection_;
+      backoff_ = std::chrono::milliseconds(0);
+      held_.clear();  // unacked ETA tasks come back from the broker
+      LogInfo("connected to {}", RedactUrl(settings_.broker_url));
+      return;
+    }
+    link_.Close();
+    backoff_ = std::clamp(backoff_ * 2, settings_.reconnect_min, settings_.reconnect_max);
+    next_attempt_ = Clock::now() + backoff_;
+    LogWarning("broker {}: {}; next attempt in {} ms", RedactUrl(settings_.broker_url),
+               st.message(), backoff_.count());
+  }
+
+  // Sleeps until the broker, a slot or a signal has something, or the next
+  // timer (ETA, reconnect, shutdown deadline, heartbeat upkeep).
+  void Wait() {
+    auto timeout = std::chrono::milliseconds(250);
+    auto until = [&](Clock::time_point t) {
+      auto d = std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now());
+      timeout = std::clamp(d, std::chrono::milliseconds(0), timeout);
+    };
+    if (!held_.empty()) until(held_.begin()->first);
+    if (!link_.connected()) until(next_attempt_);
+    if (link_.connected() && link_.HasBufferedData()) timeout = std::chrono::milliseconds(0);
+    pollfd fds[3] = {{outbox_.fd(), POLLIN, 0}, {signals_->fd(), POLLIN, 0}, {-1, POLLIN, 0}};
+    if (link_.connected()) fds[2].fd = link_.fd();
+    poll(fds, 3, static_cast<int>(timeout.count()));
+  }
+
+  void HandleSignals() {
+    while (int sig = signals_->Take()) {
+      if (!shutting_down_ && sig != SIGQUIT) {
+        LogWarning("{}: warm shutdown (signal {}): no new jobs; running jobs have {} s to finish",
+                   settings_.nodename, sig, settings_.shutdown_timeout.count());
+        shutting_down_ = true;
+        deadline_ = Clock::now() + settings_.shutdown_timeout;
+        StopConsuming();
+      } else {
+        ColdShutdown(sig);
+      }
+    }
+  }
+
+  void StopConsuming() {
+    if (link_.connected())
+      for (const auto& tag : consumer_tags_) link_.Cancel(tag);
+    consumer_tags_.clear();
+    // ETA tasks held unacked go back to the queue for another worker.
+    for (auto& [when, work] : held_) Requeue(work.delivery);
+    held_.clear();
+  }
+
+  void ColdShutdown(int sig) {
+    if (cold_) return;
+    LogWarning("{}: cold shutdown (signal {}): stopping running jobs; they are requeued",
+               settings_.nodename, sig);
+    shutting_down_ = true;
+    cold_ = true;
+    StopConsuming();
+    for (auto& work : slots_->StopAll(SIGTERM)) Requeue(work.delivery);
+  }
+
+  void CheckShutdownDeadline() {
+    if (shutting_down_ && !cold_ && Clock::now() >= deadline_ && slots_->Busy() > 0)
+      ColdShutdown(SIGTERM);
+  }
+
+  bool Finished() { return shutting_down_ && slots_->Busy() == 0; }
+
+  void Requeue(const TaskDelivery& delivery) {
+    if (link_.connected() && delivery.connection == connection_) link_.Reject(delivery.tag, true);
+  }
+
+  // Acks, rejects and publishes the slots asked for.
+  void Flush() {
+    for (auto& action : outbox_.TakeAll()) {
+      if (!link_.connected()) {
+        LogWarning("broker connection lost: {} dropped", Describe(action));
+        continue;
+      }
+      if (action.kind != BrokerAction::Kind::kPublish && action.connection != connection_) {
+        // Its delivery belonged to a lost connection: the broker redelivers
+        // it, and the stored result makes the redelivered copy a no-op.
+        continue;
+      }
+      Status st;
+      switch (action.kind) {
+        case BrokerAction::Kind::kAck:
+          st = link_.Ack(action.delivery_tag);
+          break;
+        case BrokerAction::Kind::kReject:
+          st = link_.Reject(action.delivery_tag, action.requeue);
+          break;
+        case BrokerAction::Kind::kPublish:
+          st = link_.Publish(action.exchange, action.routing_key, action.message);
+          break;
+      }
+      if (!st.ok()) LogWarning("broker: {} failed: {}", Describe(action), st.message());
+    }
+  }
+
+  static std::string Describe(const BrokerAction& action) {
+    switch (action.kind) {
+      case BrokerAction::Kind::kAck:
+        return fmt::format("ack of delivery {}", action.delivery_tag);
+      case BrokerAction::Kind::kReject:
+        return fmt::format("reject of delivery {}", action.delivery_tag);
+      case BrokerAction::Kind::kPublish:
+        return "publish to " + action.routing_key;
+    }
+    return "?";
+  }
+
+  void Receive() {
+    if (!link_.connected()) return;
+    for (;;) {
+      AmqpDelivery delivery;
+      bool got = false;
+      Status st = link_.Poll(std::chrono::milliseconds(0), &delivery, &got);
+      if (!st.ok()) {
+        LogWarning("broker connection lost: {}; running jobs go on", st.message());
+        link_.Close();
+        return;
+      }
+      if (!got) return;
+      Accept(std::move(delivery));
+    }
+  }
+
+  // Decides what to do with one delivery: reject, revoke, hold or run.
+  void Accept(AmqpDelivery delivery) {
+    TaskDelivery from{delivery.delivery_tag, connection_,          delivery.redelivered,
+                      delivery.exchange,     delivery.routing_key, delivery.priority};
+    TaskMessage task;
+    Status st = DecodeTaskMessage(delivery, settings_.limits, &task);
+    if (st.ok() && task.task != kRunJobTaskName) {
+      LogWarning("task {}: unknown task \"{}\": rejected (NotRegistered)", task.id, task.task);
+      results_->Store(task, "FAILURE",
+                      ExceptionResult("NotRegistered", "celery.exceptions", task.task));
+      link_.Reject(from.tag, false);
+      return;
+    }
+    if (st.ok()) st = CheckRunJobArguments(task);
+    if (!st.ok()) {
+      LogWarning("rejected message {} (task {}): {}", from.tag, task.id.empty() ? "?" : task.id,
+                 st.message());
+      if (!task.id.empty() && !task.task.empty())
+        results_->Store(task, "FAILURE",
+                        ExceptionResult("WorkerExecutionError", "hysds.job_worker",
+                                        "rejected: " + st.message()));
+      link_.Reject(from.tag, false);
+      return;
+    }
+    if (shutting_down_) return Requeue(from);
+    WallClock::time_point now = WallClock::now();
+    if (task.expires && *task.expires <= now) {
+      LogWarning("task {}: expired at {}: revoked, not run", task.id, IsoUtc(*task.expires));
+      results_->Store(task, "REVOKED",
+                      ExceptionResult("TaskRevokedError", "celery.exceptions", "expired"));
+      link_.Ack(from.tag);
+      return;
+    }
+    if (task.eta && *task.eta > now) {
+      auto wait = std::chrono::duration_cast<Clock::duration>(*task.eta - now);
+      LogInfo("task {}: held until its ETA {}", task.id, IsoUtc(*task.eta));
+      held_.emplace(Clock::now() + wait, Work{std::move(task), from});
+      link_.SetPrefetch(Prefetch());  // the held task must not block others
+      return;
+    }
+    slots_->Submit(Work{std::move(task), from});
+  }
+
+  void ReleaseDueEtas() {
+    bool released = false;
+    while (!held_.empty() && held_.begin()->first <= Clock::now()) {
+      auto node = held_.extract(held_.begin());
+      Work& work = node.mapped();
+      if (work.task.expires && *work.task.expires <= WallClock::now()) {
+        results_->Store(work.task, "REVOKED",
+                        ExceptionResult("TaskRevokedError", "celery.exceptions", "expired"));
+        if (link_.connected()) link_.Ack(work.delivery.tag);
+      } else {
+        slots_->Submit(std::move(work));
+      }
+      released = true;
+    }
+    if (released && link_.connected()) link_.SetPrefetch(Prefetch());
+  }
+
+  const WorkerSettings& settings_;
+  Interrupts* signals_;
+  AmqpUrl url_;
+  AmqpLink link_;
+  uint64_t connection_ = 0;
+  std::vector<std::string> consumer_tags_;
+  Outbox outbox_;
+  std::unique_ptr<TaskResults> results_;
+  TaskEnv env_;
+  std::unique_ptr<Slots> slots_;
+  std::multimap<Clock::time_point, Work> held_;
+  std::atomic<bool> shutting_down_{false};
+  bool cold_ = false;
+  Clock::time_point deadline_;
+  Clock::time_point next_attempt_;
+  std::chrono::milliseconds backoff_{0};
+};
+
+}  // namespace
+
+int RunWorker(const WorkerSettings& settings, Interrupts* signals) {
+  return Worker(settings, signals).Run();
+}
+
+}  // namespace verdi

@@ -1,0 +1,47 @@
+// `verdi worker`: consumes Celery task messages from RabbitMQ and runs each
+// run_job in one of N job slots (DESIGN.md, "Concurrency and failure").
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "verdi/amqp_link.h"
+#include "verdi/amqp_url.h"
+#include "verdi/celery_message.h"
+#include "verdi/interrupts.h"
+#include "verdi/job_pipeline.h"
+
+namespace verdi {
+
+struct WorkerSettings {
+  std::string broker_url = "amqp://guest:guest@localhost:5672//";
+  AmqpTls broker_tls;
+  /// "" (none), redis://, rediss://, rpc://.
+  std::string result_backend;
+  int64_t result_expires = 86400;
+  std::vector<QueueSpec> queues;
+  int concurrency = 1;
+  /// basic.qos = concurrency × multiplier; 0: no limit.
+  int prefetch_multiplier = 1;
+  bool acks_late = true;
+  bool track_started = true;
+  /// The node name, e.g. "celery@host".
+  std::string nodename;
+  /// Warm shutdown: how long running jobs may go on before they are stopped
+  /// and requeued.
+  std::chrono::seconds shutdown_timeout{600};
+  /// Reconnect backoff: first delay, doubled up to the cap.
+  std::chrono::milliseconds reconnect_min{200}, reconnect_max{30000};
+  DecodeLimits limits;
+  PipelineSettings pipeline;
+};
+
+/// Runs the worker on the calling thread (the connection thread) until a
+/// shutdown: the first SIGTERM/SIGINT/SIGHUP from `signals` is a warm
+/// shutdown (stop consuming, let jobs finish up to shutdown_timeout, then
+/// stop them and requeue them), a second one or SIGQUIT a cold one (stop the
+/// jobs at once and requeue them). Returns the process exit code.
+int RunWorker(const WorkerSettings& settings, Interrupts* signals);
+
+}  // namespace verdi

@@ -1,0 +1,189 @@
+// `verdi worker`: a Celery worker for hysds.job_worker.run_job, with the
+// options a Celery or HySDS user already knows.
+
+#include <fmt/format.h>
+
+#include "verdi/commands.h"
+#include "verdi/host.h"
+#include "verdi/interrupts.h"
+#include "verdi/log.h"
+#include "verdi/pipeline_flags.h"
+#include "verdi/worker.h"
+
+namespace verdi {
+namespace {
+
+struct WorkerOptions {
+  std::string broker = "amqp://guest:guest@localhost:5672//";
+  std::string result_backend;
+  std::string queues = "celery";
+  std::string nodename = "celery@%h";
+  int concurrency = 1;
+  int prefetch_multiplier = 1;
+  bool acks_early = false;
+  bool no_track_started = false;
+  int max_priority = 0;
+  std::vector<std::string> queue_args;
+  int64_t result_expires = 86400;
+  int64_t shutdown_timeout = 600;
+  std::string broker_ca, broker_cert, broker_key;
+  bool broker_no_verify = false;
+  bool print_config = false;
+  PipelineFlags pipeline;
+};
+
+// Celery's node name expansion: %h = host name (fqdn), %n = its first label,
+// %d = the rest (domain), %% = %.
+std::string ExpandNodename(const std::string& pattern) {
+  const std::string& fqdn = GetHostFacts().fqdn;
+  size_t dot = fqdn.find('.');
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '%' || i + 1 == pattern.size()) {
+      out.push_back(pattern[i]);
+      continue;
+    }
+    char c = pattern[++i];
+    if (c == 'h')
+      out += fqdn;
+    else if (c == 'n')
+      out += fqdn.substr(0, dot);
+    else if (c == 'd')
+      out += dot == std::string::npos ? "" : fqdn.substr(dot + 1);
+    else if (c == '%')
+      out.push_back('%');
+    else
+      out += std::string("%") + c;
+  }
+  // A bare name gets Celery's default prefix.
+  return out.find('@') == std::string::npos ? "celery@" + out : out;
+}
+
+// "-Q a,b" and "--queue-arg x-max-priority=10" into queue specs.
+Status MakeQueues(const WorkerOptions& options, std::vector<QueueSpec>* queues) {
+  Json arguments = Json::object();
+  if (options.max_priority > 0) arguments["x-max-priority"] = options.max_priority;
+  for (const auto& arg : options.queue_args) {
+    size_t eq = arg.find('=');
+    if (eq == std::string::npos || eq == 0)
+      return Status::Invalid("--queue-arg: expected KEY=VALUE, got \"" + arg + "\"");
+    std::string key = arg.substr(0, eq), value = arg.substr(eq + 1);
+    Json parsed = Json::parse(value, nullptr, false);  // numbers and booleans keep their type
+    arguments[key] = parsed.is_number() || parsed.is_boolean() ? parsed : Json(value);
+  }
+  std::string_view rest = options.queues;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string name(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    if (name.empty())
+      return Status::Invalid("-Q: an empty queue name in \"" + options.queues + "\"");
+    queues->push_back({name, arguments});
+  }
+  if (queues->empty()) return Status::Invalid("-Q: no queue given");
+  return Status::OK();
+}
+
+void PrintConfig(const WorkerSettings& s) {
+  std::string queues;
+  for (const auto& q : s.queues) queues += (queues.empty() ? "" : ",") + q.name;
+  fmt::print("broker_url = {}\n", RedactUrl(s.broker_url));
+  fmt::print("result_backend = {}\n",
+             s.result_backend.empty() ? "disabled" : RedactUrl(s.result_backend));
+  fmt::print("result_expires = {}\n", s.result_expires);
+  fmt::print("queues = {}\n", queues);
+  fmt::print("queue_arguments = {}\n", s.queues.empty() ? "{}" : s.queues[0].arguments.dump());
+  fmt::print("nodename = {}\n", s.nodename);
+  fmt::print("concurrency = {}\n", s.concurrency);
+  fmt::print("worker_prefetch_multiplier = {}\n", s.prefetch_multiplier);
+  fmt::print("task_acks_late = {}\n", s.acks_late);
+  fmt::print("task_track_started = {}\n", s.track_started);
+  fmt::print("shutdown_timeout = {}\n", s.shutdown_timeout.count());
+  fmt::print("ROOT_WORK_DIR = {}\n", s.pipeline.root_work_dir ? s.pipeline.root_work_dir->string()
+                                                              : "(worker config, else /data/work)");
+  fmt::print("HYSDS_WORKER_CFG = {}\n",
+             s.pipeline.worker_config_file.value_or("(none: params._command)"));
+  fmt::print("HYSDS_DATASETS_CFG = {}\n", s.pipeline.datasets_config_file.value_or("(none)"));
+  fmt::print("kill_grace = {}\n", s.pipeline.kill_grace.count() / 1000.0);
+}
+
+int RunWorkerCommand(const WorkerOptions& options) {
+  SignalInterrupts signals;  // before any thread starts: they all inherit the mask
+
+  WorkerSettings settings;
+  settings.broker_url = options.broker;
+  settings.broker_tls = {options.broker_ca, options.broker_cert, options.broker_key,
+                         !options.broker_no_verify, !options.broker_no_verify};
+  settings.result_backend = options.result_backend;
+  settings.result_expires = options.result_expires;
+  settings.concurrency = options.concurrency;
+  settings.prefetch_multiplier = options.prefetch_multiplier;
+  settings.acks_late = !options.acks_early;
+  settings.track_started = !options.no_track_started;
+  settings.nodename = ExpandNodename(options.nodename);
+  settings.shutdown_timeout = std::chrono::seconds(options.shutdown_timeout);
+  settings.pipeline = MakePipelineSettings(options.pipeline, settings.nodename);
+  Status st = MakeQueues(options, &settings.queues);
+  AmqpUrl url;
+  if (st.ok()) st = ParseAmqpUrl(settings.broker_url, &url).WithPrefix("--broker");
+  if (!st.ok()) {
+    fmt::print(stderr, "verdi worker: {}\n", st.message());
+    return 2;
+  }
+  if (options.print_config) {
+    PrintConfig(settings);
+    return 0;
+  }
+  return RunWorker(settings, &signals);
+}
+
+}  // namespace
+
+void AddWorkerCommand(CLI::App* app, int* exit_code) {
+  auto options = std::make_shared<WorkerOptions>();
+  CLI::App* cmd = app->add_subcommand(
+      "worker",
+      "Consume hysds.job_worker.run_job tasks from RabbitMQ as a Celery worker and run each\n"
+      "job as run_job does. SIGTERM/SIGINT: warm shutdown (jobs finish, up to\n"
+      "--shutdown-timeout); a second one, or SIGQUIT: cold shutdown (jobs stopped, requeued).");
+  cmd->add_option("-b,--broker", options->broker, "Broker URL, amqp:// or amqps://")
+      ->envname("CELERY_BROKER_URL")
+      ->capture_default_str();
+  cmd->add_option("--result-backend", options->result_backend,
+                  "redis://[:password@]host:port/db, rediss://..., rpc://, or empty for none")
+      ->envname("CELERY_RESULT_BACKEND");
+  cmd->add_option("--result-expires", options->result_expires, "Seconds results are kept")
+      ->capture_default_str();
+  cmd->add_option("-Q,--queues", options->queues, "Queues to consume, comma-separated")
+      ->capture_default_str();
+  cmd->add_option("-n,--hostname", options->nodename, "Node name (%h host, %n name, %d domain)")
+      ->capture_default_str();
+  cmd->add_option("-c,--concurrency", options->concurrency, "Job slots (jobs run at once)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--prefetch-multiplier", options->prefetch_multiplier,
+                  "basic.qos = concurrency x this; 0: unlimited")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  cmd->add_flag("--acks-early", options->acks_early,
+                "Ack when a job starts instead of when it ends (a crash then loses the job)");
+  cmd->add_flag("--no-track-started", options->no_track_started, "Do not store STARTED");
+  cmd->add_option("--max-priority", options->max_priority,
+                  "Declare queues with x-max-priority (task_queue_max_priority)");
+  cmd->add_option("--queue-arg", options->queue_args,
+                  "Another queue argument KEY=VALUE, e.g. x-queue-type=classic (repeatable)");
+  cmd->add_option("--shutdown-timeout", options->shutdown_timeout,
+                  "Seconds a warm shutdown waits for running jobs")
+      ->capture_default_str();
+  cmd->add_option("--broker-ca", options->broker_ca, "CA file for amqps://");
+  cmd->add_option("--broker-cert", options->broker_cert, "Client certificate for amqps://");
+  cmd->add_option("--broker-key", options->broker_key, "Client key for amqps://");
+  cmd->add_flag("--broker-no-verify", options->broker_no_verify,
+                "Do not verify the broker's certificate");
+  cmd->add_flag("--print-config", options->print_config,
+                "Print the settings in force (secrets redacted) and exit");
+  AddPipelineFlags(cmd, &options->pipeline);
+  cmd->callback([options, exit_code] { *exit_code = RunWorkerCommand(*options); });
+}
+
+}  // namespace verdi
