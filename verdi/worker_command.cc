@@ -26,6 +26,7 @@ struct WorkerOptions {
   std::vector<std::string> queue_args;
   int64_t result_expires = 86400;
   int64_t shutdown_timeout = 600;
+  size_t max_message_size = 8 << 20;
   std::string broker_ca, broker_cert, broker_key;
   bool broker_no_verify = false;
   bool print_config = false;
@@ -105,6 +106,7 @@ void PrintConfig(const WorkerSettings& s) {
              s.pipeline.worker_config_file.value_or("(none: params._command)"));
   fmt::print("HYSDS_DATASETS_CFG = {}\n", s.pipeline.datasets_config_file.value_or("(none)"));
   fmt::print("kill_grace = {}\n", s.pipeline.kill_grace.count() / 1000.0);
+  fmt::print("max_message_size = {}\n", s.limits.max_body_bytes);
 }
 
 int RunWorkerCommand(const WorkerOptions& options) {
@@ -122,6 +124,7 @@ int RunWorkerCommand(const WorkerOptions& options) {
   settings.track_started = !options.no_track_started;
   settings.nodename = ExpandNodename(options.nodename);
   settings.shutdown_timeout = std::chrono::seconds(options.shutdown_timeout);
+  settings.limits.max_body_bytes = options.max_message_size;
   settings.pipeline = MakePipelineSettings(options.pipeline, settings.nodename);
   Status st = MakeQueues(options, &settings.queues);
   AmqpUrl url;
@@ -174,6 +177,9 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
                   "Another queue argument KEY=VALUE, e.g. x-queue-type=classic (repeatable)");
   cmd->add_option("--shutdown-timeout", options->shutdown_timeout,
                   "Seconds a warm shutdown waits for running jobs")
+      ->capture_default_str();
+  cmd->add_option("--max-message-size", options->max_message_size,
+                  "Largest task message body accepted, in bytes (after decompression too)")
       ->capture_default_str();
   cmd->add_option("--broker-ca", options->broker_ca, "CA file for amqps://");
   cmd->add_option("--broker-cert", options->broker_cert, "Client certificate for amqps://");

@@ -113,6 +113,7 @@ def test_garbage_is_rejected_and_the_next_job_runs(start_worker, celery_app, ser
     log = worker.log()
     assert log.count("rejected message") == 5, log
     assert f"(task {bad_id}): body: invalid JSON" in log
+    assert "more than the 8388608 allowed" in log
     assert "pickle" in log
     assert worker.proc.poll() is None
     # The client of a rejected task with a known id is not left waiting.
@@ -272,3 +273,52 @@ def test_print_config_redacts_secrets(services):
     assert "queues = a,b" in out.stdout
     assert '"x-max-priority":10' in out.stdout
     assert "task_acks_late = true" in out.stdout
+
+
+def test_timelimit_header_and_job_limits_the_stricter_wins(start_worker, celery_app, queue_name):
+    start_worker()
+    # The job allows 60 s; the Celery time_limit of 2 s is stricter.
+    payload = job("/bin/sh -c \"trap '' TERM; sleep 30\"", time_limit=60)
+    start = time.monotonic()
+    result = celery_app.send_task(RUN_JOB, args=[payload], queue=queue_name, time_limit=2)
+    with pytest.raises(Exception) as raised:
+        result.get(timeout=30)
+    assert time.monotonic() - start < 15
+    assert str(raised.value) == f"Hard time limit (2s) exceeded for {payload['job_id']}."
+    # And the job's own soft limit applies when the header has none.
+    soft = job("/bin/sleep 30", soft_time_limit=1)
+    result = celery_app.send_task(RUN_JOB, args=[soft], queue=queue_name)
+    with pytest.raises(Exception) as raised:
+        result.get(timeout=30)
+    assert str(raised.value) == f"Soft time limit (1s) exceeded for {soft['job_id']}."
+
+
+def test_rpc_backend_replies_to_the_client(start_worker, services, queue_name):
+    from celery import Celery
+    start_worker(backend="rpc://")
+    app = Celery("rpc-client", broker=services.state["amqp_url"], backend="rpc://")
+    try:
+        ok = app.send_task(RUN_JOB, args=[job("/bin/true")], queue=queue_name)
+        assert ok.get(timeout=30)["status"] == "job-completed"
+        bad = app.send_task(RUN_JOB, args=[job("/bin/sh -c 'exit 4'")], queue=queue_name)
+        with pytest.raises(Exception) as raised:
+            bad.get(timeout=30)
+        assert str(raised.value) == "Got non-zero exit code: 4"
+    finally:
+        app.close()
+
+
+def test_acks_early_acks_before_the_job_runs(start_worker, celery_app, services, queue_name):
+    worker = start_worker("--acks-early")
+    result = celery_app.send_task(RUN_JOB, args=[job("/bin/sleep 3")], queue=queue_name)
+    deadline = time.monotonic() + 10
+    while result.state != "STARTED" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Killed mid-job: with late acks the broker would put the message back in
+    # the queue; acked early, it is gone (that is the trade of --acks-early).
+    worker.proc.kill()
+    worker.proc.wait()
+    time.sleep(1)
+    with Connection(services.state["amqp_url"]) as conn:
+        declared = conn.default_channel.queue_declare(queue_name, passive=True)
+    assert declared.message_count == 0
