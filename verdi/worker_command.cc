@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "verdi/commands.h"
+#include "verdi/config_file.h"
 #include "verdi/host.h"
 #include "verdi/interrupts.h"
 #include "verdi/log.h"
@@ -30,8 +31,64 @@ struct WorkerOptions {
   std::string broker_ca, broker_cert, broker_key;
   bool broker_no_verify = false;
   bool print_config = false;
+  std::string config_file;
   PipelineFlags pipeline;
 };
+
+// Setting names users have in their celeryconfig.py, and the flag each fills.
+struct ConfigKey {
+  const char* key;
+  const char* flag;
+  bool inverted;  // a True setting means the flag is off
+};
+constexpr ConfigKey kConfigKeys[] = {
+    {"broker_url", "--broker", false},
+    {"result_backend", "--result-backend", false},
+    {"result_expires", "--result-expires", false},
+    {"worker_concurrency", "--concurrency", false},
+    {"worker_prefetch_multiplier", "--prefetch-multiplier", false},
+    {"task_acks_late", "--acks-early", true},
+    {"task_track_started", "--no-track-started", true},
+    {"task_queue_max_priority", "--max-priority", false},
+    {"ROOT_WORK_DIR", "--root-work-dir", false},
+    {"WEBDAV_URL", "--webdav-url", false},
+    {"WEBDAV_PORT", "--webdav-port", false},
+    {"EVICT_CACHE", "--evict-cache", false},
+};
+
+// Fills, from the config file, every flag that neither the command line nor
+// its environment variable gave: flag > environment > config file > default.
+Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
+  std::vector<std::string> keys;
+  for (const auto& k : kConfigKeys) keys.push_back(k.key);
+  std::map<std::string, Json> settings;
+  VERDI_RETURN_IF_ERROR(ReadConfigFile(path, keys, &settings));
+  for (const auto& k : kConfigKeys) {
+    auto it = settings.find(k.key);
+    CLI::Option* option = cmd->get_option(k.flag);
+    if (it == settings.end() || it->second.is_null() || option->count() > 0) continue;
+    const Json& value = it->second;
+    std::string text;
+    if (value.is_boolean()) {
+      text = value.get<bool>() != k.inverted ? "true" : "false";
+    } else if (value.is_string() && !k.inverted) {
+      text = value.get<std::string>();
+    } else if (value.is_number() && !k.inverted) {
+      text = value.dump();
+    } else {
+      return Status::Invalid(fmt::format("{}: {}: expected {}, got {}", path, k.key,
+                                         k.inverted ? "True or False" : "a value",
+                                         DescribeJson(value)));
+    }
+    option->add_result(text);
+    try {
+      option->run_callback();
+    } catch (const CLI::Error& e) {
+      return Status::Invalid(fmt::format("{}: {}: {}", path, k.key, e.what()));
+    }
+  }
+  return Status::OK();
+}
 
 // Celery's node name expansion: %h = host name (fqdn), %n = its first label,
 // %d = the rest (domain), %% = %.
@@ -189,7 +246,21 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
   cmd->add_flag("--print-config", options->print_config,
                 "Print the settings in force (secrets redacted) and exit");
   AddPipelineFlags(cmd, &options->pipeline);
-  cmd->callback([options, exit_code] { *exit_code = RunWorkerCommand(*options); });
+  cmd->add_option("--config", options->config_file,
+                  "Settings file: a celeryconfig.py of plain assignments (broker_url,\n"
+                  "result_backend, task_acks_late, ROOT_WORK_DIR, ...) or the same keys in JSON;\n"
+                  "flags and environment variables win over it")
+      ->envname("HYSDS_CELERY_CFG");
+  cmd->callback([cmd, options, exit_code] {
+    if (!options->config_file.empty()) {
+      if (Status st = ApplyConfigFile(cmd, options->config_file); !st.ok()) {
+        fmt::print(stderr, "verdi worker: {}\n", st.message());
+        *exit_code = 2;
+        return;
+      }
+    }
+    *exit_code = RunWorkerCommand(*options);
+  });
 }
 
 }  // namespace verdi

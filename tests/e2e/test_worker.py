@@ -322,3 +322,34 @@ def test_acks_early_acks_before_the_job_runs(start_worker, celery_app, services,
     with Connection(services.state["amqp_url"]) as conn:
         declared = conn.default_channel.queue_declare(queue_name, passive=True)
     assert declared.message_count == 0
+
+
+def test_config_file_flag_env_precedence(tmp_path):
+    import os
+    import subprocess
+    from conftest import VERDI
+    cfg = tmp_path / "celeryconfig.py"
+    cfg.write_text('broker_url = "amqp://u:pw@from-file:5672//"\n'
+                   'result_backend = "redis://from-file:6379/0"\n'
+                   "task_acks_late = False\n"
+                   "worker_prefetch_multiplier = 3\n"
+                   'ROOT_WORK_DIR = "/from/file"\n')
+    env = dict(os.environ, CELERY_RESULT_BACKEND="redis://from-env:6379/1")
+    env.pop("CELERY_BROKER_URL", None)
+    env.pop("HYSDS_ROOT_WORK_DIR", None)
+    out = subprocess.run([VERDI, "worker", "--print-config", "--config", str(cfg),
+                          "--prefetch-multiplier", "5"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(" = ", 1) for line in out.stdout.splitlines())
+    assert lines["broker_url"] == "amqp://u:***@from-file:5672//"       # file
+    assert lines["result_backend"] == "redis://from-env:6379/1"          # env beats file
+    assert lines["worker_prefetch_multiplier"] == "5"                    # flag beats file
+    assert lines["task_acks_late"] == "false"                            # file
+    assert lines["ROOT_WORK_DIR"] == "/from/file"
+    # HySDS names the file with HYSDS_CELERY_CFG; a bad value is one clear error.
+    cfg.write_text("broker_url = get_broker()\n")
+    out = subprocess.run([VERDI, "worker", "--print-config"], capture_output=True, text=True,
+                         env=dict(env, HYSDS_CELERY_CFG=str(cfg)))
+    assert out.returncode == 2
+    assert out.stderr.strip() == (f"verdi worker: {cfg}:1: broker_url: expected a plain value "
+                                  "(a string, number, True, False or None), got \"get_broker()\"")
