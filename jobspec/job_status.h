@@ -16,7 +16,7 @@ inline constexpr const char* kJobFailed = "job-failed";
 std::string SignalStatus(int signum);
 
 /// HySDS's short_error: the message when it has at most 35 characters, else
-/// its first 20, ".....", and its last 10.
+/// its first 20, ".....", and its last 10 (characters, not bytes).
 std::string ShortError(const std::string& error);
 
 }  // namespace verdi

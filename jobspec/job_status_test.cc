@@ -21,6 +21,10 @@ TEST(JobStatusTest, ShortErrorKeepsShortMessagesAndCutsLongOnes) {
   EXPECT_EQ(ShortError(exactly35), exactly35);
   EXPECT_EQ(ShortError("Soft time limit (3600s) exceeded for job-1234567890."),
             "Soft time limit (360.....234567890.");
+  // Characters, not bytes: a snowman is one character of three bytes.
+  std::string snowmen = "\u2603" + std::string(40, 'x') + "\u2603";
+  EXPECT_EQ(ShortError(snowmen),
+            "\u2603" + std::string(19, 'x') + "....." + std::string(9, 'x') + "\u2603");
 }
 
 }  // namespace
