@@ -7,6 +7,7 @@
 #include <amqp_framing.h>
 
 #include <fmt/format.h>
+#include <openssl/err.h>
 
 #include "verdi/amqp_socket.h"
 #include "verdi/amqp_table.h"
@@ -37,6 +38,19 @@ std::string CloseReason(uint64_t method_id, const void* decoded) {
   }
   auto* m = static_cast<const amqp_channel_close_t*>(decoded);
   return fmt::format("{} {}", m->reply_code, String(m->reply_text));
+}
+
+// What OpenSSL said about this thread's last TLS failure (librabbitmq says
+// only "a SSL error occurred"), e.g. "...:tlsv13 alert certificate required";
+// empties OpenSSL's error queue.
+std::string OpenSslErrors() {
+  std::string text;
+  while (unsigned long err = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(err, buf, sizeof buf);
+    text += (text.empty() ? "" : "; ") + std::string(buf);
+  }
+  return text;
 }
 
 }  // namespace
@@ -107,6 +121,10 @@ Status AmqpLink::RequireConnected(const char* what) const {
 
 Status AmqpLink::LibraryError(const std::string& what, int status, int saved_errno) {
   std::string text = fmt::format("{}: {}: {}", where_, what, amqp_error_string2(status));
+  if (status == AMQP_STATUS_SSL_ERROR) {
+    std::string detail = OpenSslErrors();
+    if (!detail.empty()) text += " (" + detail + ")";
+  }
   Drop();
   switch (status) {
     case AMQP_STATUS_SOCKET_ERROR:

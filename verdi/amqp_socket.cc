@@ -5,6 +5,7 @@
 
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,6 +14,9 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 #include "verdi/amqp_link.h"
 
@@ -75,7 +79,22 @@ Status TcpConnect(const std::string& host, int port, int timeout_s, int* fd_out)
   return Status::IOError(where, err);
 }
 
-Status ConfigureTls(amqp_socket_t* socket, const AmqpTls& tls) {
+bool IsIpLiteral(const std::string& host) {
+  unsigned char addr[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), addr) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), addr) == 1;
+}
+
+// The first certificate verification error of this thread's handshake:
+// librabbitmq reports only "SSL peer cert verification failed", not why.
+thread_local int tls_verify_error = X509_V_OK;
+
+int RecordVerifyError(int ok, X509_STORE_CTX* store) {
+  if (!ok && tls_verify_error == X509_V_OK) tls_verify_error = X509_STORE_CTX_get_error(store);
+  return ok;  // librabbitmq verifies with SSL_VERIFY_NONE and checks the result after
+}
+
+Status ConfigureTls(amqp_socket_t* socket, const std::string& host, const AmqpTls& tls) {
   std::string ca = tls.ca_file;
   if (ca.empty() && tls.verify_peer && access(kSystemCaBundle, R_OK) == 0) ca = kSystemCaBundle;
   if (!ca.empty() && amqp_ssl_socket_set_cacert(socket, ca.c_str()) != AMQP_STATUS_OK) {
@@ -89,8 +108,19 @@ Status ConfigureTls(amqp_socket_t* socket, const AmqpTls& tls) {
     return Status::Failed(fmt::format("TLS client certificate {} / key {}: cannot be loaded",
                                       tls.cert_file, tls.key_file));
   }
+  auto* ctx = static_cast<SSL_CTX*>(amqp_ssl_socket_get_context(socket));
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, RecordVerifyError);
+  bool verify_hostname = tls.verify_hostname;
+  if (verify_hostname && tls.verify_peer && IsIpLiteral(host)) {
+    // librabbitmq matches only the DNS names of a certificate, never its IP
+    // addresses: have OpenSSL's verification, which verify_peer checks, do it.
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_CTX_get0_param(ctx), host.c_str()) != 1) {
+      return Status::Failed("TLS: cannot verify the IP address " + host);
+    }
+    verify_hostname = false;
+  }
   amqp_ssl_socket_set_verify_peer(socket, tls.verify_peer ? 1 : 0);
-  amqp_ssl_socket_set_verify_hostname(socket, tls.verify_hostname ? 1 : 0);
+  amqp_ssl_socket_set_verify_hostname(socket, verify_hostname ? 1 : 0);
   return Status::OK();
 }
 
@@ -112,13 +142,26 @@ Status OpenAmqpSocket(amqp_connection_state_t conn, const AmqpUrl& url, const Am
   }
   amqp_socket_t* socket = amqp_ssl_socket_new(conn);
   if (socket == nullptr) return Status::Failed("cannot create a TLS socket");
-  VERDI_RETURN_IF_ERROR(ConfigureTls(socket, tls));
+  VERDI_RETURN_IF_ERROR(ConfigureTls(socket, url.host, tls));
   timeval timeout{url.connect_timeout_seconds, 0};
+  tls_verify_error = X509_V_OK;
   int rc = amqp_socket_open_noblock(socket, url.host.c_str(), url.port, &timeout);
   int err = errno;
   if (rc == AMQP_STATUS_OK) return Status::OK();
   std::string what =
       fmt::format("connect to {}: {}", HostPort(url.host, url.port), amqp_error_string2(rc));
+  if (rc == AMQP_STATUS_SSL_PEER_VERIFY_FAILED && tls_verify_error != X509_V_OK) {
+    what += fmt::format(" ({})", X509_verify_cert_error_string(tls_verify_error));
+  } else if (rc == AMQP_STATUS_SSL_CONNECTION_FAILED || rc == AMQP_STATUS_SSL_ERROR) {
+    // librabbitmq keeps OpenSSL's reason (e.g. "wrong version number") to itself.
+    std::string detail;
+    while (unsigned long e = ERR_get_error()) {
+      char buf[256];
+      ERR_error_string_n(e, buf, sizeof buf);
+      detail += (detail.empty() ? "" : "; ") + std::string(buf);
+    }
+    if (!detail.empty()) what += " (" + detail + ")";
+  }
   if (rc == AMQP_STATUS_SOCKET_ERROR) {
     return Status::IOError(what, err == 0 || err == EINPROGRESS || err == EAGAIN ? EIO : err);
   }

@@ -9,6 +9,9 @@ namespace verdi {
 /// `verdi run_job JOB.json`: one job, stand-alone, no broker.
 void AddRunJobCommand(CLI::App* app, int* exit_code);
 
+/// `verdi submit JOBSPEC`: resolve a job-spec and params, publish the job.
+void AddSubmitCommand(CLI::App* app, int* exit_code);
+
 /// `verdi worker`: the Celery worker.
 void AddWorkerCommand(CLI::App* app, int* exit_code);
 

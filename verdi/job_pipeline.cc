@@ -5,12 +5,12 @@
 #include "jobspec/context.h"
 #include "jobspec/job_status.h"
 #include "jobspec/shell_words.h"
+#include "jobspec/uuid.h"
 #include "verdi/files.h"
 #include "verdi/host.h"
 #include "verdi/log.h"
 #include "verdi/run_script.h"
 #include "verdi/supervisor.h"
-#include "verdi/uuid.h"
 #include "verdi/workdir.h"
 
 namespace verdi {
@@ -61,10 +61,13 @@ class JobRun {
     Status st = MakeRoom();
     if (st.ok()) st = CreateDirectory();
     if (st.ok()) st = WriteJobFiles();
+    if (st.ok() && settings_.observer != nullptr) settings_.observer->Started(job_);
     if (st.ok()) st = RunCommand();
     if (st.ok()) st = ReadBackContext();
     if (!st.ok() && outcome_.error.empty()) Fail(st.message());
     CloseOut();
+    // After .done: a status that cannot be sent never keeps a job open (HC-374).
+    if (settings_.observer != nullptr) settings_.observer->Finished(job_, outcome_);
     return outcome_;
   }
 

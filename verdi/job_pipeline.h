@@ -19,14 +19,29 @@ namespace verdi {
 
 namespace fs = std::filesystem;
 
+struct JobOutcome;
+
+/// Told what a job goes through, to report it (HySDS statuses, metrics).
+/// Called on the thread that runs the job.
+class JobObserver {
+ public:
+  virtual ~JobObserver() = default;
+  /// The job's files are written and its command is about to run:
+  /// job-started, with the job as `_job.json` holds it.
+  virtual void Started(const Json& job) = 0;
+  /// The job is closed out (`.done` is written, when there is a directory):
+  /// its final status.
+  virtual void Finished(const Json& job, const JobOutcome& outcome) = 0;
+};
+
 /// What the worker (or `verdi run_job`) was configured with. Empty optionals
 /// fall back to the worker config file, then to HySDS's defaults.
 struct PipelineSettings {
-  std::optional<fs::path> root_work_dir;  // default /data/work
-  std::optional<std::string> worker_config_file;  // HYSDS_WORKER_CFG
+  std::optional<fs::path> root_work_dir;            // default /data/work
+  std::optional<std::string> worker_config_file;    // HYSDS_WORKER_CFG
   std::optional<std::string> datasets_config_file;  // HYSDS_DATASETS_CFG
-  std::optional<std::string> webdav_url;  // default http://<public ip>:<port>
-  std::optional<std::string> webdav_port;  // default 8085
+  std::optional<std::string> webdav_url;            // default http://<public ip>:<port>
+  std::optional<std::string> webdav_port;           // default 8085
   /// Who runs jobs: written on line 2 of `.running`.
   std::string owner;
   /// Between the SIGTERM of a soft limit or stop request and the SIGKILL.
@@ -34,6 +49,8 @@ struct PipelineSettings {
   ScrubOptions scrub;
   /// The environment the command inherits, "KEY=value" each.
   std::vector<std::string> base_env;
+  /// Told of job-started and of the final status; may be null.
+  JobObserver* observer = nullptr;
   Env* env = Env::Default();
 };
 

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   verdi::AddRunJobCommand(&app, &exit_code);
+  verdi::AddSubmitCommand(&app, &exit_code);
   verdi::AddWorkerCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -31,6 +31,19 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
                   "Seconds between SIGTERM and SIGKILL at the soft time limit or on a stop")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
+  cmd->add_option("--redis-job-status-url", flags->status_url,
+                  "Redis for HySDS job statuses (job-started, job-completed, ...), as msgpack\n"
+                  "documents on a list read by Logstash; none: statuses are only logged")
+      ->envname("REDIS_JOB_STATUS_URL");
+  cmd->add_option("--redis-job-status-key", flags->status_key, "The list of status documents")
+      ->envname("REDIS_JOB_STATUS_KEY")
+      ->capture_default_str();
+  cmd->add_option("--redis-job-info-url", flags->info_url,
+                  "Redis for job_info metrics documents (default: the status Redis)")
+      ->envname("REDIS_JOB_INFO_URL");
+  cmd->add_option("--redis-job-info-key", flags->info_key, "The list of job_info documents")
+      ->envname("REDIS_JOB_INFO_KEY")
+      ->capture_default_str();
   cmd->add_flag("--evict-cache", flags->evict_cache,
                 "When the disk is short, also evict input-cache entries, oldest first")
       ->envname("EVICT_CACHE");
@@ -49,6 +62,21 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   settings.owner = std::move(owner);
   for (char** e = environ; *e != nullptr; ++e) settings.base_env.emplace_back(*e);
   return settings;
+}
+
+Status MakeStatusReporter(const PipelineFlags& flags, std::string hostname,
+                          std::unique_ptr<StatusReporter>* out) {
+  out->reset();
+  if (flags.status_url.empty()) return Status::OK();
+  StatusSinkOptions options;
+  options.status_url = flags.status_url;
+  options.status_key = flags.status_key;
+  options.info_url = flags.info_url;
+  options.info_key = flags.info_key;
+  std::unique_ptr<StatusSink> sink;
+  VERDI_RETURN_IF_ERROR(StatusSink::Make(options, &sink).WithPrefix("--redis-job-status-url"));
+  *out = std::make_unique<StatusReporter>(std::move(sink), std::move(hostname));
+  return Status::OK();
 }
 
 }  // namespace verdi

@@ -7,11 +7,13 @@
 #include <CLI/CLI.hpp>
 
 #include "verdi/job_pipeline.h"
+#include "verdi/status_reporter.h"
 
 namespace verdi {
 
 struct PipelineFlags {
   std::string root_work_dir, worker_config, datasets_config, webdav_url, webdav_port;
+  std::string status_url, status_key = "logstash", info_url, info_key = "logstash";
   double kill_grace_seconds = 5;
   bool evict_cache = false;
 };
@@ -23,5 +25,10 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags);
 
 /// The settings those flags give; the command inherits verdi's environment.
 PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string owner);
+
+/// The reporter of HySDS statuses when --redis-job-status-url is set (null
+/// otherwise); `hostname` is the celery_hostname of the documents.
+Status MakeStatusReporter(const PipelineFlags& flags, std::string hostname,
+                          std::unique_ptr<StatusReporter>* out);
 
 }  // namespace verdi

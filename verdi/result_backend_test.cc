@@ -16,8 +16,8 @@
 #include <gtest/gtest.h>
 
 #include "jobspec/json_field.h"
+#include "jobspec/uuid.h"
 #include "tests/test_services.h"
-#include "verdi/uuid.h"
 
 namespace verdi {
 namespace {

@@ -38,8 +38,11 @@ int RunJob(const RunJobOptions& options) {
   PipelineSettings settings = MakePipelineSettings(
       options.pipeline, fmt::format("run_job@{} pid {}", GetHostFacts().hostname, getpid()));
 
+  std::unique_ptr<StatusReporter> reporter;
+  Status st = MakeStatusReporter(options.pipeline, settings.owner, &reporter);
+  settings.observer = reporter.get();
   Json payload;
-  Status st = ReadJsonFile(options.job_file, &payload);
+  if (st.ok()) st = ReadJsonFile(options.job_file, &payload);
   PreparedJob prepared;
   if (st.ok())
     st = PrepareJob(std::move(payload), settings, &prepared).WithPrefix(options.job_file);
@@ -50,6 +53,8 @@ int RunJob(const RunJobOptions& options) {
 
   JobOutcome outcome = RunPreparedJob(&prepared, settings, &interrupts);
   int exit_code = ExitCodeFor(outcome);
+  if (reporter && !reporter->sink()->Flush(std::chrono::seconds(10)))
+    LogError("statuses not delivered to Redis within 10 s: they are lost");
   if (outcome.job_dir.empty()) {
     fmt::print(stderr, "verdi run_job: {}: {}\n", prepared.job.job_id, outcome.error);
   } else {

@@ -45,6 +45,8 @@ class TaskRun {
   void Run(Interrupts* stop) {
     if (!env_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
     if (AlreadyFinished()) return Done();
+    auto started = std::chrono::steady_clock::now();
+    env_.events->Send("task-started", {{"uuid", task_.id}});
     if (env_.track_started)
       env_.results->Store(task_, "STARTED", {{"pid", getpid()}, {"hostname", env_.nodename}});
 
@@ -63,12 +65,20 @@ class TaskRun {
     if (outcome.signum != 0 && env_.shutting_down != nullptr && *env_.shutting_down) {
       // Stopped by our own shutdown: another worker runs it again.
       LogWarning("task {}: stopped by the worker's shutdown; requeued", task_.id);
+      env_.events->Send("task-rejected", {{"uuid", task_.id}, {"requeue", true}});
       return Finish(BrokerAction::Reject(delivery_.tag, true));
     }
-    if (outcome.completed())
-      env_.results->Store(task_, "SUCCESS", Summary(prepared.job.doc, outcome, env_.nodename));
-    else
+    if (outcome.completed()) {
+      Json summary = Summary(prepared.job.doc, outcome, env_.nodename);
+      env_.results->Store(task_, "SUCCESS", summary);
+      double runtime =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      env_.events->Send(
+          "task-succeeded",
+          {{"uuid", task_.id}, {"result", PythonRepr(summary)}, {"runtime", runtime}});
+    } else {
       Fail(outcome.error);
+    }
     Done();
   }
 
@@ -105,6 +115,10 @@ class TaskRun {
   void Fail(const std::string& error) {
     env_.results->Store(task_, "FAILURE",
                         ExceptionResult("WorkerExecutionError", "hysds.job_worker", error));
+    env_.events->Send("task-failed",
+                      {{"uuid", task_.id},
+                       {"exception", "WorkerExecutionError(" + PythonRepr(error) + ")"},
+                       {"traceback", ""}});
   }
 
   void Done() {

@@ -6,9 +6,11 @@
 #include <string>
 
 #include "verdi/celery_message.h"
+#include "verdi/event_publisher.h"
 #include "verdi/interrupts.h"
 #include "verdi/job_pipeline.h"
 #include "verdi/outbox.h"
+#include "verdi/status_reporter.h"
 #include "verdi/task_results.h"
 
 namespace verdi {
@@ -32,6 +34,9 @@ struct TaskEnv {
   bool track_started = true;
   TaskResults* results = nullptr;
   Outbox* outbox = nullptr;
+  EventPublisher* events = nullptr;
+  /// HySDS statuses outside the pipeline (job-deduped); may be null.
+  StatusReporter* reporter = nullptr;
   /// Set when the worker is shutting down: a job stopped then is requeued,
   /// not failed.
   const std::atomic<bool>* shutting_down = nullptr;

@@ -1,6 +1,7 @@
 #include "verdi/worker.h"
 
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "verdi/event_publisher.h"
 #include "verdi/log.h"
 #include "verdi/outbox.h"
 #include "verdi/recovery.h"
@@ -108,7 +110,9 @@ class Slots {
 class Worker {
  public:
   Worker(const WorkerSettings& settings, Interrupts* signals)
-      : settings_(settings), signals_(signals) {}
+      : settings_(settings),
+        signals_(signals),
+        events_({settings.nodename, static_cast<int>(getpid())}, &outbox_, settings.task_events) {}
 
   int Run() {
     Status st = ParseAmqpUrl(settings_.broker_url, &url_);
@@ -124,6 +128,8 @@ class Worker {
     env_.track_started = settings_.track_started;
     env_.results = results_.get();
     env_.outbox = &outbox_;
+    env_.events = &events_;
+    env_.reporter = settings_.reporter;
     env_.shutting_down = &shutting_down_;
     fs::path root = settings_.pipeline.root_work_dir.value_or("/data/work");
     if (int n = RecoverAbandonedJobs(root, settings_.nodename, WallClock::now()); n > 0)
@@ -140,8 +146,10 @@ class Worker {
       Receive();
       ReleaseDueEtas();
       CheckShutdownDeadline();
+      Heartbeat();
     }
     slots_.reset();  // joins the slot threads: every job has closed out
+    events_.Send("worker-offline", WorkerFields());
     Flush();
     link_.Close();
     LogInfo("{} stopped", settings_.nodename);
@@ -171,6 +179,7 @@ class Worker {
       bool passive = false;
       st = link_.DeclareQueue(settings_.queues[i], &passive);
     }
+    if (st.ok()) st = link_.DeclareExchange(kEventExchange, "topic", true, false);
     if (st.ok()) st = link_.SetPrefetch(Prefetch());
     consumer_tags_.clear();
     for (size_t i = 0; st.ok() && i < settings_.queues.size(); ++i) {
@@ -183,6 +192,8 @@ class Worker {
       backoff_ = std::chrono::milliseconds(0);
       held_.clear();  // unacked ETA tasks come back from the broker
       LogInfo("connected to {}", RedactUrl(settings_.broker_url));
+      events_.Send("worker-online", WorkerFields());
+      next_heartbeat_ = Clock::now() + settings_.heartbeat_interval;
       return;
     }
     link_.Close();
@@ -201,6 +212,7 @@ class Worker {
       timeout = std::clamp(d, std::chrono::milliseconds(0), timeout);
     };
     if (!held_.empty()) until(held_.begin()->first);
+    if (link_.connected()) until(next_heartbeat_);
     if (!link_.connected()) until(next_attempt_);
     if (link_.connected() && link_.HasBufferedData()) timeout = std::chrono::milliseconds(0);
     pollfd fds[3] = {{outbox_.fd(), POLLIN, 0}, {signals_->fd(), POLLIN, 0}, {-1, POLLIN, 0}};
@@ -256,7 +268,8 @@ class Worker {
   void Flush() {
     for (auto& action : outbox_.TakeAll()) {
       if (!link_.connected()) {
-        LogWarning("broker connection lost: {} dropped", Describe(action));
+        if (action.exchange != kEventExchange)  // monitoring events are not worth a line each
+          LogWarning("broker connection lost: {} dropped", Describe(action));
         continue;
       }
       if (action.kind != BrokerAction::Kind::kPublish && action.connection != connection_) {
@@ -329,10 +342,13 @@ class Worker {
         results_->Store(task, "FAILURE",
                         ExceptionResult("WorkerExecutionError", "hysds.job_worker",
                                         "rejected: " + st.message()));
+      if (!task.id.empty()) events_.Send("task-rejected", {{"uuid", task.id}, {"requeue", false}});
       link_.Reject(from.tag, false);
       return;
     }
     if (shutting_down_) return Requeue(from);
+    ++processed_;
+    events_.Send("task-received", ReceivedFields(task));
     WallClock::time_point now = WallClock::now();
     if (task.expires && *task.expires <= now) {
       LogWarning("task {}: expired at {}: revoked, not run", task.id, IsoUtc(*task.expires));
@@ -359,6 +375,7 @@ class Worker {
       if (work.task.expires && *work.task.expires <= WallClock::now()) {
         results_->Store(work.task, "REVOKED",
                         ExceptionResult("TaskRevokedError", "celery.exceptions", "expired"));
+        events_.Send("task-revoked", Revoked(work.task.id));
         if (link_.connected()) link_.Ack(work.delivery.tag);
       } else {
         slots_->Submit(std::move(work));
@@ -368,13 +385,46 @@ class Worker {
     if (released && link_.connected()) link_.SetPrefetch(Prefetch());
   }
 
+  Json WorkerFields() {
+    return WorkerEventFields(std::chrono::duration<double>(settings_.heartbeat_interval).count(),
+                             static_cast<int64_t>(slots_ ? slots_->Busy() : 0), processed_);
+  }
+
+  void Heartbeat() {
+    if (!link_.connected() || Clock::now() < next_heartbeat_) return;
+    events_.Send("worker-heartbeat", WorkerFields());
+    next_heartbeat_ = Clock::now() + settings_.heartbeat_interval;
+  }
+
+  static Json ReceivedFields(const TaskMessage& task) {
+    auto iso = [](const std::optional<WallClock::time_point>& t) {
+      return t ? Json(FormatIsoTime(*t)) : Json(nullptr);
+    };
+    return {{"uuid", task.id},
+            {"name", task.task},
+            {"args", PythonRepr(task.args)},
+            {"kwargs", PythonRepr(task.kwargs)},
+            {"root_id", task.root_id.empty() ? Json(task.id) : Json(task.root_id)},
+            {"parent_id", task.parent_id.empty() ? Json(nullptr) : Json(task.parent_id)},
+            {"retries", task.retries},
+            {"eta", iso(task.eta)},
+            {"expires", iso(task.expires)}};
+  }
+
+  static Json Revoked(const std::string& id) {
+    return {{"uuid", id}, {"terminated", false}, {"signum", nullptr}, {"expired", true}};
+  }
+
   const WorkerSettings& settings_;
   Interrupts* signals_;
+  Outbox outbox_;
+  EventPublisher events_;
+  int64_t processed_ = 0;
+  Clock::time_point next_heartbeat_;
   AmqpUrl url_;
   AmqpLink link_;
   uint64_t connection_ = 0;
   std::vector<std::string> consumer_tags_;
-  Outbox outbox_;
   std::unique_ptr<TaskResults> results_;
   TaskEnv env_;
   std::unique_ptr<Slots> slots_;

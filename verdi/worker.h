@@ -11,6 +11,7 @@
 #include "verdi/celery_message.h"
 #include "verdi/interrupts.h"
 #include "verdi/job_pipeline.h"
+#include "verdi/status_reporter.h"
 
 namespace verdi {
 
@@ -26,6 +27,9 @@ struct WorkerSettings {
   int prefetch_multiplier = 1;
   bool acks_late = true;
   bool track_started = true;
+  /// Celery's -E: task-* events (worker-* events and heartbeats are always sent).
+  bool task_events = true;
+  std::chrono::milliseconds heartbeat_interval{2000};
   /// The node name, e.g. "celery@host".
   std::string nodename;
   /// Warm shutdown: how long running jobs may go on before they are stopped
@@ -35,6 +39,8 @@ struct WorkerSettings {
   std::chrono::milliseconds reconnect_min{200}, reconnect_max{30000};
   DecodeLimits limits;
   PipelineSettings pipeline;
+  /// HySDS statuses outside job runs (job-deduped, job-revoked); may be null.
+  StatusReporter* reporter = nullptr;
 };
 
 /// Runs the worker on the calling thread (the connection thread) until a

@@ -23,6 +23,8 @@ struct WorkerOptions {
   int prefetch_multiplier = 1;
   bool acks_early = false;
   bool no_track_started = false;
+  bool task_events = false, without_task_events = false;
+  double heartbeat_interval = 2.0;
   int max_priority = 0;
   std::vector<std::string> queue_args;
   int64_t result_expires = 86400;
@@ -49,11 +51,16 @@ constexpr ConfigKey kConfigKeys[] = {
     {"worker_prefetch_multiplier", "--prefetch-multiplier", false},
     {"task_acks_late", "--acks-early", true},
     {"task_track_started", "--no-track-started", true},
+    {"worker_send_task_events", "--without-task-events", true},
     {"task_queue_max_priority", "--max-priority", false},
     {"ROOT_WORK_DIR", "--root-work-dir", false},
     {"WEBDAV_URL", "--webdav-url", false},
     {"WEBDAV_PORT", "--webdav-port", false},
     {"EVICT_CACHE", "--evict-cache", false},
+    {"REDIS_JOB_STATUS_URL", "--redis-job-status-url", false},
+    {"REDIS_JOB_STATUS_KEY", "--redis-job-status-key", false},
+    {"REDIS_JOB_INFO_URL", "--redis-job-info-url", false},
+    {"REDIS_JOB_INFO_KEY", "--redis-job-info-key", false},
 };
 
 // Fills, from the config file, every flag that neither the command line nor
@@ -156,6 +163,8 @@ void PrintConfig(const WorkerSettings& s) {
   fmt::print("worker_prefetch_multiplier = {}\n", s.prefetch_multiplier);
   fmt::print("task_acks_late = {}\n", s.acks_late);
   fmt::print("task_track_started = {}\n", s.track_started);
+  fmt::print("worker_send_task_events = {}\n", s.task_events);
+  fmt::print("heartbeat_interval = {}\n", s.heartbeat_interval.count() / 1000.0);
   fmt::print("shutdown_timeout = {}\n", s.shutdown_timeout.count());
   fmt::print("ROOT_WORK_DIR = {}\n", s.pipeline.root_work_dir ? s.pipeline.root_work_dir->string()
                                                               : "(worker config, else /data/work)");
@@ -179,6 +188,9 @@ int RunWorkerCommand(const WorkerOptions& options) {
   settings.prefetch_multiplier = options.prefetch_multiplier;
   settings.acks_late = !options.acks_early;
   settings.track_started = !options.no_track_started;
+  settings.task_events = !options.without_task_events;
+  settings.heartbeat_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(options.heartbeat_interval * 1000));
   settings.nodename = ExpandNodename(options.nodename);
   settings.shutdown_timeout = std::chrono::seconds(options.shutdown_timeout);
   settings.limits.max_body_bytes = options.max_message_size;
@@ -194,7 +206,18 @@ int RunWorkerCommand(const WorkerOptions& options) {
     PrintConfig(settings);
     return 0;
   }
-  return RunWorker(settings, &signals);
+  std::unique_ptr<StatusReporter> reporter;
+  st = MakeStatusReporter(options.pipeline, settings.nodename, &reporter);
+  if (!st.ok()) {
+    fmt::print(stderr, "verdi worker: {}\n", st.message());
+    return 2;
+  }
+  settings.pipeline.observer = reporter.get();
+  settings.reporter = reporter.get();
+  int code = RunWorker(settings, &signals);
+  if (reporter && !reporter->sink()->Flush(std::chrono::seconds(10)))
+    LogError("statuses not delivered to Redis within 10 s: they are lost");
+  return code;
 }
 
 }  // namespace
@@ -228,6 +251,14 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
   cmd->add_flag("--acks-early", options->acks_early,
                 "Ack when a job starts instead of when it ends (a crash then loses the job)");
   cmd->add_flag("--no-track-started", options->no_track_started, "Do not store STARTED");
+  cmd->add_flag("-E,--task-events", options->task_events,
+                "Send task-* events (on by default for run_job, as HySDS configures Celery)");
+  cmd->add_flag("--without-task-events", options->without_task_events,
+                "Send only worker-* events and heartbeats");
+  cmd->add_option("--heartbeat-interval", options->heartbeat_interval,
+                  "Seconds between worker-heartbeat events")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
   cmd->add_option("--max-priority", options->max_priority,
                   "Declare queues with x-max-priority (task_queue_max_priority)");
   cmd->add_option("--queue-arg", options->queue_args,

@@ -1,0 +1,388 @@
+#include "events/status_sink.h"
+
+#include "jobspec/uuid.h"
+
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "events/job_status_doc.h"
+#include "events/redis_url.h"
+#include "jobspec/timestamp.h"
+
+namespace verdi {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+/// How many uuids the HC-639 guard remembers.
+constexpr size_t kGuardCapacity = 20000;
+
+/// One document to deliver: SETEX (when setex_key is set), then RPUSH.
+struct Item {
+  std::string setex_key;
+  std::string status;
+  int64_t ttl = 0;
+  std::string list_key;
+  std::string packed;
+};
+
+std::string Pack(const Json& doc) {
+  std::string out;
+  Json::to_msgpack(doc, out);
+  return out;
+}
+
+/// Error replies about the server's state rather than the command: retried.
+bool IsTransientError(const std::string& error) {
+  for (const char* prefix : {"LOADING", "READONLY", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN",
+                             "NOAUTH", "MISCONF", "OOM"}) {
+    size_t n = std::char_traits<char>::length(prefix);
+    if (error.compare(0, n, prefix) == 0 && (error.size() == n || error[n] == ' ')) return true;
+  }
+  return false;
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "";
+  return name;
+}
+
+}  // namespace
+
+void StderrEventLog(int level, const std::string& message) {
+  const char* name = level >= kEventLogError     ? "ERROR"
+                     : level >= kEventLogWarning ? "WARNING"
+                     : level >= kEventLogInfo    ? "INFO"
+                                                 : "DEBUG";
+  // One write(2) per line, so lines from several threads never interleave.
+  std::string line = fmt::format("{} {} {}\n", IsoUtc(WallClock::now()), name, message);
+  const char* p = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = write(STDERR_FILENO, p, left);
+    if (n <= 0) return;
+    p += static_cast<size_t>(n);
+    left -= static_cast<size_t>(n);
+  }
+}
+
+/// One Redis connection, its bounded buffer and the thread that empties it.
+/// Producers only append; the thread reads the front items in place (deque
+/// references survive push_back) and pops them once they are done.
+class StatusSink::Channel {
+ public:
+  Channel(std::string what, const RedisUrl& url, const StatusSinkOptions& options)
+      : what_(std::move(what)), url_(url), options_(options) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~Channel() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    thread_.join();
+    if (!queue_.empty()) {
+      Log(kEventLogError,
+          fmt::format("stopped with {} documents not delivered: they are lost", queue_.size()));
+    }
+  }
+
+  /// Appends `item` unless the buffer is full.
+  bool Push(Item&& item) {
+    std::string line;
+    bool accepted = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (queue_.size() >= options_.max_buffered) {
+        ++dropped_;
+        if (burst_++ == 0) {
+          line = fmt::format(
+              "buffer full ({} documents waiting): dropping new documents until there is room; "
+              "{} dropped so far",
+              queue_.size(), dropped_);
+        }
+      } else {
+        if (burst_ > 0) {
+          line = fmt::format("buffering again after dropping {} documents ({} dropped so far)",
+                             burst_, dropped_);
+          burst_ = 0;
+        }
+        queue_.push_back(std::move(item));
+        ++accepted_;
+        accepted = true;
+      }
+    }
+    if (accepted) work_cv_.notify_one();
+    if (!line.empty()) Log(kEventLogError, line);
+    return accepted;
+  }
+
+  /// How many documents were ever accepted: the target of a Flush.
+  uint64_t accepted() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return accepted_;
+  }
+
+  /// Waits until the first `target` accepted documents are done.
+  bool WaitDone(uint64_t target, SteadyClock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return done_cv_.wait_until(lock, deadline, [&] { return delivered_ + rejected_ >= target; });
+  }
+
+  void AddStats(StatusSinkStats* stats) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats->accepted += accepted_;
+    stats->delivered += delivered_;
+    stats->dropped += dropped_;
+    stats->rejected += rejected_;
+    stats->pending += queue_.size();
+  }
+
+ private:
+  void Log(int level, const std::string& message) const {
+    options_.log(level,
+                 fmt::format("status sink ({} {}:{}): {}", what_, url_.host, url_.port, message));
+  }
+
+  void Run() {
+    std::vector<const Item*> batch;
+    std::chrono::milliseconds backoff = options_.retry_min;
+    int failures = 0;
+    SteadyClock::time_point outage_start;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (stop_) return;
+        batch.clear();
+        size_t bytes = 0;
+        for (const Item& item : queue_) {
+          if (batch.size() >= options_.max_batch || bytes >= options_.max_batch_bytes) break;
+          batch.push_back(&item);
+          bytes += item.packed.size();
+        }
+      }
+      size_t done = 0, delivered = 0;
+      std::string error;
+      bool ok = Send(batch, &done, &delivered, &error);
+      size_t pending = 0;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (size_t i = 0; i < done; ++i) queue_.pop_front();
+        delivered_ += delivered;
+        rejected_ += done - delivered;
+        pending = queue_.size();
+      }
+      if (done > 0) done_cv_.notify_all();
+      if (ok) {
+        if (failures > 0) {
+          Log(kEventLogInfo,
+              fmt::format("delivering again after {} failed tries in {:.1f}s; {} documents waiting",
+                          failures, Seconds(SteadyClock::now() - outage_start), pending));
+        }
+        failures = 0;
+        backoff = options_.retry_min;
+        continue;
+      }
+      if (failures++ == 0) {
+        outage_start = SteadyClock::now();
+        Log(kEventLogError, fmt::format("cannot deliver: {}; {} documents waiting; retrying with "
+                                        "backoff (at most {}ms apart)",
+                                        error, pending, options_.retry_max.count()));
+      } else if (failures % 10 == 0) {
+        Log(kEventLogWarning,
+            fmt::format("still cannot deliver after {} tries in {:.1f}s: {}; {} documents waiting",
+                        failures, Seconds(SteadyClock::now() - outage_start), error, pending));
+      }
+      std::unique_lock<std::mutex> lock(mu_);
+      if (work_cv_.wait_for(lock, backoff, [&] { return stop_; })) return;
+      backoff = std::min(backoff * 2, options_.retry_max);
+    }
+  }
+
+  static double Seconds(SteadyClock::duration d) {
+    return std::chrono::duration<double>(d).count();
+  }
+
+  /// One round trip for `batch`. *done: how many of its first items are
+  /// finished (delivered, or rejected and logged); *delivered: how many of
+  /// those were delivered. False, with *error, when the rest must be retried.
+  bool Send(const std::vector<const Item*>& batch, size_t* done, size_t* delivered,
+            std::string* error) {
+    if (!client_.connected()) {
+      Status st = client_.Connect(url_, options_.tls, options_.io_timeout);
+      if (!st.ok()) {
+        *error = st.message();
+        return false;
+      }
+    }
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(batch.size() * 2);
+    for (const Item* item : batch) {
+      if (!item->setex_key.empty()) {
+        commands.push_back({"SETEX", item->setex_key, std::to_string(item->ttl), item->status});
+      }
+      commands.push_back({"RPUSH", item->list_key, item->packed});
+    }
+    std::vector<RedisReply> replies;
+    if (Status st = client_.Pipeline(commands, &replies); !st.ok()) {
+      *error = st.message();
+      return false;
+    }
+    size_t r = 0;
+    for (const Item* item : batch) {
+      size_t n = item->setex_key.empty() ? 1 : 2;
+      std::string rejection;
+      for (size_t k = r; k < r + n; ++k) {
+        if (replies[k].type != RedisReply::Type::kError) continue;
+        if (IsTransientError(replies[k].str)) {
+          *error = "error reply: " + replies[k].str;
+          client_.Close();  // a fresh connection may land on a recovered server
+          return false;
+        }
+        rejection = fmt::format("{} {}: {}", commands[k][0], commands[k][1], replies[k].str);
+      }
+      if (rejection.empty()) {
+        ++*delivered;
+      } else {
+        Log(kEventLogError, "document rejected: " + rejection);
+      }
+      ++*done;
+      r += n;
+    }
+    return true;
+  }
+
+  const std::string what_;
+  const RedisUrl url_;
+  const StatusSinkOptions& options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // items appended, or stop
+  std::condition_variable done_cv_;  // items done
+  std::deque<Item> queue_;
+  uint64_t accepted_ = 0, delivered_ = 0, rejected_ = 0, dropped_ = 0;
+  uint64_t burst_ = 0;  // drops since the last accepted item
+  bool stop_ = false;
+
+  RedisClient client_;  // the thread's only
+  std::thread thread_;
+};
+
+Status StatusSink::Make(const StatusSinkOptions& options, std::unique_ptr<StatusSink>* out) {
+  if (options.status_url.empty()) return Status::Invalid("status_url: is empty");
+  RedisUrl status_url, info_url;
+  VERDI_RETURN_IF_ERROR(ParseRedisUrl(options.status_url, &status_url).WithPrefix("status_url"));
+  if (!options.info_url.empty()) {
+    VERDI_RETURN_IF_ERROR(ParseRedisUrl(options.info_url, &info_url).WithPrefix("info_url"));
+  }
+  if (options.max_buffered == 0 || options.max_batch == 0) {
+    return Status::Invalid("max_buffered, max_batch: must be at least 1");
+  }
+  std::unique_ptr<StatusSink> sink(new StatusSink(options));
+  sink->status_ = std::make_unique<Channel>("status", status_url, sink->options_);
+  if (!options.info_url.empty()) {
+    sink->info_ = std::make_unique<Channel>("job_info", info_url, sink->options_);
+  }
+  *out = std::move(sink);
+  return Status::OK();
+}
+
+StatusSink::StatusSink(const StatusSinkOptions& options) : options_(options) {
+  if (!options_.log) options_.log = StderrEventLog;
+  if (options_.retry_min.count() < 1) options_.retry_min = std::chrono::milliseconds(1);
+  options_.retry_max = std::max(options_.retry_max, options_.retry_min);
+  hostname_ = options_.hostname.empty() ? HostName() : options_.hostname;
+}
+
+// Members are destroyed in reverse order: the channels (and their threads)
+// before options_, which they read.
+StatusSink::~StatusSink() = default;
+
+StatusSink::Channel& StatusSink::InfoChannel() { return info_ ? *info_ : *status_; }
+
+bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
+  const Json* uuid = FindPath(doc, {"uuid"});
+  const Json* status = FindPath(doc, {"status"});
+  if (uuid == nullptr || !uuid->is_string() || uuid->get_ref<const std::string&>().empty() ||
+      status == nullptr || !status->is_string()) {
+    ++invalid_;
+    options_.log(kEventLogError,
+                 "status sink: status document without a string uuid and status: not sent");
+    return false;
+  }
+  const std::string& id = uuid->get_ref<const std::string&>();
+  Item item;
+  item.setex_key = "hysds-job-status-" + id;
+  item.status = status->get<std::string>();
+  item.ttl = std::clamp<int64_t>(ttl_seconds, 1, kMaxStatusTtlSeconds);
+  item.list_key = options_.status_key;
+  item.packed = Pack(doc);
+  bool terminal = IsTerminalStatus(item.status);
+
+  std::unique_lock<std::mutex> lock(guard_mu_);
+  if (!terminal && terminal_.count(id) > 0) {
+    lock.unlock();
+    ++guarded_;
+    options_.log(kEventLogWarning,
+                 fmt::format("status sink: {} for {} dropped: a terminal status was already sent",
+                             item.status, id));
+    return false;
+  }
+  if (!status_->Push(std::move(item))) return false;
+  if (terminal && terminal_.insert(id).second) {
+    terminal_order_.push_back(id);
+    if (terminal_order_.size() > kGuardCapacity) {
+      terminal_.erase(terminal_order_.front());
+      terminal_order_.pop_front();
+    }
+  }
+  return true;
+}
+
+bool StatusSink::LogJobInfo(const Json& doc) {
+  Item item;
+  item.list_key = options_.info_key;
+  item.packed = Pack(doc);
+  return InfoChannel().Push(std::move(item));
+}
+
+bool StatusSink::LogCustomEvent(const std::string& type, const std::string& status,
+                                const Json& event, const std::vector<std::string>& tags) {
+  Item item;
+  item.list_key = options_.status_key;
+  item.packed =
+      Pack(CustomEventDocument(type, status, event, tags, hostname_, NewUuid4(), WallClock::now()));
+  return status_->Push(std::move(item));
+}
+
+bool StatusSink::Flush(std::chrono::milliseconds timeout) {
+  SteadyClock::time_point deadline = SteadyClock::now() + timeout;
+  uint64_t status_target = status_->accepted();
+  uint64_t info_target = info_ ? info_->accepted() : 0;
+  bool done = status_->WaitDone(status_target, deadline);
+  if (info_) done = info_->WaitDone(info_target, deadline) && done;
+  return done;
+}
+
+StatusSinkStats StatusSink::stats() const {
+  StatusSinkStats stats;
+  status_->AddStats(&stats);
+  if (info_) info_->AddStats(&stats);
+  stats.guarded = guarded_;
+  stats.rejected += invalid_;
+  return stats;
+}
+
+}  // namespace verdi
