@@ -19,6 +19,9 @@
 #include <string>
 #include <string_view>
 
+#include "jobspec/context.h"
+#include "jobspec/job.h"
+#include "jobspec/worker_config.h"
 #include "verdi/celery_message.h"
 
 namespace {
@@ -72,6 +75,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   verdi::Status st = verdi::DecodeTaskMessage(d, limits, &m);
   Check(st.ok() || st.IsInvalid(), "decode fails only with Invalid:", st);
   if (!st.ok()) return 0;
+
+  // The job parser sees what the decoder lets through: args[0] of run_job.
+  if (m.args.is_array() && !m.args.empty()) {
+    verdi::Job job;
+    verdi::Status parsed = verdi::ParseJob(m.args[0], &job);
+    Check(parsed.ok() || parsed.IsInvalid(), "job parsing fails only with Invalid:", parsed);
+    verdi::WorkerConfig config;
+    std::vector<std::string> argv;
+    if (parsed.ok() && verdi::WorkerConfigFromJob(job, &config).ok()) {
+      verdi::Status resolved = verdi::ResolveArgv(config.configs[0].command, job.doc["params"], &argv);
+      Check(resolved.ok() || resolved.IsInvalid(), "argv fails only with Invalid:", resolved);
+      (void)verdi::ComposeContext(job.doc);
+    }
+  }
 
   verdi::AmqpOutgoing out = verdi::EncodeTaskMessage(m);
   (void)verdi::EncodeResultJson(m.id, "SUCCESS", m.args, nullptr, &m, verdi::WallClock::now());

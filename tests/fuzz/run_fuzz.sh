@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the Celery message fuzz target with clang++ (libFuzzer, ASan, UBSan)
+# Builds the Celery message (and run_job job parser) fuzz target with clang++ (libFuzzer, ASan, UBSan)
 # into BUILD_DIR and runs it for a bounded time on a seed corpus written here.
 # Exits non-zero when the build fails or the fuzzer finds a crash, a leak or
 # undefined behaviour (the input is left in BUILD_DIR/crash-*).
@@ -37,7 +37,7 @@ fi
 if (( stale )); then
   echo "run_fuzz.sh: building $binary with $cxx"
   "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$repo" "${sources[@]}" -lfmt -lz -o "$binary.tmp"
+    -I"$repo" "${sources[@]}" -lfmt -lz -lcrypto -o "$binary.tmp"
   mv "$binary.tmp" "$binary"
 fi
 
@@ -53,6 +53,8 @@ printf '\x00%s' "$v2_body" >"$seeds/v2_json"
 printf '\x08%s\x00%s' "$headers" "$v2_body" >"$seeds/v2_json_headers"
 printf '\x04%s' "$v2_body" >"$seeds/v2_json_zlib"
 printf '\x00%s' "$markers" >"$seeds/v2_markers"
+job_body='[[{"job_id": "j-1", "type": "job-x:1", "params": {"_command": "/bin/echo \x27a b\x27 $files", "files": ["f1", 2], "_disk_usage": "1.5GB", "job_specification": {"command": "c", "params": [{"name": "files", "destination": "positional"}]}}, "localize_urls": [{"url": "file:///x"}], "context": {"k": 1}, "job_info": {"time_limit": 30}}], {}, null]'
+printf '\x00%s' "$job_body" >"$seeds/v2_run_job"
 printf '\x10%s' "$v1_body" >"$seeds/v1_json"
 printf '\x08{"task": "h", "id": "i", "retries": null}\x00%s' "$v1_body" >"$seeds/hybrid"
 # msgpack: the Celery 5.2.6 capture, and one with bin/float/map values.
