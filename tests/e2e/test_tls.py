@@ -261,8 +261,10 @@ def test_broker_cert_without_key_is_refused(tls, worker):
 def test_required_client_certificate(strict, worker, client, queue_name):
     t = strict.state["tls"]
     without = worker(amqps(strict, "guest", "guest"), "--broker-ca", t["ca"], ready=False)
-    # TLS 1.3: the client learns it at its first read, after the handshake.
-    wait_for_retries(without, "tlsv13 alert certificate required")
+    # TLS 1.3: the client learns it at its first read, after the handshake;
+    # whether OpenSSL's reason ("tlsv13 alert certificate required") is still
+    # queued by then varies from run to run, so only the failure is asserted.
+    wait_for_retries(without, "login: a SSL error occurred")
     assert "connected to" not in without.log()
     assert without.stop(signal.SIGTERM) == 0
 
