@@ -21,9 +21,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/redis_server.h"
 #include "tests/test_services.h"
-
-extern char** environ;
 
 namespace verdi {
 namespace {
@@ -31,67 +30,9 @@ namespace {
 using namespace std::chrono_literals;
 using Type = RedisReply::Type;
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool PortOpen(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool open = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return open;
-}
-
-/// A private redis-server on a loopback port, killed when the test ends.
-class RedisServer {
- public:
-  /// `tls`: the port speaks TLS only (extra has the certificate options).
-  RedisServer(int port, std::vector<std::string> extra, bool tls = false) : port_(port) {
-    std::vector<std::string> args = {"redis-server", "--bind", "127.0.0.1",  "--save", "",
-                                     "--appendonly", "no",     "--loglevel", "warning"};
-    if (tls) {
-      args.insert(args.end(), {"--port", "0", "--tls-port", std::to_string(port)});
-    } else {
-      args.insert(args.end(), {"--port", std::to_string(port)});
-    }
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    EXPECT_EQ(posix_spawn(&pid_, "/usr/bin/redis-server", &actions, nullptr, argv.data(), environ),
-              0);
-    posix_spawn_file_actions_destroy(&actions);
-    for (int i = 0; i < 100 && !PortOpen(port); ++i) std::this_thread::sleep_for(50ms);
-    EXPECT_TRUE(PortOpen(port)) << "redis-server did not start on port " << port;
-  }
-  ~RedisServer() { Kill(); }
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-  int port() const { return port_; }
-
- private:
-  int port_;
-  pid_t pid_ = -1;
-};
+using testing::FreePort;
+using testing::PortOpen;
+using testing::RedisServer;
 
 RedisUrl TestUrl() {
   RedisUrl url;

@@ -17,6 +17,7 @@
 
 #include "jobspec/json_field.h"
 #include "jobspec/uuid.h"
+#include "tests/redis_server.h"
 #include "tests/test_services.h"
 
 namespace verdi {
@@ -181,15 +182,8 @@ TEST_F(RedisResultBackendTest, WaitingPythonCeleryGetsThePublish) {
 }
 
 TEST(RedisResultBackendRetryTest, ClosedPortFailsAfterMaxAttemptsWithBackoff) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);  // nothing listens there now
-  std::string url = "redis://:hunter2@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/0";
+  int port = testing::FreePort();  // nothing listens there
+  std::string url = "redis://:hunter2@127.0.0.1:" + std::to_string(port) + "/0";
 
   RedisResultBackendOptions options;
   options.max_attempts = 3;
@@ -202,7 +196,7 @@ TEST(RedisResultBackendRetryTest, ClosedPortFailsAfterMaxAttemptsWithBackoff) {
   std::string log = ::testing::internal::GetCapturedStderr();
 
   EXPECT_TRUE(st.IsIOError()) << st.message();
-  std::string redacted = "redis://:***@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/0";
+  std::string redacted = "redis://:***@127.0.0.1:" + std::to_string(port) + "/0";
   EXPECT_EQ(st.message().rfind("result backend " + redacted +
                                    ": storing the result of task t-1 failed after 3 attempts: ",
                                0),
