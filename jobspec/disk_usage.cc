@@ -11,8 +11,8 @@ namespace verdi {
 Status ParseDiskUsage(std::string_view text, const std::string& where, uint64_t* bytes) {
   auto reject = [&](std::string_view why) {
     return Status::Invalid(fmt::format(
-        "{}: expected a size such as \"10GB\" (a number then KB, MB, GB or TB), got \"{}\"{}", where,
-        text, why));
+        "{}: expected a size such as \"10GB\" (a number then KB, MB, GB or TB), got \"{}\"{}",
+        where, text, why));
   };
   if (text.size() < 3) return reject("");
   std::string_view unit = text.substr(text.size() - 2);

@@ -54,7 +54,8 @@ Status ParseDependencyImage(const JsonField& field, DependencyImage* image) {
     VERDI_RETURN_IF_ERROR(field["container_image_url"].GetString(&url));
     image->container_image_url = url;
   }
-  VERDI_RETURN_IF_ERROR(ParseImportedFiles(field["container_mappings"], &image->container_mappings));
+  VERDI_RETURN_IF_ERROR(
+      ParseImportedFiles(field["container_mappings"], &image->container_mappings));
   return ExpectOptionalObject(field["runtime_options"], &image->runtime_options);
 }
 

@@ -26,8 +26,10 @@ size_t JsonField::size() const {
 }
 
 Status JsonField::Error(std::string_view expected) const {
-  if (value_ == nullptr) return Status::Invalid(fmt::format("{}: is missing, expected {}", path_, expected));
-  return Status::Invalid(fmt::format("{}: expected {}, got {}", path_, expected, DescribeJson(*value_)));
+  if (value_ == nullptr)
+    return Status::Invalid(fmt::format("{}: is missing, expected {}", path_, expected));
+  return Status::Invalid(
+      fmt::format("{}: expected {}, got {}", path_, expected, DescribeJson(*value_)));
 }
 
 Status JsonField::GetString(std::string* out) const {

@@ -42,8 +42,8 @@ class Status {
 }  // namespace verdi
 
 /// Returns from the calling function when `expr` is not OK.
-#define VERDI_RETURN_IF_ERROR(expr)    \
-  do {                                 \
-    ::verdi::Status _st = (expr);      \
-    if (!_st.ok()) return _st;         \
+#define VERDI_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::verdi::Status _st = (expr);   \
+    if (!_st.ok()) return _st;      \
   } while (0)

@@ -75,7 +75,8 @@ bool IsParamReference(const std::string& arg) {
   if (arg.size() < 2 || arg[0] != '$') return false;
   for (size_t i = 1; i < arg.size(); ++i) {
     char c = arg[i];
-    bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    bool word =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!word) return false;
   }
   return true;
@@ -142,7 +143,8 @@ Status WorkerConfigFromJob(const Job& job, WorkerConfig* config) {
   return Status::OK();
 }
 
-Status ResolveArgv(const CommandConfig& command, const Json& params, std::vector<std::string>* argv) {
+Status ResolveArgv(const CommandConfig& command, const Json& params,
+                   std::vector<std::string>* argv) {
   std::vector<std::string> out{command.path};
   out.insert(out.end(), command.options.begin(), command.options.end());
   for (const auto& arg : command.arguments) {

@@ -62,6 +62,7 @@ Status WorkerConfigFromJob(const Job& job, WorkerConfig* config);
 /// spliced in as separate arguments. Non-string values are written as
 /// Python's str() would (42, 1.5, True, None; objects as JSON), since HySDS
 /// hands str() of each to the process.
-Status ResolveArgv(const CommandConfig& command, const Json& params, std::vector<std::string>* argv);
+Status ResolveArgv(const CommandConfig& command, const Json& params,
+                   std::vector<std::string>* argv);
 
 }  // namespace verdi

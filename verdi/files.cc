@@ -36,7 +36,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t
   // The umask must not take away the bits asked for (_run.sh is 0755).
   if (st.ok() && fchmod(fd, mode) != 0) st = Status::IOError("chmod " + tmp, errno);
   if (close(fd) != 0 && st.ok()) st = Status::IOError("close " + tmp, errno);
-  if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0) st = Status::IOError("rename " + tmp, errno);
+  if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0)
+    st = Status::IOError("rename " + tmp, errno);
   if (!st.ok()) unlink(tmp.c_str());
   return st;
 }

@@ -1,9 +1,9 @@
 // Small file helpers with errors in the project's style.
 #pragma once
 
+#include <sys/types.h>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 
 #include "jobspec/status.h"
 

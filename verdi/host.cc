@@ -48,12 +48,9 @@ HostFacts ReadFacts() {
 }  // namespace
 
 Json HostFacts::ToJson() const {
-  return {{"hostname", hostname},
-          {"fqdn", fqdn},
-          {"architecture", architecture},
-          {"processorcount", processor_count},
-          {"ipaddress", public_ip},
-          {"hysds_execute_node", fqdn},
+  return {{"hostname", hostname},         {"fqdn", fqdn},
+          {"architecture", architecture}, {"processorcount", processor_count},
+          {"ipaddress", public_ip},       {"hysds_execute_node", fqdn},
           {"hysds_public_ip", public_ip}};
 }
 

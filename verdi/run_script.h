@@ -19,7 +19,6 @@ namespace verdi {
 /// Unlike HySDS's, every word is quoted, so the shell reads back exactly
 /// `argv`.
 std::string RunScript(const std::vector<std::string>& worker_env,
-                      const std::vector<EnvVar>& command_env,
-                      const std::vector<std::string>& argv);
+                      const std::vector<EnvVar>& command_env, const std::vector<std::string>& argv);
 
 }  // namespace verdi

@@ -31,9 +31,9 @@ std::string RunWithBash(const std::string& script) {
 }
 
 TEST(RunScriptTest, RepeatsExactlyTheSameArgv) {
-  std::vector<std::string> argv = {"/usr/bin/printf", "[%s]\\n", "it's",   "two words",
-                                   "$HOME",           "`id`",     "*",      "",
-                                   "a\nb",            "\"q\"",    "back\\slash"};
+  std::vector<std::string> argv = {
+      "/usr/bin/printf", "[%s]\\n",    "it's", "two words", "$HOME", "`id`", "*", "", "a\nb",
+      "\"q\"",           "back\\slash"};
   std::string out = RunWithBash(RunScript({}, {}, argv));
   EXPECT_EQ(out, "[it's]\n[two words]\n[$HOME]\n[`id`]\n[*]\n[]\n[a\nb]\n[\"q\"]\n[back\\slash]\n");
 }

@@ -3,11 +3,11 @@
 // enforced, and its exit recorded the way HySDS's monitored runner does.
 #pragma once
 
+#include <sys/types.h>
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "jobspec/status.h"

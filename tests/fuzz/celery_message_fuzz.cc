@@ -84,7 +84,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     verdi::WorkerConfig config;
     std::vector<std::string> argv;
     if (parsed.ok() && verdi::WorkerConfigFromJob(job, &config).ok()) {
-      verdi::Status resolved = verdi::ResolveArgv(config.configs[0].command, job.doc["params"], &argv);
+      verdi::Status resolved =
+          verdi::ResolveArgv(config.configs[0].command, job.doc["params"], &argv);
       Check(resolved.ok() || resolved.IsInvalid(), "argv fails only with Invalid:", resolved);
       (void)verdi::ComposeContext(job.doc);
     }
