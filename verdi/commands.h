@@ -12,6 +12,10 @@ void AddRunJobCommand(CLI::App* app, int* exit_code);
 /// `verdi submit JOBSPEC`: resolve a job-spec and params, publish the job.
 void AddSubmitCommand(CLI::App* app, int* exit_code);
 
+/// `verdi validate FILE...`: report every problem of job-specs, hysds-ios,
+/// datasets.json files, jobs and worker configs.
+void AddValidateCommand(CLI::App* app, int* exit_code);
+
 /// `verdi worker`: the Celery worker.
 void AddWorkerCommand(CLI::App* app, int* exit_code);
 

@@ -10,11 +10,13 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   verdi::AddRunJobCommand(&app, &exit_code);
   verdi::AddSubmitCommand(&app, &exit_code);
+  verdi::AddValidateCommand(&app, &exit_code);
   verdi::AddWorkerCommand(&app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version are not errors; any other bad usage exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   return exit_code;
 }
