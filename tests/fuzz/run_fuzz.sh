@@ -22,6 +22,7 @@ if [[ -z $cxx ]]; then
 fi
 
 mkdir -p "$build"
+build=$(cd "$build" && pwd)
 sources=("$repo/tests/fuzz/celery_message_fuzz.cc" "$repo"/verdi/celery_message*.cc "$repo"/jobspec/*.cc)
 mapfile -t sources < <(printf '%s\n' "${sources[@]}" | grep -v '_test\.cc$')
 binary=$build/celery_message_fuzz
@@ -37,7 +38,7 @@ fi
 if (( stale )); then
   echo "run_fuzz.sh: building $binary with $cxx"
   "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$repo" "${sources[@]}" -lfmt -lz -lcrypto -o "$binary.tmp"
+    -I"$repo" "${sources[@]}" -lfmt -lz -lcrypto -lpcre2-8 -o "$binary.tmp"
   mv "$binary.tmp" "$binary"
 fi
 
