@@ -1,11 +1,13 @@
 #include "verdi/job_pipeline.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "jobspec/context.h"
 #include "jobspec/job_status.h"
 #include "jobspec/shell_words.h"
 #include "jobspec/uuid.h"
+#include "verdi/container_engine.h"
 #include "verdi/files.h"
 #include "verdi/host.h"
 #include "verdi/log.h"
@@ -119,10 +121,115 @@ class JobRun {
     info()["time_start"] = IsoUtc(start_);
 
     context_ = ComposeContext(job_);
+    argv_ = p_.argv;
+    Status st = PrepareContainer();
     VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
     VERDI_RETURN_IF_ERROR(WriteJobJson());
-    return WriteFileAtomic(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, p_.argv),
+    VERDI_RETURN_IF_ERROR(st);
+    return WriteFileAtomic(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, argv_),
                            0755);
+  }
+
+  // A job with container_image_name: its image loaded, its dependency images
+  // loaded and described in _docker_params.json, and argv_ wrapped in
+  // `<engine> run ...` (DESIGN.md, HySDS reference §4.4, §4.5).
+  Status PrepareContainer() {
+    auto image = job_.find("container_image_name");
+    if (image == job_.end() || !image->is_string() || image->get<std::string>().empty())
+      return Status::OK();
+    const ContainerSettings& cs = settings_.containers;
+    std::vector<std::string> env = CommandEnvironment(settings_.base_env, p_.command.env);
+    EnvLookup lookup = LookupIn(env);
+    const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
+
+    ContainerJob cj;
+    cj.image = image->get<std::string>();
+    cj.root_work_dir = p_.root_work_dir;
+    cj.job_dir = dir_;
+    cj.uid = getuid();
+    cj.gid = getgid();
+    cj.job_id = job_id();
+    cj.task_id = p_.job.task_id;
+    cj.worker_name = settings_.owner;
+    cj.mappings = job_.value("container_mappings", spec ? spec->imported_worker_files : Json());
+    if (cj.mappings.is_null()) cj.mappings = Json::object();
+    cj.runtime_options = job_.value("runtime_options", spec ? spec->runtime_options : Json());
+    if (cj.runtime_options.is_null()) cj.runtime_options = Json::object();
+    for (const auto& var : p_.command.env) cj.env.push_back(var.key + "=" + var.value);
+    cj.datasets_config_file = settings_.datasets_config_file;
+    cj.worker_config_file = settings_.worker_config_file;
+    container_name_ = ContainerName(cj.job_id, cj.task_id);
+
+    std::vector<std::string> run_argv;
+    VERDI_RETURN_IF_ERROR(ContainerRunArgv(cj, cs, lookup, p_.argv, &run_argv));
+    Json params = Json::object();
+    std::optional<std::string> url = ImageUrlFor(job_, MachineArch());
+    VERDI_RETURN_IF_ERROR(DockerParams(cj, url, cs, lookup, &params[cj.image]));
+
+    fs::path cache = p_.root_work_dir / "cache";
+    for (const fs::path& sub : {p_.root_work_dir / "jobs", p_.root_work_dir / "tasks",
+                                p_.root_work_dir / "workers", cache}) {
+      std::error_code ec;
+      fs::create_directories(sub, ec);
+      if (ec) return Status::IOError("creating " + sub.string(), ec.value());
+    }
+    ImageSource source{cj.image, url, std::nullopt, cs.registry};
+    if (auto sha = job_.find("container_image_sha256"); sha != job_.end() && sha->is_string())
+      source.sha256 = sha->get<std::string>();
+    std::string image_id;
+    VERDI_RETURN_IF_ERROR(EnsureImage(cs, source, cache, &image_id));
+    job_["container_image_id"] = image_id;
+    context_["container_image_id"] = image_id;
+
+    // Dependency images: loaded and described, never started.
+    Json deps = job_.value("dependency_images", Json::array());
+    if (deps.empty() && spec)
+      for (const auto& d : spec->dependency_images)
+        deps.push_back({{"container_image_name", d.container_image_name},
+                        {"container_image_url",
+                         d.container_image_url ? Json(*d.container_image_url) : Json(nullptr)},
+                        {"container_mappings", d.container_mappings},
+                        {"runtime_options", d.runtime_options}});
+    for (const auto& dep : deps) {
+      if (!dep.is_object() || !dep.contains("container_image_name") ||
+          !dep["container_image_name"].is_string())
+        return Status::Invalid("dependency_images: each needs a container_image_name");
+      ContainerJob dj = cj;
+      dj.image = dep["container_image_name"].get<std::string>();
+      dj.mappings = dep.value("container_mappings", Json::object());
+      dj.runtime_options = dep.value("runtime_options", Json::object());
+      std::optional<std::string> dep_url = ImageUrlFor(dep, MachineArch());
+      VERDI_RETURN_IF_ERROR(
+          DockerParams(dj, dep_url, cs, lookup, &params[dj.image]).WithPrefix("dependency_images"));
+      std::string dep_id;
+      VERDI_RETURN_IF_ERROR(EnsureImage(
+          cs, ImageSource{dj.image, dep_url, std::nullopt, cs.registry}, cache, &dep_id));
+    }
+    VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_docker_params.json"), DumpJsonFile(params)));
+
+    // A container of the same name (an earlier delivery of this task) goes first.
+    bool exists = false;
+    VERDI_RETURN_IF_ERROR(ContainerExists(cs, container_name_, &exists));
+    if (exists) VERDI_RETURN_IF_ERROR(KillContainer(cs, container_name_));
+    argv_ = std::move(run_argv);
+    return Status::OK();
+  }
+
+  // After the engine's CLI is gone: the container must be gone too.
+  void RemoveContainer(Ending ending) {
+    if (container_name_.empty()) return;
+    const ContainerSettings& cs = settings_.containers;
+    bool exists = true;
+    if (ending == Ending::kExited) {
+      Status st = ContainerExists(cs, container_name_, &exists);
+      if (!st.ok()) LogWarning("job {}: {}", job_id(), st.message());
+    }
+    if (!exists) return;
+    Status st = KillContainer(cs, container_name_);
+    if (st.ok())
+      LogInfo("job {}: container {} killed and removed", job_id(), container_name_);
+    else
+      LogError("job {}: {}", job_id(), st.message());
   }
 
   Status WriteJobJson() { return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_)); }
@@ -136,7 +243,7 @@ class JobRun {
       }
     }
     RunRequest request;
-    request.argv = p_.argv;
+    request.argv = argv_;
     request.env = CommandEnvironment(settings_.base_env, p_.command.env);
     request.dir = dir_;
     request.kill_grace = settings_.kill_grace;
@@ -146,9 +253,10 @@ class JobRun {
     if (soft_limit_) request.soft_deadline = steady_start_ + std::chrono::seconds(*soft_limit_);
     if (hard_limit_) request.hard_deadline = steady_start_ + std::chrono::seconds(*hard_limit_);
 
-    LogInfo("job {}: running {}", job_id(), ShellJoin(p_.argv));
+    LogInfo("job {}: running {}", job_id(), ShellJoin(argv_));
     RunResult result;
     Status st = RunSupervised(request, interrupts_, &result);
+    RemoveContainer(st.ok() ? result.ending : Ending::kInterrupted);
     info()["cmd_start"] = IsoUtc(st.ok() ? result.start : settings_.env->Now());
     info()["cmd_end"] = IsoUtc(st.ok() ? result.end : settings_.env->Now());
     info()["cmd_duration"] = st.ok() ? SecondsBetween(result.start, result.end) : 0.0;
@@ -239,6 +347,8 @@ class JobRun {
   WallClock::time_point start_;
   SteadyClock::time_point steady_start_;
   fs::path dir_;
+  std::vector<std::string> argv_;  // the job's argv, or the container run wrapping it
+  std::string container_name_;     // set when the job runs in a container
   Json context_;
   std::optional<int64_t> soft_limit_, hard_limit_;
   JobOutcome outcome_;

@@ -11,6 +11,7 @@
 
 #include "jobspec/job.h"
 #include "jobspec/worker_config.h"
+#include "verdi/container_command.h"
 #include "verdi/env.h"
 #include "verdi/interrupts.h"
 #include "verdi/scrub.h"
@@ -47,6 +48,8 @@ struct PipelineSettings {
   /// Between the SIGTERM of a soft limit or stop request and the SIGKILL.
   std::chrono::milliseconds kill_grace{5000};
   ScrubOptions scrub;
+  /// How jobs with a container_image_name are run.
+  ContainerSettings containers;
   /// The environment the command inherits, "KEY=value" each.
   std::vector<std::string> base_env;
   /// Told of job-started and of the final status; may be null.

@@ -1,5 +1,8 @@
 #include "verdi/pipeline_flags.h"
 
+#include <cstdlib>
+#include <sstream>
+
 extern char** environ;
 
 namespace verdi {
@@ -7,6 +10,23 @@ namespace {
 
 std::optional<std::string> Given(const std::string& value) {
   return value.empty() ? std::nullopt : std::optional<std::string>(value);
+}
+
+std::vector<std::string> Words(std::string text) {
+  for (char& c : text)
+    if (c == ',') c = ' ';
+  std::istringstream in(text);
+  std::vector<std::string> words;
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+// HYSDS_GPU_AVAILABLE: set, and not 0 / false / empty.
+bool GpuAvailable() {
+  const char* v = getenv("HYSDS_GPU_AVAILABLE");
+  if (v == nullptr) return false;
+  std::string s(v);
+  return !(s.empty() || s == "0" || s == "false" || s == "False" || s == "FALSE");
 }
 
 }  // namespace
@@ -47,6 +67,30 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
   cmd->add_flag("--evict-cache", flags->evict_cache,
                 "When the disk is short, also evict input-cache entries, oldest first")
       ->envname("EVICT_CACHE");
+  cmd->add_option("--container-engine", flags->container_engine,
+                  "Container engine CLI for jobs with a container_image_name: docker or podman,\n"
+                  "or a full path to one (podman also reads CONTAINERS_CONF and\n"
+                  "CONTAINERS_STORAGE_CONF)")
+      ->envname("CONTAINER_ENGINE")
+      ->check([](const std::string& value) -> std::string {
+        std::string base = value.substr(value.rfind('/') + 1);
+        return base == "docker" || base == "podman" ? "" : "expected docker or podman";
+      })
+      ->capture_default_str();
+  cmd->add_option("--container-engine-arg", flags->container_engine_args,
+                  "An argument put before the engine's subcommand on every call (repeatable),\n"
+                  "e.g. --container-engine-arg=--root=/tmp/storage");
+  cmd->add_option("--container-registry", flags->container_registry,
+                  "Pull <registry>/<image> (and tag it) before loading an image otherwise")
+      ->envname("CONTAINER_REGISTRY");
+  cmd->add_option("--worker-mount-blacklist", flags->mount_blacklist,
+                  "Host paths (space or comma separated) never mounted into a container")
+      ->envname("WORKER_MOUNT_BLACKLIST")
+      ->capture_default_str();
+  cmd->add_option("--cache-read-only", flags->cache_read_only,
+                  "Mount <root>/cache read-only into containers (true/false)")
+      ->envname("CACHE_READ_ONLY")
+      ->capture_default_str();
 }
 
 PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string owner) {
@@ -60,6 +104,12 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
       std::chrono::milliseconds(static_cast<int64_t>(flags.kill_grace_seconds * 1000));
   settings.scrub.evict_cache = flags.evict_cache;
   settings.owner = std::move(owner);
+  settings.containers.engine = flags.container_engine;
+  settings.containers.global_args = flags.container_engine_args;
+  settings.containers.mount_blacklist = Words(flags.mount_blacklist);
+  settings.containers.cache_read_only = flags.cache_read_only;
+  settings.containers.gpu_available = GpuAvailable();
+  if (!flags.container_registry.empty()) settings.containers.registry = flags.container_registry;
   for (char** e = environ; *e != nullptr; ++e) settings.base_env.emplace_back(*e);
   return settings;
 }

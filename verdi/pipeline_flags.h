@@ -16,11 +16,18 @@ struct PipelineFlags {
   std::string status_url, status_key = "logstash", info_url, info_key = "logstash";
   double kill_grace_seconds = 5;
   bool evict_cache = false;
+  std::string container_engine = "docker", container_registry;
+  std::vector<std::string> container_engine_args;
+  std::string mount_blacklist = "/dev /etc /lib /proc /usr /var";
+  bool cache_read_only = true;
 };
 
 /// Adds --root-work-dir, --worker-config, --datasets-config, --webdav-url,
 /// --webdav-port, --kill-grace and --evict-cache, each with its HySDS
-/// environment variable as fallback.
+/// environment variable as fallback, and the container flags
+/// (--container-engine, --container-engine-arg, --container-registry,
+/// --worker-mount-blacklist, --cache-read-only; HYSDS_GPU_AVAILABLE is read
+/// from the environment).
 void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags);
 
 /// The settings those flags give; the command inherits verdi's environment.

@@ -1,0 +1,363 @@
+#include "verdi/container_engine.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <thread>
+
+#include "jobspec/job_status.h"
+#include "verdi/files.h"
+#include "verdi/log.h"
+#include "verdi/workdir.h"
+
+extern char** environ;
+
+namespace verdi {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::seconds kQuickTimeout{60};
+constexpr std::chrono::minutes kLoadTimeout{30};
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  size_t start = s.find_first_not_of(" \n\r\t");
+  return start == std::string::npos ? "" : s.substr(start);
+}
+
+std::string Describe(const ContainerSettings& settings, const std::vector<std::string>& args,
+                     const EngineResult& r) {
+  std::string what = settings.engine + " " + args.front();
+  if (r.timed_out) return what + ": timed out";
+  std::string err = Trim(r.err);
+  return fmt::format("{} failed (exit code {}){}{}", what, r.exit_code, err.empty() ? "" : ": ",
+                     err);
+}
+
+Status FileSha256(const std::string& path, std::string* hex) {
+  FILE* f = fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::IOError("opening " + path, errno);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 16);
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), f)) > 0) EVP_DigestUpdate(ctx, buf.data(), n);
+  bool failed = ferror(f) != 0;
+  fclose(f);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  if (failed) return Status::IOError("reading " + path, EIO);
+  hex->clear();
+  for (unsigned int i = 0; i < len; ++i) *hex += fmt::format("{:02x}", md[i]);
+  return Status::OK();
+}
+
+Status LocalTarball(const std::string& url, std::string* path) {
+  if (url.rfind("file://", 0) == 0) {
+    *path = url.substr(7);
+  } else if (!url.empty() && url[0] == '/') {
+    *path = url;
+  } else {
+    return Status::Failed("container_image_url " + url +
+                          ": only local paths and file:// URLs are supported until the "
+                          "localize layer exists");
+  }
+  return Status::OK();
+}
+
+Status VerifySha256(const std::string& tarball, std::optional<std::string> expected) {
+  if (!expected) {
+    std::string sidecar;
+    if (!ReadFileToString(tarball + ".sha256", &sidecar).ok()) return Status::OK();
+    expected = Trim(sidecar.substr(0, sidecar.find_first_of(" \t\n")));
+  }
+  std::string want = *expected;
+  if (want.rfind("sha256:", 0) == 0) want = want.substr(7);
+  for (char& c : want) c = static_cast<char>(tolower(c));
+  std::string got;
+  VERDI_RETURN_IF_ERROR(FileSha256(tarball, &got));
+  if (got != want)
+    return Status::Failed(fmt::format("container image {}: sha256 mismatch: expected {}, got {}",
+                                      tarball, want, got));
+  return Status::OK();
+}
+
+// An exclusive flock on `path`, waiting at most `wait`; released when the fd
+// is closed.
+Status LockFile(const fs::path& path, std::chrono::seconds wait, int* fd_out) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("opening " + path.string(), errno);
+  Clock::time_point deadline = Clock::now() + wait;
+  while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int err = errno;
+      close(fd);
+      return Status::IOError("locking " + path.string(), err);
+    }
+    if (Clock::now() >= deadline) {
+      close(fd);
+      return Status::Failed(fmt::format("waited {}s for another job loading the image ({})",
+                                        wait.count(), path.string()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  *fd_out = fd;
+  return Status::OK();
+}
+
+Status Acquire(const ContainerSettings& settings, const ImageSource& source) {
+  if (source.registry && !source.registry->empty()) {
+    std::string remote = *source.registry + "/" + source.name;
+    EngineResult r;
+    Status st = RunEngine(settings, {"pull", remote}, kLoadTimeout, &r);
+    if (st.ok() && r.exit_code == 0)
+      st = RunEngine(settings, {"tag", remote, source.name}, kQuickTimeout, &r);
+    if (st.ok() && r.exit_code == 0) return Status::OK();
+    LogWarning("image {}: from registry {}: {}", source.name, *source.registry,
+               st.ok() ? Trim(r.err) : st.message());
+    std::optional<std::string> id;
+    if (InspectImage(settings, source.name, &id).ok() && id) return Status::OK();
+  }
+  if (source.url) {
+    std::string tarball;
+    VERDI_RETURN_IF_ERROR(LocalTarball(*source.url, &tarball));
+    VERDI_RETURN_IF_ERROR(VerifySha256(tarball, source.sha256));
+    LogInfo("image {}: loading {}", source.name, tarball);
+    EngineResult r;
+    VERDI_RETURN_IF_ERROR(RunEngine(settings, {"load", "-i", tarball}, kLoadTimeout, &r));
+    if (r.exit_code != 0)
+      return Status::Failed("loading image " + source.name + ": " +
+                            Describe(settings, {"load"}, r));
+    return Status::OK();
+  }
+  LogInfo("image {}: pulling", source.name);
+  EngineResult r;
+  VERDI_RETURN_IF_ERROR(RunEngine(settings, {"pull", source.name}, kLoadTimeout, &r));
+  if (r.exit_code != 0)
+    return Status::Failed("pulling image " + source.name + ": " + Describe(settings, {"pull"}, r));
+  return Status::OK();
+}
+
+Status CloseOutOrphanJob(const fs::path& dir, const std::string& reason,
+                         WallClock::time_point now) {
+  if (!fs::exists(dir / ".running")) return Status::OK();
+  Status st = AppendToFile((dir / "_stderr.txt").string(), reason + "\n");
+  if (!st.ok()) LogWarning("{}", st.message());
+  Json job;
+  if (ReadJsonFile((dir / "_job.json").string(), &job).ok() && job.is_object()) {
+    Json& info = job["job_info"];
+    if (!info.is_object()) info = Json::object();
+    info["job_status"] = kJobFailed;
+    info["error"] = reason;
+    if (!info.contains("status") || info["status"] == 0) info["status"] = 1;
+    info["time_end"] = IsoUtc(now);
+    st = WriteFileAtomic((dir / "_job.json").string(), DumpJsonFile(job));
+    if (!st.ok()) LogWarning("{}", st.message());
+  }
+  return MarkJobDone(dir, now);
+}
+
+}  // namespace
+
+Status RunEngine(const ContainerSettings& settings, const std::vector<std::string>& args,
+                 std::chrono::milliseconds timeout, EngineResult* result) {
+  std::vector<std::string> argv = EngineArgv(settings, args);
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return Status::IOError("pipe", errno);
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    int err = errno;
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    return Status::IOError("pipe", err);
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+    return Status::IOError("fork", err);
+  }
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    setpgid(0, 0);
+    execvp(cargv[0], cargv.data());
+    dprintf(2, "cannot execute %s: %s\n", cargv[0], strerror(errno));
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  *result = EngineResult();
+  Clock::time_point deadline = Clock::now() + timeout;
+  struct pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result->out, &result->err};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) {
+      result->timed_out = true;
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      break;
+    }
+    int n = poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[4096];
+      ssize_t got = read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (auto& fd : fds)
+    if (fd.fd >= 0) close(fd.fd);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  result->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -WTERMSIG(wstatus);
+  if (result->exit_code == 127 && result->err.find("cannot execute") == 0)
+    return Status::Failed("container engine: " + Trim(result->err));
+  return Status::OK();
+}
+
+Status InspectImage(const ContainerSettings& settings, const std::string& image,
+                    std::optional<std::string>* id) {
+  EngineResult r;
+  VERDI_RETURN_IF_ERROR(
+      RunEngine(settings, {"image", "inspect", "--format", "{{.Id}}", image}, kQuickTimeout, &r));
+  if (r.timed_out) return Status::Failed(Describe(settings, {"image inspect"}, r));
+  *id = r.exit_code == 0 && !Trim(r.out).empty() ? std::optional<std::string>(Trim(r.out))
+                                                 : std::nullopt;
+  return Status::OK();
+}
+
+Status EnsureImage(const ContainerSettings& settings, const ImageSource& source,
+                   const fs::path& lock_dir, std::string* image_id) {
+  std::optional<std::string> id;
+  VERDI_RETURN_IF_ERROR(InspectImage(settings, source.name, &id));
+  if (!id) {
+    std::string lock_name = source.name;
+    for (char& c : lock_name)
+      if (c == '/' || c == ':') c = '_';
+    int fd = -1;
+    VERDI_RETURN_IF_ERROR(LockFile(lock_dir / (lock_name + ".load.lock"),
+                                   std::chrono::seconds(settings.image_lock_wait_seconds), &fd));
+    // Another job may have loaded it while this one waited.
+    Status st = InspectImage(settings, source.name, &id);
+    if (st.ok() && !id) st = Acquire(settings, source);
+    if (st.ok() && !id) st = InspectImage(settings, source.name, &id);
+    close(fd);
+    VERDI_RETURN_IF_ERROR(st);
+    if (!id) return Status::Failed("image " + source.name + " is still missing after loading it");
+  }
+  *image_id = *id;
+  return Status::OK();
+}
+
+std::string MachineArch() {
+  struct utsname u;
+  return uname(&u) == 0 ? u.machine : "";
+}
+
+std::optional<std::string> ImageUrlFor(const Json& job, const std::string& arch) {
+  if (auto it = job.find("container_image_urls"); it != job.end()) {
+    Json urls = *it;
+    if (urls.is_string()) urls = Json::parse(urls.get<std::string>(), nullptr, false);
+    if (urls.is_object() && urls.contains(arch) && urls[arch].is_string())
+      return urls[arch].get<std::string>();
+  }
+  if (auto it = job.find("container_image_url");
+      it != job.end() && it->is_string() && !it->get<std::string>().empty())
+    return it->get<std::string>();
+  return std::nullopt;
+}
+
+Status ContainerExists(const ContainerSettings& settings, const std::string& name, bool* exists) {
+  EngineResult r;
+  VERDI_RETURN_IF_ERROR(RunEngine(settings, {"container", "inspect", "--format", "{{.Id}}", name},
+                                  kQuickTimeout, &r));
+  if (r.timed_out) return Status::Failed(Describe(settings, {"container inspect"}, r));
+  *exists = r.exit_code == 0;
+  return Status::OK();
+}
+
+Status KillContainer(const ContainerSettings& settings, const std::string& name) {
+  EngineResult r;
+  VERDI_RETURN_IF_ERROR(RunEngine(settings, {"kill", name}, kQuickTimeout, &r));
+  VERDI_RETURN_IF_ERROR(RunEngine(settings, {"rm", "-f", name}, kQuickTimeout, &r));
+  bool exists = false;
+  VERDI_RETURN_IF_ERROR(ContainerExists(settings, name, &exists));
+  if (exists)
+    return Status::Failed("container " + name +
+                          " is still there: " + Describe(settings, {"rm"}, r));
+  return Status::OK();
+}
+
+Status RemoveOrphanContainers(const ContainerSettings& settings, const std::string& worker_name,
+                              WallClock::time_point now, int* removed) {
+  if (removed != nullptr) *removed = 0;
+  EngineResult r;
+  VERDI_RETURN_IF_ERROR(
+      RunEngine(settings,
+                {"ps", "-a", "--filter", std::string("label=") + kLabelWorker + "=" + worker_name,
+                 "--format", "{{.Names}}"},
+                kQuickTimeout, &r));
+  if (r.exit_code != 0) return Status::Failed(Describe(settings, {"ps"}, r));
+  std::vector<std::string> names;
+  size_t pos = 0;
+  while (pos < r.out.size()) {
+    size_t end = r.out.find('\n', pos);
+    if (end == std::string::npos) end = r.out.size();
+    std::string name = Trim(r.out.substr(pos, end - pos));
+    if (!name.empty()) names.push_back(name);
+    pos = end + 1;
+  }
+  Status first = Status::OK();
+  for (const auto& name : names) {
+    EngineResult labels;
+    std::string format = std::string("{{index .Config.Labels \"") + kLabelJobDir + "\"}}";
+    Status st = RunEngine(settings, {"container", "inspect", "--format", format, name},
+                          kQuickTimeout, &labels);
+    std::string job_dir = st.ok() && labels.exit_code == 0 ? Trim(labels.out) : "";
+    st = KillContainer(settings, name);
+    if (!st.ok()) {
+      LogError("orphan container {}: {}", name, st.message());
+      if (first.ok()) first = st;
+      continue;
+    }
+    LogWarning("removed container {} left by an earlier run of worker {}", name, worker_name);
+    if (removed != nullptr) ++*removed;
+    if (job_dir.empty() || job_dir == "<no value>") continue;
+    std::string reason = fmt::format(
+        "Worker {} restarted while this job's container {} was running: container removed, job "
+        "failed.",
+        worker_name, name);
+    st = CloseOutOrphanJob(job_dir, reason, now);
+    if (!st.ok()) LogError("{}: {}", job_dir, st.message());
+  }
+  return first;
+}
+
+}  // namespace verdi

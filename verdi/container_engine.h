@@ -1,0 +1,79 @@
+// Talking to the container engine's CLI (docker, or podman with the same
+// arguments): images (inspect, load, pull), and the containers a job leaves
+// (kill, rm, the orphans of a dead worker). Every call has a timeout and
+// captures the engine's output.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jobspec/status.h"
+#include "jobspec/timestamp.h"
+#include "verdi/container_command.h"
+
+namespace verdi {
+
+struct EngineResult {
+  int exit_code = 0;  // -N when killed by signal N (timeouts: SIGKILL)
+  bool timed_out = false;
+  std::string out, err;
+};
+
+/// Runs `<engine> [global args] args...` with verdi's environment, stdin
+/// /dev/null, output captured; killed after `timeout`. IOError when it
+/// could not be started; a non-zero exit is reported in `result`.
+Status RunEngine(const ContainerSettings& settings, const std::vector<std::string>& args,
+                 std::chrono::milliseconds timeout, EngineResult* result);
+
+/// `image inspect`: the image's id, or nullopt when the engine has no such image.
+Status InspectImage(const ContainerSettings& settings, const std::string& image,
+                    std::optional<std::string>* id);
+
+/// Where an image comes from when the engine does not have it (§4.4).
+struct ImageSource {
+  std::string name;
+  /// A tarball (`docker save` output): a local path or a file:// URL. HTTP
+  /// comes with the localize layer.
+  std::optional<std::string> url;
+  /// Lower-case hex sha256 of the tarball; else `<tarball>.sha256` is used
+  /// when it exists (first word of its first line).
+  std::optional<std::string> sha256;
+  /// CONTAINER_REGISTRY: pull <registry>/<name> and tag it <name> first.
+  std::optional<std::string> registry;
+};
+
+/// Makes sure the engine has `source.name` and returns its id. Loads happen
+/// under an flock on `<lock_dir>/<name>.load.lock`: concurrent jobs needing
+/// the same missing image load it once, the others wait (at most
+/// settings.image_lock_wait_seconds) and find it loaded. A failed load,
+/// pull or checksum fails with the reason (the engine's stderr); nothing is
+/// remembered, so the next job tries again.
+Status EnsureImage(const ContainerSettings& settings, const ImageSource& source,
+                   const std::filesystem::path& lock_dir, std::string* image_id);
+
+/// The platform.machine() of this host (x86_64, aarch64, ...).
+std::string MachineArch();
+
+/// The image URL of a job: `container_image_urls` (an object, or its JSON
+/// text, keyed by machine) for this machine, else `container_image_url`.
+std::optional<std::string> ImageUrlFor(const Json& job, const std::string& arch);
+
+/// `kill <name>` then `rm -f <name>`; OK when there is no such container.
+Status KillContainer(const ContainerSettings& settings, const std::string& name);
+
+/// Whether a container of that name exists (running or not).
+Status ContainerExists(const ContainerSettings& settings, const std::string& name, bool* exists);
+
+/// At a worker's start: every container labelled verdi.worker=`worker_name`
+/// (left by an earlier life of this worker) is killed and removed, and its
+/// job directory (label verdi.job_dir), when still `.running`, is closed out
+/// as failed: the reason appended to `_stderr.txt`, `_job.json` with
+/// job_status job-failed and the error, then `.done`. Returns how many
+/// containers were removed in `removed` (may be null).
+Status RemoveOrphanContainers(const ContainerSettings& settings, const std::string& worker_name,
+                              WallClock::time_point now, int* removed);
+
+}  // namespace verdi
