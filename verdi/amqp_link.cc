@@ -18,6 +18,9 @@ namespace {
 
 constexpr amqp_channel_t kConsumeChannel = 1;
 constexpr amqp_channel_t kDeclareChannel = 2;
+// no_ack consumers (the pidbox): a channel without the prefetch window, so
+// that unacked tasks never hold their messages back.
+constexpr amqp_channel_t kNoAckChannel = 3;
 constexpr int kFrameMax = 131072;
 
 amqp_bytes_t Bytes(std::string_view s) {
@@ -87,7 +90,9 @@ Status AmqpLink::Connect(const AmqpUrl& url, const AmqpTls& tls) {
   if (r.reply_type != AMQP_RESPONSE_NORMAL) return ReplyError("login", r, 0, saved_errno);
   connected_ = true;
   amqp_channel_open(conn_, kConsumeChannel);
-  return RpcError("channel.open", kConsumeChannel);
+  VERDI_RETURN_IF_ERROR(RpcError("channel.open", kConsumeChannel));
+  amqp_channel_open(conn_, kNoAckChannel);
+  return RpcError("channel.open", kNoAckChannel);
 }
 
 void AmqpLink::Close() {
@@ -239,6 +244,23 @@ Status AmqpLink::DeclareQueue(const QueueSpec& spec, bool* passive) {
   return RpcError("queue.bind " + spec.name, kDeclareChannel);
 }
 
+Status AmqpLink::DeclareBoundQueue(const std::string& name, const std::string& exchange,
+                                   const std::string& routing_key, bool durable, bool exclusive,
+                                   bool auto_delete, const Json& arguments) {
+  VERDI_RETURN_IF_ERROR(RequireConnected("queue.declare"));
+  VERDI_RETURN_IF_ERROR(OpenDeclareChannel());
+  AmqpPool pool;
+  amqp_table_t table;
+  VERDI_RETURN_IF_ERROR(
+      JsonToAmqpTable(arguments, "queue " + name + " arguments", pool.get(), &table));
+  amqp_queue_declare(conn_, kDeclareChannel, Bytes(name), 0, durable ? 1 : 0, exclusive ? 1 : 0,
+                     auto_delete ? 1 : 0, table);
+  VERDI_RETURN_IF_ERROR(RpcError("queue.declare " + name, kDeclareChannel));
+  amqp_queue_bind(conn_, kDeclareChannel, Bytes(name), Bytes(exchange), Bytes(routing_key),
+                  amqp_empty_table);
+  return RpcError("queue.bind " + name, kDeclareChannel);
+}
+
 Status AmqpLink::SetPrefetch(uint16_t count) {
   VERDI_RETURN_IF_ERROR(RequireConnected("basic.qos"));
   // global: one window shared by the consumers of all queues, which a later
@@ -247,11 +269,12 @@ Status AmqpLink::SetPrefetch(uint16_t count) {
   return RpcError("basic.qos", kConsumeChannel);
 }
 
-Status AmqpLink::Consume(const std::string& queue, std::string* consumer_tag) {
+Status AmqpLink::Consume(const std::string& queue, std::string* consumer_tag, bool no_ack) {
   VERDI_RETURN_IF_ERROR(RequireConnected("basic.consume"));
-  amqp_basic_consume_ok_t* ok = amqp_basic_consume(conn_, kConsumeChannel, Bytes(queue),
-                                                   amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
-  VERDI_RETURN_IF_ERROR(RpcError("basic.consume " + queue, kConsumeChannel));
+  amqp_channel_t channel = no_ack ? kNoAckChannel : kConsumeChannel;
+  amqp_basic_consume_ok_t* ok = amqp_basic_consume(conn_, channel, Bytes(queue), amqp_empty_bytes,
+                                                   0, no_ack ? 1 : 0, 0, amqp_empty_table);
+  VERDI_RETURN_IF_ERROR(RpcError("basic.consume " + queue, channel));
   *consumer_tag = String(ok->consumer_tag);
   return Status::OK();
 }

@@ -32,9 +32,9 @@ struct QueueSpec {
   Json arguments = Json::object();
 };
 
-/// One connection with its consuming channel (1), plus a second channel (2)
-/// used only for declarations, so that a declaration the broker refuses (it
-/// closes the channel) never takes the prefetch or the consumers with it.
+/// One connection with its consuming channel (1), a channel (3) for no_ack
+/// consumers, plus a second channel (2) used only for declarations, so that a declaration the
+/// broker refuses (it closes the channel) never takes the prefetch or the consumers with it.
 ///
 /// NOT thread-safe: one thread owns the link and makes every call. To wait
 /// for messages together with other events, poll() fd() for reading, but
@@ -85,12 +85,20 @@ class AmqpLink {
   /// uses the queue as it is (passive declare), binds it anyway and sets
   /// *passive = true.
   Status DeclareQueue(const QueueSpec& spec, bool* passive);
+  /// queue.declare with the given properties and `arguments` (see
+  /// JsonToAmqpTable), then queue.bind to `exchange` with `routing_key`; for
+  /// queues other than Celery's task queues (the pidbox).
+  Status DeclareBoundQueue(const std::string& name, const std::string& exchange,
+                           const std::string& routing_key, bool durable, bool exclusive,
+                           bool auto_delete, const Json& arguments);
 
   /// basic.qos for the whole channel (0 = unlimited): how many deliveries
   /// may be unacked at once, over all queues; may be changed at any time.
   Status SetPrefetch(uint16_t count);
-  /// basic.consume with acks; the broker chooses the tag.
-  Status Consume(const std::string& queue, std::string* consumer_tag);
+  /// basic.consume with acks; the broker chooses the tag. With no_ack, the
+  /// consumer is on a third channel, outside the prefetch window (Cancel
+  /// does not apply to it).
+  Status Consume(const std::string& queue, std::string* consumer_tag, bool no_ack = false);
   /// basic.cancel. Deliveries already under way may still come from Poll.
   Status Cancel(const std::string& consumer_tag);
 

@@ -2,6 +2,7 @@
 // connection thread through the outbox on the `celeryev` topic exchange.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "events/celery_event.h"
@@ -22,12 +23,15 @@ class EventPublisher {
   void Send(const std::string& type, Json fields = Json::object());
 
   LamportClock& clock() { return clock_; }
+  /// Task events on or off (remote control enable_events / disable_events).
+  bool task_events() const { return task_events_; }
+  void set_task_events(bool on) { task_events_ = on; }
   const std::string& hostname() const { return sender_.hostname; }
 
  private:
   EventSender sender_;
   Outbox* outbox_;
-  bool task_events_;
+  std::atomic<bool> task_events_;
   LamportClock clock_;
 };
 

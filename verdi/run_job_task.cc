@@ -45,10 +45,15 @@ class TaskRun {
   void Run(Interrupts* stop) {
     if (!env_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
     if (AlreadyFinished()) return Done();
+    if (IsRevoked()) {
+      LogWarning("task {}: revoked: not run", task_.id);
+      Revoke(false, 0);
+      return Done();
+    }
     auto started = std::chrono::steady_clock::now();
     env_.events->Send("task-started", {{"uuid", task_.id}});
     if (env_.track_started)
-      env_.results->Store(task_, "STARTED", {{"pid", getpid()}, {"hostname", env_.nodename}});
+      StoreResult("STARTED", {{"pid", getpid()}, {"hostname", env_.nodename}});
 
     PreparedJob prepared;
     Status st = PrepareJob(JobPayload(), *env_.pipeline, &prepared);
@@ -62,6 +67,11 @@ class TaskRun {
     LogInfo("task {}: job {} {}{}", task_.id, prepared.job.job_id, outcome.status,
             outcome.error.empty() ? "" : ": " + outcome.error);
 
+    if (outcome.signum != 0 && IsRevoked()) {
+      LogWarning("task {}: terminated by a revoke (signal {})", task_.id, outcome.signum);
+      Revoke(true, outcome.signum);
+      return Done();
+    }
     if (outcome.signum != 0 && env_.shutting_down != nullptr && *env_.shutting_down) {
       // Stopped by our own shutdown: another worker runs it again.
       LogWarning("task {}: stopped by the worker's shutdown; requeued", task_.id);
@@ -70,7 +80,7 @@ class TaskRun {
     }
     if (outcome.completed()) {
       Json summary = Summary(prepared.job.doc, outcome, env_.nodename);
-      env_.results->Store(task_, "SUCCESS", summary);
+      StoreResult("SUCCESS", summary);
       double runtime =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       env_.events->Send(
@@ -112,13 +122,30 @@ class TaskRun {
     return job;
   }
 
+  bool IsRevoked() const { return env_.revoked != nullptr && env_.revoked->Contains(task_.id); }
+
+  // Celery's Request._announce_revoked: REVOKED stored, task-revoked sent.
+  void Revoke(bool terminated, int signum) {
+    env_.results->Store(task_, "REVOKED",
+                        ExceptionResult("TaskRevokedError", "celery.exceptions",
+                                        terminated ? "terminated" : "revoked"));
+    env_.events->Send("task-revoked", {{"uuid", task_.id},
+                                       {"terminated", terminated},
+                                       {"signum", terminated ? Json(signum) : Json(nullptr)},
+                                       {"expired", false}});
+  }
+
   void Fail(const std::string& error) {
-    env_.results->Store(task_, "FAILURE",
-                        ExceptionResult("WorkerExecutionError", "hysds.job_worker", error));
+    StoreResult("FAILURE", ExceptionResult("WorkerExecutionError", "hysds.job_worker", error));
     env_.events->Send("task-failed",
                       {{"uuid", task_.id},
                        {"exception", "WorkerExecutionError(" + PythonRepr(error) + ")"},
                        {"traceback", ""}});
+  }
+
+  // The producer's ignore_result header is honoured: nothing is stored.
+  void StoreResult(const std::string& state, const Json& result) {
+    if (!task_.ignore_result.value_or(false)) env_.results->Store(task_, state, result);
   }
 
   void Done() {

@@ -10,6 +10,7 @@
 #include "verdi/interrupts.h"
 #include "verdi/job_pipeline.h"
 #include "verdi/outbox.h"
+#include "verdi/revoked_set.h"
 #include "verdi/status_reporter.h"
 #include "verdi/task_results.h"
 
@@ -40,6 +41,9 @@ struct TaskEnv {
   /// Set when the worker is shutting down: a job stopped then is requeued,
   /// not failed.
   const std::atomic<bool>* shutting_down = nullptr;
+  /// Revoked task ids (remote control); may be null. A revoked task is not
+  /// run, and one stopped by a signal after its revoke ends as REVOKED.
+  const RevokedSet* revoked = nullptr;
 };
 
 /// Checks what the task's arguments must be before it is accepted: args[0]
