@@ -15,10 +15,14 @@
 
 #include <fmt/format.h>
 
+#include "verdi/celery_message.h"
+#include "verdi/container_engine.h"
 #include "verdi/event_publisher.h"
 #include "verdi/log.h"
 #include "verdi/outbox.h"
 #include "verdi/recovery.h"
+#include "verdi/remote_control.h"
+#include "verdi/revoked_set.h"
 #include "verdi/run_job_task.h"
 #include "verdi/task_results.h"
 
@@ -37,7 +41,7 @@ struct Work {
 // stop requests, so the connection thread can stop the jobs on shutdown.
 class Slots {
  public:
-  Slots(int count, const TaskEnv& env) : env_(env), stops_(count) {
+  Slots(int count, const TaskEnv& env) : env_(env), stops_(count), running_work_(count) {
     for (int i = 0; i < count; ++i) threads_.emplace_back([this, i] { Loop(i); });
   }
 
@@ -77,6 +81,26 @@ class Slots {
     return unstarted;
   }
 
+  /// Sends `sig` to the running job of task `id`; false when none runs it.
+  bool Signal(const std::string& id, int sig) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t i = 0; i < running_work_.size(); ++i)
+      if (running_work_[i].work != nullptr && running_work_[i].work->task.id == id) {
+        stops_[i].Raise(sig);
+        return true;
+      }
+    return false;
+  }
+
+  /// For remote control: the running tasks (with their start times) and the
+  /// queued ones.
+  void Snapshot(std::vector<std::pair<Work, double>>* active, std::vector<Work>* queued) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& r : running_work_)
+      if (r.work != nullptr) active->emplace_back(*r.work, r.started);
+    queued->assign(queue_.begin(), queue_.end());
+  }
+
  private:
   void Loop(int slot) {
     for (;;) {
@@ -91,14 +115,25 @@ class Slots {
       }
       while (stops_[slot].Take() != 0) {
       }  // a stop meant for the previous job
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        running_work_[slot] = {
+            &work, std::chrono::duration<double>(WallClock::now().time_since_epoch()).count()};
+      }
       RunJobTask(work.task, work.delivery, env_, &stops_[slot]);
       std::lock_guard<std::mutex> lock(mu_);
+      running_work_[slot] = {};
       --running_;
     }
   }
 
   const TaskEnv& env_;
   std::vector<EventInterrupts> stops_;
+  struct Running {
+    const Work* work = nullptr;
+    double started = 0;  // UNIX seconds
+  };
+  std::vector<Running> running_work_;  // per slot, under mu_
   std::vector<std::thread> threads_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -131,7 +166,18 @@ class Worker {
     env_.events = &events_;
     env_.reporter = settings_.reporter;
     env_.shutting_down = &shutting_down_;
+    env_.revoked = &revoked_;
+    queues_ = settings_.queues;
     fs::path root = settings_.pipeline.root_work_dir.value_or("/data/work");
+    // An earlier life of this worker may have left containers and open job
+    // dirs (killed with SIGKILL, or the machine went down): clean up first.
+    int orphans = 0;
+    Status cleanup = RemoveOrphanContainers(settings_.pipeline.containers, settings_.nodename,
+                                            WallClock::now(), &orphans);
+    if (!cleanup.ok())
+      LogInfo("{}: no container cleanup: {}", settings_.nodename, cleanup.message());
+    else if (orphans > 0)
+      LogWarning("{}: removed {} containers an earlier run left", settings_.nodename, orphans);
     if (int n = RecoverAbandonedJobs(root, settings_.nodename, WallClock::now()); n > 0)
       LogWarning("{}: closed out {} job dirs an earlier run left open", settings_.nodename, n);
     slots_ = std::make_unique<Slots>(settings_.concurrency, env_);
@@ -175,18 +221,19 @@ class Worker {
   void Connect() {
     if (Clock::now() < next_attempt_) return;
     Status st = link_.Connect(url_, settings_.broker_tls);
-    for (size_t i = 0; st.ok() && i < settings_.queues.size(); ++i) {
+    for (size_t i = 0; st.ok() && i < queues_.size(); ++i) {
       bool passive = false;
-      st = link_.DeclareQueue(settings_.queues[i], &passive);
+      st = link_.DeclareQueue(queues_[i], &passive);
     }
     if (st.ok()) st = link_.DeclareExchange(kEventExchange, "topic", true, false);
     if (st.ok()) st = link_.SetPrefetch(Prefetch());
     consumer_tags_.clear();
-    for (size_t i = 0; st.ok() && i < settings_.queues.size(); ++i) {
+    for (size_t i = 0; st.ok() && i < queues_.size(); ++i) {
       std::string tag;
-      st = link_.Consume(settings_.queues[i].name, &tag);
+      st = link_.Consume(queues_[i].name, &tag);
       consumer_tags_.push_back(tag);
     }
+    if (st.ok()) ConsumePidbox();
     if (st.ok()) {
       ++connection_;
       backoff_ = std::chrono::milliseconds(0);
@@ -199,8 +246,8 @@ class Worker {
     link_.Close();
     backoff_ = std::clamp(backoff_ * 2, settings_.reconnect_min, settings_.reconnect_max);
     next_attempt_ = Clock::now() + backoff_;
-    LogWarning("broker {}: {}; next attempt in {} ms", RedactUrl(settings_.broker_url),
-               st.message(), backoff_.count());
+    // The message names the broker (its URL redacted) already.
+    LogWarning("broker: {}; next attempt in {} ms", st.message(), backoff_.count());
   }
 
   // Sleeps until the broker, a slot or a signal has something, or the next
@@ -223,20 +270,25 @@ class Worker {
   void HandleSignals() {
     while (int sig = signals_->Take()) {
       if (!shutting_down_ && sig != SIGQUIT) {
-        LogWarning("{}: warm shutdown (signal {}): no new jobs; running jobs have {} s to finish",
-                   settings_.nodename, sig, settings_.shutdown_timeout.count());
-        shutting_down_ = true;
-        deadline_ = Clock::now() + settings_.shutdown_timeout;
-        StopConsuming();
+        WarmShutdown(fmt::format("signal {}", sig));
       } else {
         ColdShutdown(sig);
       }
     }
   }
 
+  void WarmShutdown(const std::string& why) {
+    LogWarning("{}: warm shutdown ({}): no new jobs; running jobs have {} s to finish",
+               settings_.nodename, why, settings_.shutdown_timeout.count());
+    shutting_down_ = true;
+    deadline_ = Clock::now() + settings_.shutdown_timeout;
+    StopConsuming();
+  }
+
   void StopConsuming() {
     if (link_.connected())
-      for (const auto& tag : consumer_tags_) link_.Cancel(tag);
+      for (const auto& tag : consumer_tags_)
+        if (!tag.empty()) link_.Cancel(tag);
     consumer_tags_.clear();
     // ETA tasks held unacked go back to the queue for another worker.
     for (auto& [when, work] : held_) Requeue(work.delivery);
@@ -317,7 +369,10 @@ class Worker {
         return;
       }
       if (!got) return;
-      Accept(std::move(delivery));
+      if (!pidbox_tag_.empty() && delivery.consumer_tag == pidbox_tag_)
+        Control(delivery);
+      else
+        Accept(std::move(delivery));
     }
   }
 
@@ -347,6 +402,12 @@ class Worker {
       return;
     }
     if (shutting_down_) return Requeue(from);
+    if (revoked_.Contains(task.id)) {
+      LogWarning("task {}: revoked: not run", task.id);
+      AnnounceRevoked(task);
+      link_.Ack(from.tag);
+      return;
+    }
     ++processed_;
     events_.Send("task-received", ReceivedFields(task));
     WallClock::time_point now = WallClock::now();
@@ -372,7 +433,10 @@ class Worker {
     while (!held_.empty() && held_.begin()->first <= Clock::now()) {
       auto node = held_.extract(held_.begin());
       Work& work = node.mapped();
-      if (work.task.expires && *work.task.expires <= WallClock::now()) {
+      if (revoked_.Contains(work.task.id)) {
+        AnnounceRevoked(work.task);
+        if (link_.connected()) link_.Ack(work.delivery.tag);
+      } else if (work.task.expires && *work.task.expires <= WallClock::now()) {
         results_->Store(work.task, "REVOKED",
                         ExceptionResult("TaskRevokedError", "celery.exceptions", "expired"));
         events_.Send("task-revoked", Revoked(work.task.id));
@@ -383,6 +447,191 @@ class Worker {
       released = true;
     }
     if (released && link_.connected()) link_.SetPrefetch(Prefetch());
+  }
+
+  // -- remote control (pidbox, celery-protocol.md §6) --------------------------
+
+  // Declares and consumes this node's pidbox queue. A failure (e.g. another
+  // worker with the same node name holds the exclusive queue) is logged: the
+  // worker runs on without remote control.
+  void ConsumePidbox() {
+    pidbox_tag_.clear();
+    std::string queue = PidboxQueueName(settings_.nodename);
+    Status st = link_.DeclareExchange(kPidboxExchange, "fanout", false, false);
+    if (st.ok())
+      st = link_.DeclareBoundQueue(queue, kPidboxExchange, "", false, true, true,
+                                   {{"x-expires", 10000}, {"x-message-ttl", 300000}});
+    if (st.ok()) st = link_.DeclareExchange(kReplyExchange, "direct", false, false);
+    if (st.ok()) st = link_.Consume(queue, &pidbox_tag_, /*no_ack=*/true);
+    if (!st.ok() && link_.connected()) {
+      pidbox_tag_.clear();
+      LogWarning("{}: remote control disabled: {}", settings_.nodename, st.message());
+    }
+  }
+
+  void AnnounceRevoked(const TaskMessage& task) {
+    results_->Store(task, "REVOKED",
+                    ExceptionResult("TaskRevokedError", "celery.exceptions", "revoked"));
+    events_.Send(
+        "task-revoked",
+        {{"uuid", task.id}, {"terminated", false}, {"signum", nullptr}, {"expired", false}});
+  }
+
+  static ControlTask ControlInfo(const Work& work, bool acked, int pid) {
+    ControlTask t;
+    t.id = work.task.id;
+    t.name = work.task.task;
+    t.args = work.task.args;
+    t.kwargs = work.task.kwargs;
+    t.acknowledged = acked;
+    t.exchange = work.delivery.exchange;
+    t.routing_key = work.delivery.routing_key;
+    t.priority = work.delivery.priority;
+    t.redelivered = work.delivery.redelivered;
+    t.worker_pid = pid;
+    if (work.task.eta) t.eta = FormatIsoTime(*work.task.eta);
+    return t;
+  }
+
+  WorkerSnapshot Snapshot() {
+    WorkerSnapshot w;
+    int pid = static_cast<int>(getpid());
+    w.nodename = settings_.nodename;
+    w.pid = pid;
+    w.uptime_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_).count();
+    w.processed = processed_;
+    w.concurrency = settings_.concurrency;
+    w.prefetch_count = Prefetch();
+    w.clock = events_.clock().value();
+    w.task_events = events_.task_events();
+    w.broker = {{"hostname", url_.host},
+                {"userid", url_.user},
+                {"virtual_host", url_.vhost},
+                {"port", url_.port},
+                {"insist", false},
+                {"ssl", url_.tls},
+                {"transport", "amqp"},
+                {"connect_timeout", url_.connect_timeout_seconds},
+                {"transport_options", Json::object()},
+                {"login_method", "PLAIN"},
+                {"uri_prefix", nullptr},
+                {"heartbeat", url_.heartbeat_seconds},
+                {"failover_strategy", "round-robin"},
+                {"alternates", Json::array()},
+                {"credential_provider", nullptr}};
+    w.rusage = CurrentRusage();
+    w.conf = {{"broker_url", RedactUrl(settings_.broker_url)},
+              {"result_backend", RedactUrl(settings_.result_backend)},
+              {"result_expires", settings_.result_expires},
+              {"worker_concurrency", settings_.concurrency},
+              {"worker_prefetch_multiplier", settings_.prefetch_multiplier},
+              {"task_acks_late", settings_.acks_late},
+              {"task_track_started", settings_.track_started},
+              {"worker_send_task_events", events_.task_events()},
+              {"worker_pool", "verdi"}};
+    std::vector<std::pair<Work, double>> active;
+    std::vector<Work> queued;
+    slots_->Snapshot(&active, &queued);
+    for (const auto& [work, started] : active) {
+      w.active.push_back(ControlInfo(work, !settings_.acks_late, pid));
+      w.active.back().time_start = started;
+    }
+    for (const auto& work : queued)
+      w.reserved.push_back(ControlInfo(work, !settings_.acks_late, pid));
+    for (const auto& [when, work] : held_) w.scheduled.push_back(ControlInfo(work, false, pid));
+    w.revoked = revoked_.List();
+    for (size_t i = 0; i < queues_.size(); ++i)
+      if (i < consumer_tags_.size() && !consumer_tags_[i].empty())
+        w.queues.push_back({queues_[i].name, queues_[i].arguments});
+    return w;
+  }
+
+  // One command from the pidbox (consumed without acks).
+  void Control(const AmqpDelivery& delivery) {
+    Json body;
+    auto compression = delivery.headers.find("compression");
+    Status st = DecodeMessageBody(delivery.content_type,
+                                  compression == delivery.headers.end() ? nullptr : &*compression,
+                                  delivery.body, settings_.limits, &body);
+    if (!st.ok() || !body.is_object()) {
+      LogWarning("remote control: ignored a bad command: {}", st.ok() ? "not a map" : st.message());
+      return;
+    }
+    auto clock = delivery.headers.find("clock");
+    if (clock != delivery.headers.end() && clock->is_number_integer())
+      events_.clock().Adjust(clock->get<int64_t>());
+    ControlDecision d = HandleControl(body, Snapshot());
+    if (!d.addressed) return;
+    LogInfo("remote control: {}", body.value("method", "?"));
+    if (d.reply) {
+      const Json& to = body["reply_to"];
+      AmqpOutgoing reply;
+      reply.body = PyJsonDumps(d.reply_body);
+      reply.content_type = "application/json";
+      reply.content_encoding = "utf-8";
+      reply.delivery_mode = 1;
+      reply.headers = {{"ticket", body.value("ticket", "")}, {"clock", events_.clock().Forward()}};
+      st = link_.Publish(to.value("exchange", kReplyExchange), to.value("routing_key", ""), reply);
+      if (!st.ok()) LogWarning("remote control: reply failed: {}", st.message());
+    }
+    Apply(d.effects);
+  }
+
+  void Apply(const ControlEffects& e) {
+    for (const auto& id : e.revoke) {
+      revoked_.Add(id);
+      if (e.terminate_signal != 0 && slots_->Signal(id, e.terminate_signal))
+        LogWarning("task {}: revoked: terminating its job (signal {})", id, e.terminate_signal);
+    }
+    if (!e.revoke.empty()) {
+      // Held ETA tasks that are now revoked end at once.
+      for (auto it = held_.begin(); it != held_.end();) {
+        if (!revoked_.Contains(it->second.task.id)) {
+          ++it;
+          continue;
+        }
+        AnnounceRevoked(it->second.task);
+        if (link_.connected()) link_.Ack(it->second.delivery.tag);
+        it = held_.erase(it);
+      }
+    }
+    if (e.task_events) events_.set_task_events(*e.task_events);
+    if (e.heartbeat)
+      events_.Send("worker-heartbeat",
+                   WorkerEventFields(5.0, static_cast<int64_t>(slots_->Busy()), processed_));
+    if (!e.add_consumer.empty()) AddConsumer(e.add_consumer);
+    if (!e.cancel_consumer.empty()) CancelConsumer(e.cancel_consumer);
+    if (e.shutdown && !shutting_down_) WarmShutdown("remote control shutdown");
+  }
+
+  void AddConsumer(const std::string& name) {
+    if (shutting_down_) return;
+    for (size_t i = 0; i < queues_.size(); ++i)
+      if (queues_[i].name == name && i < consumer_tags_.size() && !consumer_tags_[i].empty())
+        return;
+    QueueSpec spec{name};
+    bool passive = false;
+    std::string tag;
+    Status st = link_.DeclareQueue(spec, &passive);
+    if (st.ok()) st = link_.Consume(name, &tag);
+    if (!st.ok()) return LogWarning("add_consumer {}: {}", name, st.message());
+    consumer_tags_.resize(queues_.size());
+    for (size_t i = 0; i < queues_.size(); ++i)
+      if (queues_[i].name == name) {
+        consumer_tags_[i] = tag;
+        return;
+      }
+    queues_.push_back(spec);
+    consumer_tags_.push_back(tag);
+  }
+
+  void CancelConsumer(const std::string& name) {
+    for (size_t i = 0; i < queues_.size() && i < consumer_tags_.size(); ++i)
+      if (queues_[i].name == name && !consumer_tags_[i].empty()) {
+        link_.Cancel(consumer_tags_[i]);
+        consumer_tags_[i].clear();
+      }
   }
 
   Json WorkerFields() {
@@ -424,7 +673,11 @@ class Worker {
   AmqpUrl url_;
   AmqpLink link_;
   uint64_t connection_ = 0;
-  std::vector<std::string> consumer_tags_;
+  std::vector<QueueSpec> queues_;           // -Q, plus add_consumer
+  std::vector<std::string> consumer_tags_;  // one per queues_ entry; "" when cancelled
+  std::string pidbox_tag_;
+  RevokedSet revoked_;
+  Clock::time_point started_ = Clock::now();
   std::unique_ptr<TaskResults> results_;
   TaskEnv env_;
   std::unique_ptr<Slots> slots_;

@@ -28,14 +28,17 @@ class Capture:
     def _run(self):
         self.receiver.capture(limit=None, timeout=None, wakeup=False)
 
-    def of_type(self, kind):
-        return [e for e in self.events if e["type"] == kind]
+    def of_type(self, kind, host=None):
+        return [e for e in self.events
+                if e["type"] == kind and (host is None or e["hostname"].startswith(host))]
 
-    def wait_for(self, kind, count=1, timeout=20):
+    def wait_for(self, kind, host, count=1, timeout=20):
+        """Waits for `count` events of `kind` from nodes named `host`... (other
+        workers may share the broker)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(self.of_type(kind)) < count:
+        while time.monotonic() < deadline and len(self.of_type(kind, host)) < count:
             time.sleep(0.05)
-        assert len(self.of_type(kind)) >= count, [e["type"] for e in self.events]
+        assert len(self.of_type(kind, host)) >= count, [e["type"] for e in self.events]
 
     def stop(self):
         self.receiver.should_stop = True
@@ -57,11 +60,11 @@ def test_worker_and_task_events_as_python_expects(start_worker, celery_app, queu
             bad.get(timeout=30)
         except Exception:
             pass
-        capture.wait_for("task-succeeded")
-        capture.wait_for("task-failed")
-        capture.wait_for("worker-heartbeat", count=2, timeout=10)
+        capture.wait_for("task-succeeded", "events-test@")
+        capture.wait_for("task-failed", "events-test@")
+        capture.wait_for("worker-heartbeat", "events-test@", count=2, timeout=10)
         worker.stop(signal.SIGTERM)
-        capture.wait_for("worker-offline")
+        capture.wait_for("worker-offline", "events-test@")
     finally:
         capture.stop()
 
@@ -77,7 +80,7 @@ def test_worker_and_task_events_as_python_expects(start_worker, celery_app, queu
         assert isinstance(e["timestamp"], float) and abs(e["timestamp"] - time.time()) < 120
         assert isinstance(e["utcoffset"], int) and isinstance(e["pid"], int)
 
-    heartbeat = capture.of_type("worker-heartbeat")[0]
+    heartbeat = capture.of_type("worker-heartbeat", "events-test@")[0]
     assert heartbeat["freq"] == 2.0 and len(heartbeat["loadavg"]) == 3
     received = [e for e in events if e["type"] == "task-received" and e["uuid"] == ok.id][0]
     assert received["name"] == RUN_JOB
@@ -104,7 +107,7 @@ def test_heartbeats_keep_a_worker_alive_for_python_monitors(start_worker, celery
     capture = Capture(celery_app)
     try:
         start_worker("-n", "alive-test@%h", "--heartbeat-interval", "1")
-        capture.wait_for("worker-heartbeat", count=3, timeout=10)
+        capture.wait_for("worker-heartbeat", "alive-test@", count=3, timeout=10)
     finally:
         capture.stop()
     state = celery_app.events.State()

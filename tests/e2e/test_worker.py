@@ -353,3 +353,17 @@ def test_config_file_flag_env_precedence(tmp_path):
     assert out.returncode == 2
     assert out.stderr.strip() == (f"verdi worker: {cfg}:1: broker_url: expected a plain value "
                                   "(a string, number, True, False or None), got \"get_broker()\"")
+
+
+def test_ignore_result_stores_nothing(start_worker, celery_app, services, queue_name, tmp_path):
+    import redis
+    start_worker()
+    result = celery_app.send_task(RUN_JOB, args=[job(f"/bin/touch {tmp_path}/ran")],
+                                  queue=queue_name, ignore_result=True)
+    deadline = time.monotonic() + 20
+    while not (tmp_path / "ran").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / "ran").exists()
+    time.sleep(0.5)
+    client = redis.Redis.from_url(services.state["redis_url"])
+    assert client.get(f"celery-task-meta-{result.id}") is None
