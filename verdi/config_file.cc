@@ -16,8 +16,10 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// A trailing "# comment" outside quotes.
-std::string_view StripComment(std::string_view s) {
+// Calls `f(i, c)` for each character of `s` outside string quotes (a
+// backslash escapes the next character inside them); stops when f is false.
+template <typename F>
+void ForEachUnquoted(std::string_view s, F f) {
   char quote = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
@@ -28,11 +30,21 @@ std::string_view StripComment(std::string_view s) {
         quote = 0;
     } else if (c == '\'' || c == '"') {
       quote = c;
-    } else if (c == '#') {
-      return s.substr(0, i);
+    } else if (!f(i, c)) {
+      return;
     }
   }
-  return s;
+}
+
+// A trailing "# comment" outside quotes.
+std::string_view StripComment(std::string_view s) {
+  size_t end = s.size();
+  ForEachUnquoted(s, [&](size_t i, char c) {
+    if (c != '#') return true;
+    end = i;
+    return false;
+  });
+  return s.substr(0, end);
 }
 
 // A Python literal on one line, as JSON; false when it is something else.
@@ -64,22 +76,11 @@ bool ParseLiteral(std::string_view text, Json* out) {
 // Net count of open brackets on a line, outside strings.
 int BracketDepth(std::string_view s) {
   int depth = 0;
-  char quote = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quote) {
-      if (c == '\\')
-        ++i;
-      else if (c == quote)
-        quote = 0;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
-    } else if (c == '(' || c == '[' || c == '{') {
-      ++depth;
-    } else if (c == ')' || c == ']' || c == '}') {
-      --depth;
-    }
-  }
+  ForEachUnquoted(s, [&](size_t, char c) {
+    if (c == '(' || c == '[' || c == '{') ++depth;
+    if (c == ')' || c == ']' || c == '}') --depth;
+    return true;
+  });
   return depth;
 }
 
