@@ -50,16 +50,19 @@ class TaskRun {
       Revoke(false, 0);
       return Done();
     }
+    if (env_.keys != nullptr && env_.keys->IsRevoked(task_.id)) return RevokedInRedis();
     auto started = std::chrono::steady_clock::now();
     env_.events->Send("task-started", {{"uuid", task_.id}});
     if (env_.track_started)
       StoreResult("STARTED", {{"pid", getpid()}, {"hostname", env_.nodename}});
+    if (env_.keys != nullptr) env_.keys->SetTaskWorker(task_.id, env_.nodename);
 
     PreparedJob prepared;
     Status st = PrepareJob(JobPayload(), *env_.pipeline, &prepared);
     if (!st.ok()) {
       LogWarning("task {}: {}", task_.id, st.message());
       Fail(st.message());
+      Ended(kJobFailed);
       return Done();
     }
     LogInfo("task {}: job {} started", task_.id, prepared.job.job_id);
@@ -89,6 +92,7 @@ class TaskRun {
     } else {
       Fail(outcome.error);
     }
+    Ended(outcome.status);
     Done();
   }
 
@@ -133,6 +137,23 @@ class TaskRun {
                                        {"terminated", terminated},
                                        {"signum", terminated ? Json(signum) : Json(nullptr)},
                                        {"expired", false}});
+  }
+
+  // §4 step 1, §6.3: revoked through mozart (the key) while still queued.
+  void RevokedInRedis() {
+    LogWarning("task {}: hysds-revoked-task-{} is set: revoked, not run", task_.id, task_.id);
+    Revoke(false, 0);
+    if (env_.reporter != nullptr) {
+      StatusDetails details;
+      details.signum = 0;
+      details.error = "Job was revoked with signal 0";
+      env_.reporter->Report(JobPayload(), "job-revoked", details);
+    }
+    Done();
+  }
+
+  void Ended(const std::string& status) {
+    if (env_.job_ended) env_.job_ended(status);
   }
 
   void Fail(const std::string& error) {

@@ -3,10 +3,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "verdi/celery_message.h"
 #include "verdi/event_publisher.h"
+#include "verdi/hysds_keys.h"
 #include "verdi/interrupts.h"
 #include "verdi/job_pipeline.h"
 #include "verdi/outbox.h"
@@ -44,6 +46,13 @@ struct TaskEnv {
   /// Revoked task ids (remote control); may be null. A revoked task is not
   /// run, and one stopped by a signal after its revoke ends as REVOKED.
   const RevokedSet* revoked = nullptr;
+  /// The status Redis's hysds-revoked-task-<id> (checked before a job runs:
+  /// REVOKED and job-revoked, not run) and hysds-task-worker-<id> (set when
+  /// it starts); may be null.
+  HysdsKeys* keys = nullptr;
+  /// Called with the final HySDS status of every job that ran (or failed to
+  /// start): job-completed, job-failed, ...; may be empty.
+  std::function<void(const std::string& status)> job_ended;
 };
 
 /// Checks what the task's arguments must be before it is accepted: args[0]

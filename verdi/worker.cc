@@ -70,14 +70,17 @@ class Slots {
 
   /// Stops every running job with `sig`; queued work is requeued unrun.
   std::vector<Work> StopAll(int sig) {
-    std::vector<Work> unstarted;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      unstarted.assign(std::make_move_iterator(queue_.begin()),
-                       std::make_move_iterator(queue_.end()));
-      queue_.clear();
-    }
+    std::vector<Work> unstarted = TakeQueued();
     for (auto& stop : stops_) stop.Raise(sig);
+    return unstarted;
+  }
+
+  /// The work not started yet, taken out of the queue.
+  std::vector<Work> TakeQueued() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Work> unstarted(std::make_move_iterator(queue_.begin()),
+                                std::make_move_iterator(queue_.end()));
+    queue_.clear();
     return unstarted;
   }
 
@@ -167,8 +170,15 @@ class Worker {
     env_.reporter = settings_.reporter;
     env_.shutting_down = &shutting_down_;
     env_.revoked = &revoked_;
+    env_.keys = settings_.keys;
     queues_ = settings_.queues;
     fs::path root = settings_.pipeline.root_work_dir.value_or("/data/work");
+    drain_ = std::make_unique<JobDrainGuard>(
+        settings_.drain, root, settings_.nodename,
+        settings_.reporter != nullptr ? settings_.reporter->sink() : nullptr);
+    env_.job_ended = [this](const std::string& status) {
+      if (drain_->Record(status)) drained_ = true;
+    };
     // An earlier life of this worker may have left containers and open job
     // dirs (killed with SIGKILL, or the machine went down): clean up first.
     int orphans = 0;
@@ -188,6 +198,7 @@ class Worker {
       if (!link_.connected() && !shutting_down_) Connect();
       Wait();
       HandleSignals();
+      CheckDrain();
       Flush();
       Receive();
       ReleaseDueEtas();
@@ -199,7 +210,7 @@ class Worker {
     Flush();
     link_.Close();
     LogInfo("{} stopped", settings_.nodename);
-    return 0;
+    return drained_ ? kJobDrainExitCode : 0;
   }
 
  private:
@@ -283,6 +294,14 @@ class Worker {
     shutting_down_ = true;
     deadline_ = Clock::now() + settings_.shutdown_timeout;
     StopConsuming();
+  }
+
+  // §6.6: after a job drain, no more jobs; those not started go back.
+  void CheckDrain() {
+    if (!drained_ || drain_handled_) return;
+    drain_handled_ = true;
+    if (!shutting_down_) WarmShutdown("job drain detected");
+    for (auto& work : slots_->TakeQueued()) Requeue(work.delivery);
   }
 
   void StopConsuming() {
@@ -683,6 +702,9 @@ class Worker {
   std::unique_ptr<Slots> slots_;
   std::multimap<Clock::time_point, Work> held_;
   std::atomic<bool> shutting_down_{false};
+  std::unique_ptr<JobDrainGuard> drain_;
+  std::atomic<bool> drained_{false};  // set by a job slot
+  bool drain_handled_ = false;
   bool cold_ = false;
   Clock::time_point deadline_;
   Clock::time_point next_attempt_;

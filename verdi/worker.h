@@ -9,7 +9,9 @@
 #include "verdi/amqp_link.h"
 #include "verdi/amqp_url.h"
 #include "verdi/celery_message.h"
+#include "verdi/hysds_keys.h"
 #include "verdi/interrupts.h"
+#include "verdi/job_drain.h"
 #include "verdi/job_pipeline.h"
 #include "verdi/status_reporter.h"
 
@@ -41,13 +43,22 @@ struct WorkerSettings {
   PipelineSettings pipeline;
   /// HySDS statuses outside job runs (job-deduped, job-revoked); may be null.
   StatusReporter* reporter = nullptr;
+  /// hysds-revoked-task-<id> / hysds-task-worker-<id> on the status Redis;
+  /// may be null.
+  HysdsKeys* keys = nullptr;
+  /// Job-drain protection: past it, a warm shutdown and exit code 3.
+  JobDrainSettings drain;
 };
+
+/// RunWorker's exit code after job-drain protection stopped the worker.
+inline constexpr int kJobDrainExitCode = 3;
 
 /// Runs the worker on the calling thread (the connection thread) until a
 /// shutdown: the first SIGTERM/SIGINT/SIGHUP from `signals` is a warm
 /// shutdown (stop consuming, let jobs finish up to shutdown_timeout, then
 /// stop them and requeue them), a second one or SIGQUIT a cold one (stop the
-/// jobs at once and requeue them). Returns the process exit code.
+/// jobs at once and requeue them). Returns the process exit code: 0, or
+/// kJobDrainExitCode after a job drain (§6.6).
 int RunWorker(const WorkerSettings& settings, Interrupts* signals);
 
 }  // namespace verdi

@@ -34,6 +34,8 @@ struct WorkerOptions {
   bool broker_no_verify = false;
   bool print_config = false;
   std::string config_file;
+  int failure_threshold = 10;
+  double failure_window = 5.0;
   PipelineFlags pipeline;
 };
 
@@ -61,6 +63,8 @@ constexpr ConfigKey kConfigKeys[] = {
     {"REDIS_JOB_STATUS_KEY", "--redis-job-status-key", false},
     {"REDIS_JOB_INFO_URL", "--redis-job-info-url", false},
     {"REDIS_JOB_INFO_KEY", "--redis-job-info-key", false},
+    {"WORKER_CONTIGUOUS_FAILURE_THRESHOLD", "--failure-threshold", false},
+    {"WORKER_CONTIGUOUS_FAILURE_TIME", "--failure-window", false},
 };
 
 // Fills, from the config file, every flag that neither the command line nor
@@ -194,6 +198,7 @@ int RunWorkerCommand(const WorkerOptions& options) {
   settings.nodename = ExpandNodename(options.nodename);
   settings.shutdown_timeout = std::chrono::seconds(options.shutdown_timeout);
   settings.limits.max_body_bytes = options.max_message_size;
+  settings.drain = {options.failure_threshold, options.failure_window};
   settings.pipeline = MakePipelineSettings(options.pipeline, settings.nodename);
   Status st = MakeQueues(options, &settings.queues);
   AmqpUrl url;
@@ -212,8 +217,17 @@ int RunWorkerCommand(const WorkerOptions& options) {
     fmt::print(stderr, "verdi worker: {}\n", st.message());
     return 2;
   }
+  std::unique_ptr<HysdsKeys> keys;
+  if (!options.pipeline.status_url.empty()) {
+    st = HysdsKeys::Make(options.pipeline.status_url, &keys).WithPrefix("--redis-job-status-url");
+    if (!st.ok()) {
+      fmt::print(stderr, "verdi worker: {}\n", st.message());
+      return 2;
+    }
+  }
   settings.pipeline.observer = reporter.get();
   settings.reporter = reporter.get();
+  settings.keys = keys.get();
   int code = RunWorker(settings, &signals);
   if (reporter && !reporter->sink()->Flush(std::chrono::seconds(10)))
     LogError("statuses not delivered to Redis within 10 s: they are lost");
@@ -228,7 +242,9 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
       "worker",
       "Consume hysds.job_worker.run_job tasks from RabbitMQ as a Celery worker and run each\n"
       "job as run_job does. SIGTERM/SIGINT: warm shutdown (jobs finish, up to\n"
-      "--shutdown-timeout); a second one, or SIGQUIT: cold shutdown (jobs stopped, requeued).");
+      "--shutdown-timeout); a second one, or SIGQUIT: cold shutdown (jobs stopped, requeued).\n"
+      "Exit codes: 0 after a shutdown, 2 for bad settings, 3 after job-drain protection\n"
+      "stopped the worker (more than --failure-threshold jobs failed in a row, fast).");
   cmd->add_option("-b,--broker", options->broker, "Broker URL, amqp:// or amqps://")
       ->envname("CELERY_BROKER_URL")
       ->capture_default_str();
@@ -276,6 +292,17 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
                 "Do not verify the broker's certificate");
   cmd->add_flag("--print-config", options->print_config,
                 "Print the settings in force (secrets redacted) and exit");
+  cmd->add_option("--failure-threshold", options->failure_threshold,
+                  "Job-drain protection: stop (exit 3) when more than this many jobs fail in a\n"
+                  "row at >= threshold/--failure-window failures per second")
+      ->envname("WORKER_CONTIGUOUS_FAILURE_THRESHOLD")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--failure-window", options->failure_window,
+                  "Job-drain protection: seconds of the failure rate (see --failure-threshold)")
+      ->envname("WORKER_CONTIGUOUS_FAILURE_TIME")
+      ->check(CLI::Range(0.001, 1e9))
+      ->capture_default_str();
   AddPipelineFlags(cmd, &options->pipeline);
   cmd->add_option("--config", options->config_file,
                   "Settings file: a celeryconfig.py of plain assignments (broker_url,\n"
