@@ -5,19 +5,17 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <csignal>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "verdi/celery_message.h"
 #include "verdi/container_engine.h"
 #include "verdi/event_publisher.h"
+#include "verdi/job_slots.h"
 #include "verdi/log.h"
 #include "verdi/outbox.h"
 #include "verdi/recovery.h"
@@ -30,120 +28,6 @@ namespace verdi {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// One accepted task on its way to a job slot.
-struct Work {
-  TaskMessage task;
-  TaskDelivery delivery;
-};
-
-// The job slots: N threads taking Work from one queue. Each slot has its own
-// stop requests, so the connection thread can stop the jobs on shutdown.
-class Slots {
- public:
-  Slots(int count, const TaskEnv& env) : env_(env), stops_(count), running_work_(count) {
-    for (int i = 0; i < count; ++i) threads_.emplace_back([this, i] { Loop(i); });
-  }
-
-  ~Slots() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      closed_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-
-  void Submit(Work work) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      queue_.push_back(std::move(work));
-    }
-    cv_.notify_one();
-  }
-
-  /// Jobs queued or running.
-  size_t Busy() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return queue_.size() + running_;
-  }
-
-  /// Stops every running job with `sig`; queued work is requeued unrun.
-  std::vector<Work> StopAll(int sig) {
-    std::vector<Work> unstarted = TakeQueued();
-    for (auto& stop : stops_) stop.Raise(sig);
-    return unstarted;
-  }
-
-  /// The work not started yet, taken out of the queue.
-  std::vector<Work> TakeQueued() {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<Work> unstarted(std::make_move_iterator(queue_.begin()),
-                                std::make_move_iterator(queue_.end()));
-    queue_.clear();
-    return unstarted;
-  }
-
-  /// Sends `sig` to the running job of task `id`; false when none runs it.
-  bool Signal(const std::string& id, int sig) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (size_t i = 0; i < running_work_.size(); ++i)
-      if (running_work_[i].work != nullptr && running_work_[i].work->task.id == id) {
-        stops_[i].Raise(sig);
-        return true;
-      }
-    return false;
-  }
-
-  /// For remote control: the running tasks (with their start times) and the
-  /// queued ones.
-  void Snapshot(std::vector<std::pair<Work, double>>* active, std::vector<Work>* queued) {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& r : running_work_)
-      if (r.work != nullptr) active->emplace_back(*r.work, r.started);
-    queued->assign(queue_.begin(), queue_.end());
-  }
-
- private:
-  void Loop(int slot) {
-    for (;;) {
-      Work work;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        work = std::move(queue_.front());
-        queue_.pop_front();
-        ++running_;
-      }
-      while (stops_[slot].Take() != 0) {
-      }  // a stop meant for the previous job
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        running_work_[slot] = {
-            &work, std::chrono::duration<double>(WallClock::now().time_since_epoch()).count()};
-      }
-      RunJobTask(work.task, work.delivery, env_, &stops_[slot]);
-      std::lock_guard<std::mutex> lock(mu_);
-      running_work_[slot] = {};
-      --running_;
-    }
-  }
-
-  const TaskEnv& env_;
-  std::vector<EventInterrupts> stops_;
-  struct Running {
-    const Work* work = nullptr;
-    double started = 0;  // UNIX seconds
-  };
-  std::vector<Running> running_work_;  // per slot, under mu_
-  std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Work> queue_;
-  size_t running_ = 0;
-  bool closed_ = false;
-};
 
 class Worker {
  public:
