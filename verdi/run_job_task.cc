@@ -102,10 +102,15 @@ class TaskRun {
     if (!delivery_.redelivered) return false;
     std::string state = env_.results->StoredState(task_.id);
     if (!IsReadyState(state)) return false;
-    LogWarning(
-        "task {}: job-deduped: redelivered, but its earlier run already ended in {}; "
-        "not running it again",
-        task_.id, state);
+    std::string reason = fmt::format(
+        "redelivered, but its earlier run already ended in {}; not running it again", state);
+    LogWarning("task {}: job-deduped: {}", task_.id, reason);
+    if (env_.reporter != nullptr) {
+      StatusDetails details;
+      details.dedup_msg = reason;
+      env_.reporter->Report(JobPayload(), "job-deduped", details);
+    }
+    Ended("job-deduped");
     return true;
   }
 

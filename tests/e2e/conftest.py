@@ -134,11 +134,11 @@ def start_worker(services, tmp_path, queue_name):
     """Starts `verdi worker` on the test's queue, stopped at the end."""
     workers = []
 
-    def start(*extra, queue=None, broker=None, backend=None, ready=True, env=None):
+    def start(*extra, queue=None, broker=None, backend=None, ready=True, env=None, extra_args=()):
         args = ["--broker", broker or services.state["amqp_url"],
                 "--result-backend", backend if backend is not None else services.state["redis_url"],
                 "-Q", queue or queue_name, "--root-work-dir", str(tmp_path / "root"),
-                "--kill-grace", "1", *extra]
+                "--kill-grace", "1", *extra, *extra_args]
         full_env = dict(os.environ)
         full_env.update(env or {})
         w = WorkerProcess(args, tmp_path / f"worker{len(workers)}.log", full_env)

@@ -209,7 +209,8 @@ def test_broker_restart_while_jobs_run_every_job_completes(start_worker, celery_
     try:
         url = private.state["amqp_url"]
         queue = "restart-test"
-        worker = start_worker("-c", "3", broker=url, backend=private.state["redis_url"], queue=queue)
+        worker = start_worker("-c", "3", broker=url, backend=private.state["redis_url"], queue=queue,
+                              extra_args=["--redis-job-status-url", private.state["redis_url"]])
         from celery import Celery
         app = Celery("restart", broker=url, backend=private.state["redis_url"])
         results = [app.send_task(RUN_JOB, args=[job("/bin/sleep 3")], queue=queue) for _ in range(3)]
@@ -222,11 +223,24 @@ def test_broker_restart_while_jobs_run_every_job_completes(start_worker, celery_
         for r in results:
             assert r.get(timeout=90)["status"] == "job-completed"
         assert "broker connection lost" in worker.log()
-        worker.wait_for_log("connected to", timeout=30)
-        # Redelivered copies of finished jobs are recognised, not run again.
-        time.sleep(1)
+        # Reconnected (a second "connected to"), the broker redelivers the
+        # finished jobs whose acks were lost: recognised, not run again.
+        deadline = time.monotonic() + 60
+        while worker.log().count("job-deduped") < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker.log().count("connected to") >= 2, worker.log()
+        assert worker.log().count("job-deduped") == 3, worker.log()
         done = [p for p in (tmp_path / "root").glob("jobs/*/*/*/*/*/*/.done")]
         assert len(done) == 3, worker.log()
+        # Each redelivered copy is recorded job-deduped, with the reason.
+        import msgpack
+        import redis
+        docs = [msgpack.unpackb(d, raw=False) for d in
+                redis.Redis.from_url(private.state["redis_url"]).lrange("logstash", 0, -1)]
+        deduped = [d for d in docs if d.get("status") == "job-deduped"]
+        assert len(deduped) == 3, [d.get("status") for d in docs]
+        assert all("redelivered" in d["dedup_msg"] for d in deduped)
+        assert len([d for d in docs if d.get("status") == "job-completed"]) == 3
         app.close()
     finally:
         private.stop()
