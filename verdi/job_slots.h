@@ -3,6 +3,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,6 +20,8 @@ namespace verdi {
 struct Work {
   TaskMessage task;
   TaskDelivery delivery;
+  /// What the task acks when it ends; made by Submit.
+  std::shared_ptr<AckTarget> ack;
 };
 
 /// The job slots: N threads taking Work from one queue and running each with
@@ -40,6 +43,7 @@ class Slots {
   }
 
   void Submit(Work work) {
+    if (!work.ack) work.ack = std::make_shared<AckTarget>(work.delivery);
     {
       std::lock_guard<std::mutex> lock(mu_);
       queue_.push_back(std::move(work));
@@ -67,6 +71,18 @@ class Slots {
                                 std::make_move_iterator(queue_.end()));
     queue_.clear();
     return unstarted;
+  }
+
+  /// When task `id` runs here, makes it ack `delivery` (a redelivered copy of
+  /// it, after a reconnect) when it ends, and returns true.
+  bool Adopt(const std::string& id, const TaskDelivery& delivery) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& r : running_work_)
+      if (r.work != nullptr && r.work->task.id == id) {
+        r.work->ack->Set(delivery);
+        return true;
+      }
+    return false;
   }
 
   /// Sends `sig` to the running job of task `id`; false when none runs it.

@@ -39,8 +39,9 @@ void ApplyLimit(Json* job_info, const char* key, std::optional<double> header) {
 
 class TaskRun {
  public:
-  TaskRun(const TaskMessage& task, const TaskDelivery& delivery, const TaskEnv& env)
-      : task_(task), delivery_(delivery), env_(env) {}
+  TaskRun(const TaskMessage& task, const TaskDelivery& delivery, const TaskEnv& env,
+          const AckTarget* ack)
+      : task_(task), delivery_(delivery), env_(env), ack_(ack) {}
 
   void Run(Interrupts* stop) {
     if (!env_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
@@ -178,14 +179,19 @@ class TaskRun {
     if (env_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
   }
 
+  // Acks (or rejects) the delivery the task has now: its own, or the
+  // redelivered copy it adopted after a reconnect.
   void Finish(BrokerAction action) {
-    action.connection = delivery_.connection;
+    TaskDelivery target = ack_ != nullptr ? ack_->Get() : delivery_;
+    action.delivery_tag = target.tag;
+    action.connection = target.connection;
     env_.outbox->Push(std::move(action));
   }
 
   const TaskMessage& task_;
   const TaskDelivery& delivery_;
   const TaskEnv& env_;
+  const AckTarget* ack_;
 };
 
 }  // namespace
@@ -208,8 +214,8 @@ Status CheckRunJobArguments(const TaskMessage& task) {
 }
 
 void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskEnv& env,
-                Interrupts* stop) {
-  TaskRun(task, delivery, env).Run(stop);
+                Interrupts* stop, const AckTarget* ack) {
+  TaskRun(task, delivery, env, ack).Run(stop);
 }
 
 }  // namespace verdi

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "verdi/celery_message.h"
@@ -27,6 +28,27 @@ struct TaskDelivery {
   bool redelivered = false;
   std::string exchange, routing_key;
   uint8_t priority = 0;
+};
+
+/// The delivery a running task acks when it ends. After a broker reconnect
+/// the broker redelivers the unacked task while it still runs here; the
+/// worker then moves the ack to the new delivery (the old one belongs to a
+/// lost connection) instead of running the task twice. Thread-safe.
+class AckTarget {
+ public:
+  explicit AckTarget(TaskDelivery delivery) : delivery_(std::move(delivery)) {}
+  TaskDelivery Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return delivery_;
+  }
+  void Set(TaskDelivery delivery) {
+    std::lock_guard<std::mutex> lock(mu_);
+    delivery_ = std::move(delivery);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  TaskDelivery delivery_;
 };
 
 /// What the worker gives every task it runs.
@@ -66,6 +88,6 @@ Status CheckRunJobArguments(const TaskMessage& task);
 /// connection thread. A redelivered task whose result is already final is
 /// not run again.
 void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskEnv& env,
-                Interrupts* stop);
+                Interrupts* stop, const AckTarget* ack);
 
 }  // namespace verdi
