@@ -6,6 +6,9 @@
 
 namespace verdi {
 
+/// `verdi monitor`: a terminal view of the workers from Celery events.
+void AddMonitorCommand(CLI::App* app, int* exit_code);
+
 /// `verdi run_job JOB.json`: one job, stand-alone, no broker.
 void AddRunJobCommand(CLI::App* app, int* exit_code);
 

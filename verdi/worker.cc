@@ -17,12 +17,14 @@
 #include "verdi/event_publisher.h"
 #include "verdi/job_slots.h"
 #include "verdi/log.h"
+#include "verdi/metrics_server.h"
 #include "verdi/outbox.h"
 #include "verdi/recovery.h"
 #include "verdi/remote_control.h"
 #include "verdi/revoked_set.h"
 #include "verdi/run_job_task.h"
 #include "verdi/task_results.h"
+#include "verdi/worker_metrics.h"
 
 namespace verdi {
 namespace {
@@ -61,8 +63,24 @@ class Worker {
         settings_.drain, root, settings_.nodename,
         settings_.reporter != nullptr ? settings_.reporter->sink() : nullptr);
     env_.job_ended = [this](const std::string& status) {
+      if (metrics_) metrics_->JobEnded(status);
       if (drain_->Record(status)) drained_ = true;
     };
+    if (settings_.metrics_port != 0) {
+      // Job durations are seen by wrapping the pipeline's observer.
+      metrics_ =
+          std::make_unique<WorkerMetrics>(settings_.concurrency, settings_.pipeline.observer);
+      pipeline_ = settings_.pipeline;
+      pipeline_.observer = metrics_.get();
+      env_.pipeline = &pipeline_;
+      st = MetricsServer::Start(settings_.metrics_bind, settings_.metrics_port,
+                                &metrics_->registry(), &metrics_server_);
+      if (!st.ok()) {
+        LogError("{}", st.message());
+        return 2;
+      }
+      LogInfo("metrics on http://{}:{}/metrics", settings_.metrics_bind, metrics_server_->port());
+    }
     // An earlier life of this worker may have left containers and open job
     // dirs (killed with SIGKILL, or the machine went down): clean up first.
     int orphans = 0;
@@ -88,6 +106,9 @@ class Worker {
       ReleaseDueEtas();
       CheckShutdownDeadline();
       Heartbeat();
+      if (metrics_)
+        metrics_->Update(slots_->Busy(),
+                         settings_.reporter != nullptr ? settings_.reporter->sink() : nullptr);
     }
     slots_.reset();  // joins the slot threads: every job has closed out
     events_.Send("worker-offline", WorkerFields());
@@ -314,6 +335,7 @@ class Worker {
     ++processed_;
     events_.Send("task-received", ReceivedFields(task));
     WallClock::time_point now = WallClock::now();
+    if (metrics_) metrics_->Received(task, now);
     if (task.expires && *task.expires <= now) {
       LogWarning("task {}: expired at {}: revoked, not run", task.id, IsoUtc(*task.expires));
       results_->Store(task, "REVOKED",
@@ -326,6 +348,12 @@ class Worker {
       LogInfo("task {}: held until its ETA {}", task.id, IsoUtc(*task.eta));
       held_.emplace(Clock::now() + wait, Work{std::move(task), from});
       link_.SetPrefetch(Prefetch());  // the held task must not block others
+      return;
+    }
+    if (from.redelivered && slots_->Adopt(task.id, from)) {
+      // The broker gave back a task that still runs here (its first delivery
+      // was on a connection since lost): one run, acked on this delivery.
+      LogWarning("task {}: redelivered while it runs here: not run twice", task.id);
       return;
     }
     slots_->Submit(Work{std::move(task), from});
@@ -582,6 +610,9 @@ class Worker {
   RevokedSet revoked_;
   Clock::time_point started_ = Clock::now();
   std::unique_ptr<TaskResults> results_;
+  std::unique_ptr<WorkerMetrics> metrics_;  // with --metrics-port
+  std::unique_ptr<MetricsServer> metrics_server_;
+  PipelineSettings pipeline_;  // settings_.pipeline with metrics_ as its observer
   TaskEnv env_;
   std::unique_ptr<Slots> slots_;
   std::multimap<Clock::time_point, Work> held_;

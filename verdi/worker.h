@@ -48,6 +48,9 @@ struct WorkerSettings {
   HysdsKeys* keys = nullptr;
   /// Job-drain protection: past it, a warm shutdown and exit code 3.
   JobDrainSettings drain;
+  /// Prometheus metrics on http://<metrics_bind>:<metrics_port>/metrics; 0: none.
+  uint16_t metrics_port = 0;
+  std::string metrics_bind = "0.0.0.0";
 };
 
 /// RunWorker's exit code after job-drain protection stopped the worker.

@@ -36,6 +36,8 @@ struct WorkerOptions {
   std::string config_file;
   int failure_threshold = 10;
   double failure_window = 5.0;
+  int metrics_port = 0;
+  std::string metrics_bind = "0.0.0.0";
   PipelineFlags pipeline;
 };
 
@@ -65,6 +67,7 @@ constexpr ConfigKey kConfigKeys[] = {
     {"REDIS_JOB_INFO_KEY", "--redis-job-info-key", false},
     {"WORKER_CONTIGUOUS_FAILURE_THRESHOLD", "--failure-threshold", false},
     {"WORKER_CONTIGUOUS_FAILURE_TIME", "--failure-window", false},
+    {"worker_metrics_port", "--metrics-port", false},
 };
 
 // Fills, from the config file, every flag that neither the command line nor
@@ -199,6 +202,8 @@ int RunWorkerCommand(const WorkerOptions& options) {
   settings.shutdown_timeout = std::chrono::seconds(options.shutdown_timeout);
   settings.limits.max_body_bytes = options.max_message_size;
   settings.drain = {options.failure_threshold, options.failure_window};
+  settings.metrics_port = static_cast<uint16_t>(options.metrics_port);
+  settings.metrics_bind = options.metrics_bind;
   settings.pipeline = MakePipelineSettings(options.pipeline, settings.nodename);
   Status st = MakeQueues(options, &settings.queues);
   AmqpUrl url;
@@ -302,6 +307,13 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
                   "Job-drain protection: seconds of the failure rate (see --failure-threshold)")
       ->envname("WORKER_CONTIGUOUS_FAILURE_TIME")
       ->check(CLI::Range(0.001, 1e9))
+      ->capture_default_str();
+  cmd->add_option("--metrics-port", options->metrics_port,
+                  "Serve Prometheus metrics on http://<--metrics-bind>:PORT/metrics; 0: off")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--metrics-bind", options->metrics_bind,
+                  "IPv4 address the metrics endpoint listens on (127.0.0.1: this host only)")
       ->capture_default_str();
   AddPipelineFlags(cmd, &options->pipeline);
   cmd->add_option("--config", options->config_file,

@@ -381,3 +381,36 @@ def test_ignore_result_stores_nothing(start_worker, celery_app, services, queue_
     time.sleep(0.5)
     client = redis.Redis.from_url(services.state["redis_url"])
     assert client.get(f"celery-task-meta-{result.id}") is None
+
+
+def test_broker_restart_mid_job_runs_each_job_once(start_worker, tmp_path):
+    # The broker comes back while the jobs still run: it redelivers them at
+    # once; the worker must not start them a second time, and must ack them.
+    private = Services(tmp_path / "private-services").start()
+    try:
+        url = private.state["amqp_url"]
+        queue = "restart-mid-job"
+        worker = start_worker("-c", "2", broker=url, backend=private.state["redis_url"], queue=queue)
+        from celery import Celery
+        app = Celery("restart2", broker=url, backend=private.state["redis_url"])
+        results = [app.send_task(RUN_JOB, args=[job("/bin/sleep 15")], queue=queue) for _ in range(2)]
+        deadline = time.monotonic() + 15
+        while any(r.state != "STARTED" for r in results) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        private.stop_rabbitmq()
+        private.start_rabbitmq()
+        deadline = time.monotonic() + 30
+        while worker.log().count("redelivered while it runs here") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker.log().count("redelivered while it runs here") == 2, worker.log()
+        for r in results:
+            assert r.get(timeout=60)["status"] == "job-completed"
+        dirs = list((tmp_path / "root").glob("jobs/*/*/*/*/*/*"))
+        assert len(dirs) == 2, dirs  # one run each
+        time.sleep(1)
+        assert worker.stop(signal.SIGTERM) == 0
+        with Connection(url) as conn:
+            assert conn.default_channel.queue_declare(queue, passive=True).message_count == 0
+        app.close()
+    finally:
+        private.stop()
