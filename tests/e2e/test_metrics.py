@@ -96,7 +96,9 @@ def test_metrics_endpoint(start_worker, celery_app, queue_name):
     while True:
         text = get(base + "/metrics")[2]
         samples, types = parse_exposition(text)
-        done = samples.get(("verdi_jobs_total", (("status", "job-failed"),))) == 1
+        # The slot gauge is refreshed by the worker loop (every 250 ms at most).
+        done = (samples.get(("verdi_jobs_total", (("status", "job-failed"),))) == 1 and
+                samples.get(("verdi_active_slots", ())) == 0)
         if done or time.monotonic() > deadline:
             break
         time.sleep(0.1)
