@@ -13,7 +13,9 @@
 namespace verdi {
 namespace {
 
-constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+// SIGABRT too (HySDS handles it): glibc's abort() unblocks it before raising, so
+// verdi's own aborts still abort.
+constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGABRT};
 
 sigset_t StopSignals() {
   sigset_t set;

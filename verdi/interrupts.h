@@ -18,7 +18,7 @@ class Interrupts {
   virtual int Take() = 0;
 };
 
-/// Blocks SIGINT, SIGTERM, SIGHUP and SIGQUIT in the calling thread (call it
+/// Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGABRT in the calling thread (call it
 /// before any thread starts, so all inherit the mask) and delivers them
 /// through a signalfd instead. Children started by the supervisor get the
 /// default mask back.

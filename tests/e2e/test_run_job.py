@@ -307,6 +307,7 @@ def test_not_enough_disk_fails_before_the_job_dir_with_figures(verdi):
     (signal.SIGINT, "job-interrupted"),
     (signal.SIGHUP, "job-hangup"),
     (signal.SIGQUIT, "job-quit"),
+    (signal.SIGABRT, "job-aborted"),
 ])
 def test_signal_to_verdi_is_forwarded_and_the_job_closed_out(verdi, sig, status):
     root = verdi.root
