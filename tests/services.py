@@ -309,6 +309,41 @@ class Services:
         if r and pid_alive(r["pid"]):
             os.kill(r["pid"], signal.SIGTERM)
 
+    def wait_redis_stopped(self, timeout=20):
+        """Waits until the Redis process of this directory has exited."""
+        r = self.state.get("redis")
+        deadline = time.monotonic() + timeout
+        while r and pid_alive(r["pid"]):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Redis (pid {r['pid']}) did not exit within {timeout}s")
+            time.sleep(0.05)
+
+    def restart_redis(self):
+        """Stops Redis (if it runs) and starts it again on the SAME port(s), in
+        the same --dir: a dump.rdb there (e.g. from `SHUTDOWN SAVE`) is loaded."""
+        r = self.state["redis"]
+        self.stop_redis()
+        self.wait_redis_stopped()
+        port = r["port"]
+        base = self.dir / "redis"
+        log = base / "server.log"
+        args = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(base),
+                "--save", "", "--appendonly", "no", "--logfile", str(log), "--daemonize", "no"]
+        if self.tls:
+            t = self._ensure_certs()
+            args += ["--tls-port", str(r["tls_port"]), "--tls-cert-file", t["server_cert"],
+                     "--tls-key-file", t["server_key"], "--tls-ca-cert-file", t["ca"],
+                     "--tls-auth-clients", "yes" if self.require_client_cert else "optional"]
+        proc = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        r["pid"] = proc.pid
+        wait_for_port(port, 20, "Redis", log)
+        if self.tls:
+            wait_for_port(r["tls_port"], 20, "Redis (TLS)", log)
+        self._save()
+
     # -- both ---------------------------------------------------------------
     def start(self):
         self.dir.mkdir(parents=True, exist_ok=True)
