@@ -7,6 +7,10 @@
 #include "jobspec/job_status.h"
 #include "jobspec/shell_words.h"
 #include "jobspec/uuid.h"
+#include "localize/cache.h"
+#include "localize/checksum.h"
+#include "localize/destination.h"
+#include "localize/url.h"
 #include "verdi/container_engine.h"
 #include "verdi/files.h"
 #include "verdi/host.h"
@@ -50,6 +54,17 @@ std::vector<std::string> CommandEnvironment(const std::vector<std::string>& base
   return env;
 }
 
+// Credentials in localize_urls never reach the job files or the statuses.
+void RedactLocalizeUrls(Json* list) {
+  if (!list->is_array()) return;
+  for (Json& entry : *list) {
+    if (entry.is_object() && entry.contains("url") && entry["url"].is_string())
+      entry["url"] = localize::Redacted(entry["url"].get<std::string>());
+    else if (entry.is_string())
+      entry = localize::Redacted(entry.get<std::string>());
+  }
+}
+
 // One run of one prepared job. Each step returns a Status; the first that
 // fails becomes the job's error, and close-out runs whatever happened.
 class JobRun {
@@ -60,10 +75,15 @@ class JobRun {
   JobOutcome Run() {
     start_ = settings_.env->Now();
     steady_start_ = SteadyClock::now();
+    if (job_.contains("localize_urls")) RedactLocalizeUrls(&job_["localize_urls"]);
+    if (job_.contains("params") && job_["params"].is_object() &&
+        job_["params"].contains("localize_urls"))
+      RedactLocalizeUrls(&job_["params"]["localize_urls"]);
     Status st = MakeRoom();
     if (st.ok()) st = CreateDirectory();
     if (st.ok()) st = WriteJobFiles();
     if (st.ok() && settings_.observer != nullptr) settings_.observer->Started(job_);
+    if (st.ok()) st = Localize();
     if (st.ok()) st = RunCommand();
     if (st.ok()) st = ReadBackContext();
     if (!st.ok() && outcome_.error.empty()) Fail(st.message());
@@ -230,6 +250,50 @@ class JobRun {
       LogInfo("job {}: container {} killed and removed", job_id(), container_name_);
     else
       LogError("job {}: {}", job_id(), st.message());
+  }
+
+  // The job's localize_urls, into the job dir (through the input cache
+  // unless cache is false), then their checksum sidecars checked (HySDS
+  // reference §4.2, §4.3). Records metrics.inputs_localized and
+  // _prov.wasDerivedFrom.
+  Status Localize() {
+    const auto& urls = p_.job.localize_urls;
+    if (urls.empty()) return Status::OK();
+    std::vector<localize::LocalizeItem> items;
+    for (size_t i = 0; i < urls.size(); ++i) {
+      fs::path dest;
+      VERDI_RETURN_IF_ERROR(localize::Destination(dir_, i, urls[i].url, urls[i].local_path, &dest));
+      items.push_back({urls[i].url, dest, urls[i].cache});
+    }
+    localize::FetchOptions opts;
+    opts.log = [this](const std::string& line) { LogWarning("job {}: {}", job_id(), line); };
+    LogInfo("job {}: localizing {} input(s)", job_id(), items.size());
+    std::vector<localize::FetchResult> results;
+    Status st = localize::LocalizeAll(items, p_.root_work_dir / "cache", opts, &results);
+    if (!st.ok()) return Status::Failed("localizing the inputs: " + st.message());
+    Json& localized = info()["metrics"]["inputs_localized"];
+    Json derived = Json::array();
+    std::vector<fs::path> paths;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const localize::FetchResult& r = results[i];
+      double seconds = SecondsBetween(r.time_start, r.time_end);
+      std::string url = localize::Redacted(items[i].url);
+      localized.push_back({{"url", url},
+                           {"path", items[i].dest.string()},
+                           {"disk_usage", r.bytes},
+                           {"time_start", IsoUtc(r.time_start)},
+                           {"time_end", IsoUtc(r.time_end)},
+                           {"duration", seconds},
+                           {"transfer_rate", seconds > 0 ? r.bytes / seconds : 0.0}});
+      derived.push_back("url:" + url);
+      paths.push_back(items[i].dest);
+    }
+    if (!context_.contains("_prov") || !context_["_prov"].is_object())
+      context_["_prov"] = Json::object();
+    context_["_prov"]["wasDerivedFrom"] = derived;
+    VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
+    VERDI_RETURN_IF_ERROR(WriteJobJson());
+    return localize::ValidateChecksumFiles(paths);
   }
 
   Status WriteJobJson() { return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_)); }

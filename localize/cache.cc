@@ -1,0 +1,194 @@
+#include "localize/cache.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <system_error>
+
+#include "localize/url.h"
+
+namespace verdi::localize {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Md5Hex(const std::string& s) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(s.data(), s.size(), digest, &len, EVP_md5(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 15];
+  }
+  return hex;
+}
+
+std::string IsoNow() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+            1000000;
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[80];
+  std::snprintf(out, sizeof out, "%s.%06lldZ", buf, static_cast<long long>(us));
+  return out;
+}
+
+uint64_t TreeBytes(const fs::path& p) {
+  std::error_code ec;
+  if (!fs::is_directory(p, ec)) return fs::file_size(p, ec);
+  uint64_t total = 0;
+  for (auto it = fs::recursive_directory_iterator(p, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_regular_file(ec2)) total += it->file_size(ec2);
+  }
+  return total;
+}
+
+// One cache entry used by this call.
+struct Entry {
+  fs::path dir, tmp;
+  std::string basename;
+  int lock_fd = -1;
+  bool hit = false;
+  int fetch_index = -1;  // into the FetchAll items, on a miss
+};
+
+Status Finish(Entry* e) {
+  std::error_code ec;
+  fs::path marker_tmp = e->tmp / ".localized.tmp";
+  {
+    std::ofstream out(marker_tmp);
+    out << IsoNow() << "\n";
+    if (!out) return Status::IOError(marker_tmp.string(), errno);
+  }
+  fs::rename(marker_tmp, e->tmp / ".localized", ec);
+  if (!ec) fs::remove_all(e->dir, ec);
+  if (!ec) fs::rename(e->tmp, e->dir, ec);
+  if (ec) return Status::IOError("filling the cache entry " + e->dir.string(), ec.value());
+  return Status::OK();
+}
+
+}  // namespace
+
+fs::path CacheEntryDir(const fs::path& cache_root, const std::string& url) {
+  std::string h = Md5Hex(url);
+  return cache_root / h.substr(0, 1) / h.substr(1, 1) / h.substr(2, 1) / h.substr(3, 1) / h;
+}
+
+Status LocalizeAll(const std::vector<LocalizeItem>& items, const fs::path& cache_root,
+                   const FetchOptions& opts, std::vector<FetchResult>* results) {
+  results->assign(items.size(), FetchResult());
+  // Entries in a fixed order (by path): two jobs lock them in the same order.
+  std::map<fs::path, Entry> entries;
+  std::vector<FetchItem> fetch;
+  std::vector<int> fetch_of_item(items.size(), -1);
+  Status st;
+  for (size_t i = 0; i < items.size() && st.ok(); ++i) {
+    Url url;
+    st = ParseUrl(items[i].url, &url);
+    if (st.ok() && items[i].cache) {
+      fs::path dir = CacheEntryDir(cache_root, items[i].url);
+      Entry& e = entries[dir];
+      e.dir = dir;
+      e.basename = url.Basename();
+    }
+  }
+  if (!st.ok()) return st;
+  for (auto& [dir, e] : entries) {
+    std::error_code ec;
+    fs::create_directories(dir.parent_path(), ec);
+    if (ec) {
+      st = Status::IOError("creating " + dir.parent_path().string(), ec.value());
+      break;
+    }
+    std::string lock = dir.string() + ".lock";
+    e.lock_fd = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (e.lock_fd < 0) {
+      st = Status::IOError(lock, errno);
+      break;
+    }
+    while (flock(e.lock_fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        st = Status::IOError("locking " + lock, errno);
+        break;
+      }
+    }
+    if (!st.ok()) break;
+    e.hit = fs::exists(dir / ".localized", ec);
+    if (!e.hit) {
+      e.tmp = dir.string() + ".tmp." + std::to_string(getpid());
+      fs::remove_all(e.tmp, ec);
+      fs::create_directory(e.tmp, ec);
+      if (ec) {
+        st = Status::IOError("creating " + e.tmp.string(), ec.value());
+        break;
+      }
+    }
+  }
+  if (st.ok()) {
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].cache) {
+        Entry& e = entries[CacheEntryDir(cache_root, items[i].url)];
+        if (e.hit) continue;
+        if (e.fetch_index < 0) {
+          e.fetch_index = static_cast<int>(fetch.size());
+          fetch.push_back({items[i].url, e.tmp / e.basename});
+        }
+        fetch_of_item[i] = e.fetch_index;
+      } else {
+        fetch_of_item[i] = static_cast<int>(fetch.size());
+        fetch.push_back({items[i].url, items[i].dest});
+      }
+    }
+    std::vector<FetchResult> fetched;
+    st = FetchAll(fetch, opts, &fetched);
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (fetch_of_item[i] >= 0) (*results)[i] = fetched[fetch_of_item[i]];
+    }
+  }
+  for (auto& [dir, e] : entries) {
+    if (st.ok() && !e.hit) st = Finish(&e);
+    std::error_code ec;
+    if (!e.tmp.empty()) fs::remove_all(e.tmp, ec);
+  }
+  // Symlinks into the job dir, still under the locks (no eviction meanwhile).
+  for (size_t i = 0; i < items.size() && st.ok(); ++i) {
+    if (!items[i].cache) continue;
+    const Entry& e = entries[CacheEntryDir(cache_root, items[i].url)];
+    fs::path target = e.dir / e.basename;
+    std::error_code ec;
+    if (!items[i].dest.parent_path().empty())
+      fs::create_directories(items[i].dest.parent_path(), ec);
+    if (!ec) fs::create_symlink(target, items[i].dest, ec);
+    if (ec) {
+      st = Status::IOError("linking " + items[i].dest.string() + " to the cache", ec.value());
+      break;
+    }
+    FetchResult& r = (*results)[i];
+    if (e.hit) {
+      r.time_start = r.time_end = std::chrono::system_clock::now();
+      r.bytes = TreeBytes(target);
+    }
+  }
+  for (auto& [dir, e] : entries) {
+    if (e.lock_fd >= 0) close(e.lock_fd);
+  }
+  return st;
+}
+
+}  // namespace verdi::localize

@@ -1,0 +1,23 @@
+// Checksum sidecars (§4.3): `<file>.<algo>` holds the digest of `<file>`.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "jobspec/status.h"
+
+namespace verdi::localize {
+
+/// The hex digest of `file` with `algo` (md5, sha1, sha224, sha256, sha384,
+/// sha512).
+Status FileDigest(const std::filesystem::path& file, const std::string& algo, std::string* hex);
+
+/// For each path: when it (or, for a directory, each direct child) ends in
+/// `.<algo>` and the sibling without the suffix exists, compares the
+/// sidecar's first line (case-insensitively, surrounding blanks ignored,
+/// first word only, as in `md5sum` output) with the sibling's digest. Any
+/// mismatch is Status::Failed listing every bad file.
+Status ValidateChecksumFiles(const std::vector<std::filesystem::path>& paths);
+
+}  // namespace verdi::localize

@@ -1,0 +1,61 @@
+#include "localize/checksum.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace verdi::localize {
+namespace {
+namespace fs = std::filesystem;
+
+void Write(const fs::path& p, const std::string& s) { std::ofstream(p) << s; }
+
+class ChecksumTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/verdi_sum_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(ChecksumTest, Digests) {
+  Write(dir_ / "f", "abc");
+  std::string hex;
+  ASSERT_TRUE(FileDigest(dir_ / "f", "md5", &hex).ok());
+  EXPECT_EQ(hex, "900150983cd24fb0d6963f7d28e17f72");
+  ASSERT_TRUE(FileDigest(dir_ / "f", "sha1", &hex).ok());
+  EXPECT_EQ(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+  ASSERT_TRUE(FileDigest(dir_ / "f", "sha256", &hex).ok());
+  EXPECT_EQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  for (const char* a : {"sha224", "sha384", "sha512"})
+    EXPECT_TRUE(FileDigest(dir_ / "f", a, &hex).ok()) << a;
+  EXPECT_TRUE(FileDigest(dir_ / "f", "crc32", &hex).IsInvalid());
+}
+
+TEST_F(ChecksumTest, GoodAndBadSidecars) {
+  fs::create_directory(dir_ / "d");
+  Write(dir_ / "d/a.dat", "abc");
+  Write(dir_ / "d/a.dat.md5", "900150983CD24FB0D6963F7D28E17F72  a.dat\n");
+  Write(dir_ / "d/b.dat", "abc");
+  Write(dir_ / "d/b.dat.sha256",
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n");
+  Write(dir_ / "d/orphan.sha1", "whatever\n");  // no sibling: skipped
+  Write(dir_ / "top", "abc");
+  Write(dir_ / "top.sha1", "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_TRUE(ValidateChecksumFiles({dir_ / "d", dir_ / "top.sha1", dir_ / "top"}).ok());
+
+  Write(dir_ / "d/b.dat", "abd");
+  Write(dir_ / "top", "abd");
+  Status st = ValidateChecksumFiles({dir_ / "d", dir_ / "top.sha1"});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("b.dat"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("top"), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find("a.dat "), std::string::npos) << st.message();
+}
+
+}  // namespace
+}  // namespace verdi::localize

@@ -1,0 +1,22 @@
+// Where each localize_urls entry lands in the job directory (§4.2).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "jobspec/status.h"
+
+namespace verdi::localize {
+
+/// The destination of entry `index` ({url, local_path}) in `job_dir`:
+/// - empty local_path: <job_dir>/<basename(url)>;
+/// - local_path ending in '/' or naming an existing directory:
+///   <job_dir>/<local_path>/<basename(url)>;
+/// - else <job_dir>/<local_path>.
+/// local_path is relative to the job dir. Anything that would land outside
+/// it (an absolute path, "..", a symlink on the way) is Status::Invalid
+/// naming "localize_urls[<index>]".
+Status Destination(const std::filesystem::path& job_dir, size_t index, const std::string& url,
+                   const std::string& local_path, std::filesystem::path* out);
+
+}  // namespace verdi::localize

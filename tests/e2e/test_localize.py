@@ -1,0 +1,129 @@
+"""`verdi run_job` with localize_urls: inputs over HTTP (tests/http_test_server.py)
+and file://, through the input cache or straight into the job dir."""
+
+import hashlib
+import json
+import pathlib
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, make_job
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory):
+    port_file = tmp_path_factory.mktemp("http") / "port"
+    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "http_test_server.py"), str(port_file)])
+    for _ in range(200):
+        if port_file.exists():
+            break
+        time.sleep(0.05)
+    assert port_file.exists(), "the test HTTP server did not start"
+    yield f"127.0.0.1:{port_file.read_text()}"
+    proc.terminate()
+    proc.wait()
+
+
+def all_text(run):
+    """Everything a run leaves that a person could read: output and job files."""
+    parts = [run.stdout, run.stderr]
+    for p in run.root.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            try:
+                parts.append(p.read_text())
+            except UnicodeDecodeError:
+                pass
+    return "\n".join(parts)
+
+
+def test_http_and_file_inputs_are_localized_before_the_command(verdi, http):
+    src = verdi.tmp / "src"
+    (src / "tree" / "deep").mkdir(parents=True)
+    (src / "tree" / "a.txt").write_text("A")
+    (src / "tree" / "deep" / "b.txt").write_text("BB")
+    job = make_job("sh -c 'cat in/a.txt cached.txt && ls tree/deep'", localize_urls=[
+        {"url": f"http://{http}/files/a.txt", "local_path": "in/", "cache": False},
+        {"url": f"http://{http}/files/cached.txt"},
+        {"url": f"file://{src}/tree", "cache": False},
+    ])
+    run = verdi(job)
+    assert run.returncode == 0, run.stderr
+    d = run.job_dir
+    assert (d / "_stdout.txt").read_text() == "content of a.txt\ncontent of cached.txt\nb.txt\n"
+    assert (d / "cached.txt").is_symlink()
+    assert str(run.root / "cache") in str((d / "cached.txt").resolve())
+    assert ((d / "cached.txt").resolve().parent / ".localized").exists()
+    info = run.job_json()["job_info"]
+    loc = info["metrics"]["inputs_localized"]
+    assert [e["path"] for e in loc] == [str(d / "in" / "a.txt"), str(d / "cached.txt"), str(d / "tree")]
+    assert loc[0]["disk_usage"] == len("content of a.txt\n")
+    assert loc[2]["disk_usage"] == 3
+    for e in loc:
+        assert set(e) == {"url", "path", "disk_usage", "time_start", "time_end", "duration", "transfer_rate"}
+    ctx = json.loads((d / "_context.json").read_text())
+    assert ctx["_prov"]["wasDerivedFrom"] == [f"url:{e['url']}" for e in loc]
+    assert ctx["_prov"]["wasGeneratedBy"].startswith("task_id:")
+
+
+def test_404_fails_the_job_naming_the_url_and_the_command_never_runs(verdi, http):
+    job = make_job("touch ran", localize_urls=[{"url": f"http://{http}/status/404/missing.h5"}])
+    run = verdi(job, timeout=30)
+    assert run.returncode != 0
+    info = run.job_json()["job_info"]
+    assert info["job_status"] == "job-failed"
+    assert f"http://{http}/status/404/missing.h5" in info["error"]
+    assert "404" in info["error"]
+    assert not (run.job_dir / "ran").exists()
+
+
+def test_traversal_is_rejected(verdi, http):
+    for local_path in ("../escape.txt", "/tmp/escape.txt"):
+        job = make_job("true", localize_urls=[{"url": f"http://{http}/files/x", "local_path": local_path}])
+        run = verdi(job)
+        assert run.returncode != 0
+        assert "localize_urls[0]" in run.job_json()["job_info"]["error"]
+        for p in run.root.glob("jobs/*/*/*/*/*/*"):
+            import shutil
+            shutil.rmtree(p)
+    assert not (verdi.tmp / "escape.txt").exists()
+
+
+def test_checksum_sidecars_are_checked(verdi):
+    src = verdi.tmp / "src"
+    src.mkdir()
+    (src / "good.dat").write_text("abc")
+    (src / "good.dat.md5").write_text(hashlib.md5(b"abc").hexdigest() + "\n")
+    (src / "bad.dat").write_text("abd")
+    (src / "bad.dat.sha256").write_text(hashlib.sha256(b"abc").hexdigest() + "\n")
+    urls = [{"url": str(src / n), "cache": False} for n in ("good.dat", "good.dat.md5")]
+    run = verdi(make_job("true", localize_urls=urls))
+    assert run.returncode == 0, run.stderr
+    import shutil
+    shutil.rmtree(run.root / "jobs")
+    urls = [{"url": str(src / n), "cache": False} for n in ("bad.dat", "bad.dat.sha256", "good.dat")]
+    run = verdi(make_job("true", localize_urls=urls))
+    assert run.returncode != 0
+    error = run.job_json()["job_info"]["error"]
+    assert "checksum mismatch" in error and "bad.dat" in error
+
+
+def test_credentials_never_appear_in_logs_or_job_files(verdi, http):
+    job = make_job("cat a.txt", localize_urls=[
+        {"url": f"http://user:secret@{http}/auth/a.txt", "cache": False},
+        {"url": f"http://user:secret@{http}/auth/b.txt"},
+    ])
+    run = verdi(job)
+    assert run.returncode == 0, run.stderr
+    assert (run.job_dir / "_stdout.txt").read_text() == "secret content\n"
+    assert "user:secret" not in all_text(run)
+    assert f"http://***@{http}/auth/a.txt" in json.dumps(run.job_json())
+
+    job = make_job("true", localize_urls=[{"url": f"http://user:wrongpw@{http}/auth/c.txt"}])
+    run2 = verdi(job)
+    assert run2.returncode != 0
+    text = all_text(run2)
+    assert "wrongpw" not in text
+    assert "401" in text
