@@ -1,5 +1,7 @@
 #include "localize/cache.h"
 
+#include "jobspec/timestamp.h"
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/file.h>
@@ -33,32 +35,6 @@ std::string Md5Hex(const std::string& s) {
   return hex;
 }
 
-std::string IsoNow() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
-            1000000;
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%06lldZ", buf, static_cast<long long>(us));
-  return out;
-}
-
-uint64_t TreeBytes(const fs::path& p) {
-  std::error_code ec;
-  if (!fs::is_directory(p, ec)) return fs::file_size(p, ec);
-  uint64_t total = 0;
-  for (auto it = fs::recursive_directory_iterator(p, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code ec2;
-    if (it->is_regular_file(ec2)) total += it->file_size(ec2);
-  }
-  return total;
-}
-
 // One cache entry used by this call.
 struct Entry {
   fs::path dir, tmp;
@@ -73,7 +49,7 @@ Status Finish(Entry* e) {
   fs::path marker_tmp = e->tmp / ".localized.tmp";
   {
     std::ofstream out(marker_tmp);
-    out << IsoNow() << "\n";
+    out << IsoUtc(WallClock::now()) << "\n";
     if (!out) return Status::IOError(marker_tmp.string(), errno);
   }
   fs::rename(marker_tmp, e->tmp / ".localized", ec);

@@ -33,6 +33,8 @@ std::string Scrub(std::string msg, const Url& url) {
   return msg;
 }
 
+}  // namespace
+
 uint64_t TreeBytes(const fs::path& p) {
   std::error_code ec;
   if (!fs::is_directory(p, ec)) return fs::file_size(p, ec);
@@ -44,6 +46,8 @@ uint64_t TreeBytes(const fs::path& p) {
   }
   return total;
 }
+
+namespace {
 
 Status CopyLocal(const Url& url, const fs::path& dest, FetchResult* r) {
   std::error_code ec;

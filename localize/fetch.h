@@ -41,6 +41,9 @@ struct FetchResult {
   double seconds() const { return std::chrono::duration<double>(time_end - time_start).count(); }
 };
 
+/// Bytes of a file, or of the regular files under a directory.
+uint64_t TreeBytes(const std::filesystem::path& p);
+
 /// Fetches every item into its dest (written as `<dest>.part`, renamed at
 /// the end; parent directories are created). Transient failures (5xx, 429,
 /// timeouts, connection errors) are retried with backoff; others (404, 403,

@@ -13,6 +13,7 @@
 #include "events/redis_url.h"
 #include "jobspec/uuid.h"
 #include "verdi/amqp_link.h"
+#include "verdi/broker_flags.h"
 #include "verdi/celery_message.h"
 #include "verdi/commands.h"
 #include "verdi/interrupts.h"
@@ -22,9 +23,7 @@ namespace verdi {
 namespace {
 
 struct MonitorOptions {
-  std::string broker = "amqp://guest:guest@localhost:5672//";
-  std::string broker_ca, broker_cert, broker_key;
-  bool broker_no_verify = false;
+  BrokerFlags broker;
   std::string redis_job_status_url;
   double interval = 2.0;
   double listen = 3.0;
@@ -70,7 +69,7 @@ Status ReadJobStatusCounts(const std::string& url_text, std::map<std::string, in
 // Connects, declares the receiver's own queue as Celery's receivers do and
 // consumes it without acks.
 Status Subscribe(const MonitorOptions& o, const AmqpUrl& url, AmqpLink* link) {
-  AmqpTls tls{o.broker_ca, o.broker_cert, o.broker_key, !o.broker_no_verify, !o.broker_no_verify};
+  AmqpTls tls = o.broker.Tls();
   VERDI_RETURN_IF_ERROR(link->Connect(url, tls));
   VERDI_RETURN_IF_ERROR(link->DeclareExchange("celeryev", "topic", true, false));
   std::string queue = "celeryev." + NewUuid4();
@@ -105,7 +104,7 @@ void Show(const MonitorOptions& o, MonitorState* state, bool clear) {
 
 int RunMonitor(const MonitorOptions& o) {
   AmqpUrl url;
-  if (Status st = ParseAmqpUrl(o.broker, &url); !st.ok()) {
+  if (Status st = ParseAmqpUrl(o.broker.url, &url); !st.ok()) {
     fmt::print(stderr, "verdi monitor: --broker: {}\n", st.message());
     return 2;
   }
@@ -177,14 +176,7 @@ void AddMonitorCommand(CLI::App* app, int* exit_code) {
       "MGET; the status list is never read). Only events sent after it starts are seen.\n"
       "Redraws every --interval until SIGINT/SIGTERM; --once listens --listen seconds,\n"
       "prints once and exits. Exit code: 0 done; 1 the broker failed; 2 bad usage.");
-  cmd->add_option("-b,--broker", o->broker, "Broker URL, amqp:// or amqps://")
-      ->envname("CELERY_BROKER_URL")
-      ->capture_default_str();
-  cmd->add_option("--broker-ca", o->broker_ca, "CA file for amqps://");
-  cmd->add_option("--broker-cert", o->broker_cert, "Client certificate for amqps://");
-  cmd->add_option("--broker-key", o->broker_key, "Client key for amqps://");
-  cmd->add_flag("--broker-no-verify", o->broker_no_verify,
-                "Do not verify the broker's certificate");
+  AddBrokerFlags(cmd, &o->broker);
   cmd->add_option("--redis-job-status-url", o->redis_job_status_url,
                   "Redis of the HySDS job statuses: count the hysds-job-status-* keys")
       ->envname("REDIS_JOB_STATUS_URL");

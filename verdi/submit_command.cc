@@ -21,6 +21,7 @@
 #include "jobspec/uuid.h"
 #include "verdi/amqp_link.h"
 #include "verdi/amqp_url.h"
+#include "verdi/broker_flags.h"
 #include "verdi/celery_message.h"
 #include "verdi/commands.h"
 #include "verdi/result_backend.h"
@@ -44,9 +45,7 @@ struct SubmitOptions {
   bool no_dedup = false;
   std::string container_image, container_image_url;
   bool dry_run = false;
-  std::string broker = "amqp://guest:guest@localhost:5672//";
-  std::string broker_ca, broker_cert, broker_key;
-  bool broker_no_verify = false;
+  BrokerFlags broker;
   int max_priority = 0;
   std::string result_backend;
   std::vector<std::string> wait;  // empty: --wait without SECONDS
@@ -135,10 +134,9 @@ std::optional<double> LimitOf(const Json& job, const char* key) {
 // default exchange with routing key = queue.
 Status Publish(const SubmitOptions& o, const Json& job) {
   AmqpUrl url;
-  VERDI_RETURN_IF_ERROR(ParseAmqpUrl(o.broker, &url));
+  VERDI_RETURN_IF_ERROR(ParseAmqpUrl(o.broker.url, &url));
   AmqpLink link;
-  VERDI_RETURN_IF_ERROR(link.Connect(
-      url, {o.broker_ca, o.broker_cert, o.broker_key, !o.broker_no_verify, !o.broker_no_verify}));
+  VERDI_RETURN_IF_ERROR(link.Connect(url, o.broker.Tls()));
   const std::string& queue = job["job_info"]["job_queue"].get_ref<const std::string&>();
   QueueSpec spec{queue, Json::object()};
   if (o.max_priority > 0) spec.arguments["x-max-priority"] = o.max_priority;
@@ -298,14 +296,7 @@ void AddSubmitCommand(CLI::App* app, int* exit_code) {
                   "Where the worker loads the image from (container_image_url)");
   cmd->add_flag("--dry-run", o->dry_run,
                 "Print the run_job job as JSON and exit; no broker is contacted");
-  cmd->add_option("-b,--broker", o->broker, "Broker URL, amqp:// or amqps://")
-      ->envname("CELERY_BROKER_URL")
-      ->capture_default_str();
-  cmd->add_option("--broker-ca", o->broker_ca, "CA file for amqps://");
-  cmd->add_option("--broker-cert", o->broker_cert, "Client certificate for amqps://");
-  cmd->add_option("--broker-key", o->broker_key, "Client key for amqps://");
-  cmd->add_flag("--broker-no-verify", o->broker_no_verify,
-                "Do not verify the broker's certificate");
+  AddBrokerFlags(cmd, &o->broker);
   cmd->add_option("--max-priority", o->max_priority,
                   "Declare the queue with x-max-priority N, as workers started with it do")
       ->check(CLI::Range(0, 255));

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "verdi/broker_flags.h"
 #include "verdi/commands.h"
 #include "verdi/config_file.h"
 #include "verdi/host.h"
@@ -15,7 +16,7 @@ namespace verdi {
 namespace {
 
 struct WorkerOptions {
-  std::string broker = "amqp://guest:guest@localhost:5672//";
+  BrokerFlags broker;
   std::string result_backend;
   std::string queues = "celery";
   std::string nodename = "celery@%h";
@@ -30,8 +31,6 @@ struct WorkerOptions {
   int64_t result_expires = 86400;
   int64_t shutdown_timeout = 600;
   size_t max_message_size = 8 << 20;
-  std::string broker_ca, broker_cert, broker_key;
-  bool broker_no_verify = false;
   bool print_config = false;
   std::string config_file;
   int failure_threshold = 10;
@@ -186,9 +185,8 @@ int RunWorkerCommand(const WorkerOptions& options) {
   SignalInterrupts signals;  // before any thread starts: they all inherit the mask
 
   WorkerSettings settings;
-  settings.broker_url = options.broker;
-  settings.broker_tls = {options.broker_ca, options.broker_cert, options.broker_key,
-                         !options.broker_no_verify, !options.broker_no_verify};
+  settings.broker_url = options.broker.url;
+  settings.broker_tls = options.broker.Tls();
   settings.result_backend = options.result_backend;
   settings.result_expires = options.result_expires;
   settings.concurrency = options.concurrency;
@@ -250,9 +248,7 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
       "--shutdown-timeout); a second one, or SIGQUIT: cold shutdown (jobs stopped, requeued).\n"
       "Exit codes: 0 after a shutdown, 2 for bad settings, 3 after job-drain protection\n"
       "stopped the worker (more than --failure-threshold jobs failed in a row, fast).");
-  cmd->add_option("-b,--broker", options->broker, "Broker URL, amqp:// or amqps://")
-      ->envname("CELERY_BROKER_URL")
-      ->capture_default_str();
+  AddBrokerFlags(cmd, &options->broker);
   cmd->add_option("--result-backend", options->result_backend,
                   "redis://[:password@]host:port/db, rediss://..., rpc://, or empty for none")
       ->envname("CELERY_RESULT_BACKEND");
@@ -290,11 +286,6 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--max-message-size", options->max_message_size,
                   "Largest task message body accepted, in bytes (after decompression too)")
       ->capture_default_str();
-  cmd->add_option("--broker-ca", options->broker_ca, "CA file for amqps://");
-  cmd->add_option("--broker-cert", options->broker_cert, "Client certificate for amqps://");
-  cmd->add_option("--broker-key", options->broker_key, "Client key for amqps://");
-  cmd->add_flag("--broker-no-verify", options->broker_no_verify,
-                "Do not verify the broker's certificate");
   cmd->add_flag("--print-config", options->print_config,
                 "Print the settings in force (secrets redacted) and exit");
   cmd->add_option("--failure-threshold", options->failure_threshold,
