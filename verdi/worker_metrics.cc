@@ -38,7 +38,7 @@ WorkerMetrics::WorkerMetrics(int slots, JobObserver* next) : next_(next) {
       kShortBuckets);
   localized_ = registry_.AddCounter(
       "verdi_bytes_localized_total",
-      "Bytes of job inputs localized; always 0: verdi does not localize inputs yet");
+      "Bytes of job inputs localized (metrics.inputs_localized disk_usage; cache hits included)");
   published_ = registry_.AddCounter(
       "verdi_bytes_published_total",
       "Bytes of datasets published; always 0: verdi does not publish datasets yet");
@@ -76,6 +76,12 @@ void WorkerMetrics::Finished(const Json& job, const JobOutcome& outcome) {
     phase_duration_->Observe(SecondsBetween(*start, *cmd_start), {{"phase", "setup"}});
     phase_duration_->Observe(SecondsBetween(*cmd_start, *cmd_end), {{"phase", "command"}});
     phase_duration_->Observe(SecondsBetween(*cmd_end, *end), {{"phase", "closeout"}});
+  }
+  if (const Json* inputs = FindPath(job, {"job_info", "metrics", "inputs_localized"});
+      inputs != nullptr && inputs->is_array()) {
+    for (const Json& input : *inputs)
+      if (const Json* bytes = FindPath(input, {"disk_usage"}); bytes && bytes->is_number())
+        localized_->Add(bytes->get<double>());
   }
   if (next_ != nullptr) next_->Finished(job, outcome);
 }

@@ -69,7 +69,7 @@ def get(url):
         return response.status, response.headers["Content-Type"], response.read().decode()
 
 
-def test_metrics_endpoint(start_worker, celery_app, queue_name):
+def test_metrics_endpoint(start_worker, celery_app, queue_name, tmp_path):
     port = free_port()
     worker = start_worker("--metrics-port", str(port), "--metrics-bind", "127.0.0.1", "-c", "2")
     worker.wait_for_log(f"metrics on http://127.0.0.1:{port}/metrics")
@@ -84,6 +84,10 @@ def test_metrics_endpoint(start_worker, celery_app, queue_name):
 
     queued = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=3))
     ok = make_job("/bin/echo fine", job_id=f"ok-{uuid.uuid4().hex[:8]}")
+    # An input of 1234 bytes, localized: counted in verdi_bytes_localized_total.
+    data = tmp_path / "input.bin"
+    data.write_bytes(b"x" * 1234)
+    ok["localize_urls"] = [{"url": f"file://{data}", "cache": False}]
     ok["job_info"]["time_queued"] = queued.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     bad = make_job("/bin/sh -c 'exit 3'", job_id=f"bad-{uuid.uuid4().hex[:8]}")
     assert celery_app.send_task(RUN_JOB, args=[ok], queue=queue_name).get(
@@ -111,7 +115,7 @@ def test_metrics_endpoint(start_worker, celery_app, queue_name):
         assert samples[("verdi_job_phase_duration_seconds_count", (("phase", phase),))] == 2
     assert types["verdi_active_slots"] == "gauge"
     assert samples[("verdi_active_slots", ())] == 0
-    assert samples[("verdi_bytes_localized_total", ())] == 0
+    assert samples[("verdi_bytes_localized_total", ())] == 1234
     assert samples[("verdi_bytes_published_total", ())] == 0
     # Only the job with a time_queued has a queue lag (about 3 s).
     assert samples[("verdi_queue_lag_seconds_count", ())] == 1
