@@ -1,5 +1,7 @@
 #include "events/redis_url.h"
 
+#include "jobspec/url_escape.h"
+
 #include <strings.h>
 #include <charconv>
 #include <climits>
@@ -11,34 +13,6 @@ namespace {
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/// Decodes %XX escapes (and '+' as a space when `plus_is_space`, as in query
-/// strings). False on a malformed escape.
-bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out->push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (in[i] == '+' && plus_is_space) {
-      out->push_back(' ');
-    } else {
-      out->push_back(in[i]);
-    }
-  }
-  return true;
 }
 
 /// A non-negative decimal number in [min, max]; false otherwise.
@@ -93,7 +67,7 @@ Status ParseHostPort(std::string_view hostport, RedisUrl* out, const std::string
     }
   }
   std::string decoded_host;
-  if (!PercentDecode(host, false, &decoded_host)) {
+  if (!PercentDecode(host, false, true, &decoded_host)) {
     return Status::Invalid(fmt::format("{}: bad percent escape in the host", where));
   }
   if (!decoded_host.empty()) out->host = decoded_host;
@@ -126,8 +100,9 @@ Status ParseQuery(std::string_view query, RedisUrl* out, const std::string& wher
     if (item.empty()) continue;
     size_t eq = item.find('=');
     std::string key, value;
-    if (!PercentDecode(item.substr(0, eq), true, &key) ||
-        !PercentDecode(eq == std::string_view::npos ? "" : item.substr(eq + 1), true, &value)) {
+    if (!PercentDecode(item.substr(0, eq), true, true, &key) ||
+        !PercentDecode(eq == std::string_view::npos ? "" : item.substr(eq + 1), true, true,
+                       &value)) {
       return Status::Invalid(fmt::format("{}: bad percent escape in the query", where));
     }
     if (key == "db") {
@@ -180,9 +155,9 @@ Status ParseRedisUrl(std::string_view url, RedisUrl* out) {
   if (at != std::string_view::npos) {
     std::string_view userinfo = authority.substr(0, at);
     size_t colon = userinfo.find(':');
-    bool ok = PercentDecode(userinfo.substr(0, colon), false, &parsed.username);
+    bool ok = PercentDecode(userinfo.substr(0, colon), false, true, &parsed.username);
     if (ok && colon != std::string_view::npos) {
-      ok = PercentDecode(userinfo.substr(colon + 1), false, &parsed.password);
+      ok = PercentDecode(userinfo.substr(colon + 1), false, true, &parsed.password);
     }
     if (!ok) return Status::Invalid(fmt::format("{}: bad percent escape in the user info", where));
     authority = authority.substr(at + 1);

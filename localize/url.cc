@@ -1,25 +1,11 @@
 #include "localize/url.h"
 
+#include "jobspec/url_escape.h"
+
 #include <cctype>
 
 namespace verdi::localize {
-namespace {
-
-std::string PercentDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string Redacted(const std::string& text) {
   size_t scheme_end = text.find("://");

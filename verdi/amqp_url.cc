@@ -1,5 +1,7 @@
 #include "verdi/amqp_url.h"
 
+#include "jobspec/url_escape.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -43,29 +45,6 @@ bool SplitUrl(std::string_view url, UrlParts* p) {
   p->path = rest.substr(0, q);
   p->query = q == std::string_view::npos ? std::string_view() : rest.substr(q + 1);
   return true;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// As Python's urllib.parse.unquote: "%XY" becomes a byte, a '%' that does not
-// start a valid escape stays as it is, '+' stays '+'.
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
 }
 
 bool ParseInt(std::string_view s, int64_t min, int64_t max, int* out) {
