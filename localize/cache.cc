@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <system_error>
+#include <thread>
 
 #include "localize/url.h"
 
@@ -59,7 +60,34 @@ Status Finish(Entry* e) {
   return Status::OK();
 }
 
+// flock(fd, how), waiting for other holders, but not past a cancel.
+Status Lock(int fd, int how, const std::string& path, const FetchOptions& opts) {
+  while (flock(fd, how | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) return Status::IOError("locking " + path, errno);
+    if (opts.cancelled && opts.cancelled()) return Status::Failed("localizing cancelled");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+CacheHolds::~CacheHolds() {
+  for (int fd : fds_) close(fd);
+}
+
+CacheEntryLock::CacheEntryLock(const fs::path& entry_dir) {
+  std::string lock = entry_dir.string() + ".lock";
+  fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ >= 0 && flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+CacheEntryLock::~CacheEntryLock() {
+  if (fd_ >= 0) close(fd_);
+}
 
 fs::path CacheEntryDir(const fs::path& cache_root, const std::string& url) {
   std::string h = Md5Hex(url);
@@ -67,7 +95,7 @@ fs::path CacheEntryDir(const fs::path& cache_root, const std::string& url) {
 }
 
 Status LocalizeAll(const std::vector<LocalizeItem>& items, const fs::path& cache_root,
-                   const FetchOptions& opts, std::vector<FetchResult>* results) {
+                   const FetchOptions& opts, std::vector<FetchResult>* results, CacheHolds* holds) {
   results->assign(items.size(), FetchResult());
   // Entries in a fixed order (by path): two jobs lock them in the same order.
   std::map<fs::path, Entry> entries;
@@ -98,14 +126,17 @@ Status LocalizeAll(const std::vector<LocalizeItem>& items, const fs::path& cache
       st = Status::IOError(lock, errno);
       break;
     }
-    while (flock(e.lock_fd, LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        st = Status::IOError("locking " + lock, errno);
-        break;
-      }
-    }
+    // Shared to look: a complete entry stays shared-locked while this job
+    // uses it (eviction takes the lock exclusively, without waiting).
+    st = Lock(e.lock_fd, LOCK_SH, lock, opts);
     if (!st.ok()) break;
     e.hit = fs::exists(dir / ".localized", ec);
+    if (!e.hit) {
+      // Exclusive to fill (a conversion: another job may fill it meanwhile).
+      st = Lock(e.lock_fd, LOCK_EX, lock, opts);
+      if (!st.ok()) break;
+      e.hit = fs::exists(dir / ".localized", ec);
+    }
     if (!e.hit) {
       e.tmp = dir.string() + ".tmp." + std::to_string(getpid());
       fs::remove_all(e.tmp, ec);
@@ -162,7 +193,13 @@ Status LocalizeAll(const std::vector<LocalizeItem>& items, const fs::path& cache
     }
   }
   for (auto& [dir, e] : entries) {
-    if (e.lock_fd >= 0) close(e.lock_fd);
+    if (e.lock_fd < 0) continue;
+    // Kept shared while the job runs, when the caller holds them.
+    if (st.ok() && holds != nullptr && flock(e.lock_fd, LOCK_SH) == 0) {
+      holds->Add(e.lock_fd);
+    } else {
+      close(e.lock_fd);
+    }
   }
   return st;
 }

@@ -21,14 +21,47 @@ struct LocalizeItem {
   bool cache = true;
 };
 
+/// Cache entries a job uses, shared-locked until this is destroyed: the
+/// scrubber never evicts them meanwhile.
+class CacheHolds {
+ public:
+  CacheHolds() = default;
+  CacheHolds(const CacheHolds&) = delete;
+  CacheHolds& operator=(const CacheHolds&) = delete;
+  ~CacheHolds();
+  void Add(int fd) { fds_.push_back(fd); }
+  size_t size() const { return fds_.size(); }
+
+ private:
+  std::vector<int> fds_;
+};
+
+/// The exclusive lock of a cache entry (`<entry>.lock`), tried without
+/// waiting: held() is false while a job fills the entry or holds it.
+/// Eviction removes an entry only under this lock.
+class CacheEntryLock {
+ public:
+  explicit CacheEntryLock(const std::filesystem::path& entry_dir);
+  CacheEntryLock(const CacheEntryLock&) = delete;
+  CacheEntryLock& operator=(const CacheEntryLock&) = delete;
+  ~CacheEntryLock();
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
 /// Localizes every item. Cached items: the entry is filled at most once
-/// (an flock on `<entry>.lock` makes concurrent jobs wait; the download goes
+/// (an flock on `<entry>.lock`, shared to look and use, exclusive to fill,
+/// makes concurrent jobs wait, cancellably; the download goes
 /// to a temp dir next to the entry, `.localized` is renamed into it last,
 /// then the dir is renamed into place) and `dest` becomes a symlink to the
 /// cached file. Other items are downloaded straight to `dest`. Downloads run
 /// in parallel through FetchAll. `results` gets one entry per item (a cache
-/// hit: tries 0, the cached size).
+/// hit: tries 0, the cached size). With `holds`, the entries stay
+/// shared-locked in it after a success.
 Status LocalizeAll(const std::vector<LocalizeItem>& items, const std::filesystem::path& cache_root,
-                   const FetchOptions& opts, std::vector<FetchResult>* results);
+                   const FetchOptions& opts, std::vector<FetchResult>* results,
+                   CacheHolds* holds = nullptr);
 
 }  // namespace verdi::localize

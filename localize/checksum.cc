@@ -21,8 +21,20 @@ const EVP_MD* Algo(const std::string& algo) {
   if (algo == "sha256") return EVP_sha256();
   if (algo == "sha384") return EVP_sha384();
   if (algo == "sha512") return EVP_sha512();
+  // hashlib's names (HySDS), and OpenSSL's.
+  if (algo == "sha3_224" || algo == "sha3-224") return EVP_sha3_224();
+  if (algo == "sha3_256" || algo == "sha3-256") return EVP_sha3_256();
+  if (algo == "sha3_384" || algo == "sha3-384") return EVP_sha3_384();
+  if (algo == "sha3_512" || algo == "sha3-512") return EVP_sha3_512();
+  if (algo == "blake2b" || algo == "blake2b512") return EVP_blake2b512();
+  if (algo == "blake2s" || algo == "blake2s256") return EVP_blake2s256();
+  if (algo == "shake_128" || algo == "shake128") return EVP_shake128();
+  if (algo == "shake_256" || algo == "shake256") return EVP_shake256();
   return nullptr;
 }
+
+// HySDS's shake digests are 255 bytes long.
+constexpr unsigned kShakeBytes = 255;
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -70,9 +82,14 @@ Status FileDigest(const fs::path& file, const std::string& algo, std::string* he
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) EVP_DigestUpdate(ctx.get(), buf, n);
   if (std::ferror(f.get())) return Status::IOError(file.string(), EIO);
-  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned char digest[kShakeBytes > EVP_MAX_MD_SIZE ? kShakeBytes : EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  if (EVP_MD_flags(md) & EVP_MD_FLAG_XOF) {
+    len = kShakeBytes;
+    EVP_DigestFinalXOF(ctx.get(), digest, len);
+  } else {
+    EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  }
   static const char* kHex = "0123456789abcdef";
   hex->clear();
   for (unsigned int i = 0; i < len; ++i) {

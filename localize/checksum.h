@@ -9,8 +9,9 @@
 
 namespace verdi::localize {
 
-/// The hex digest of `file` with `algo` (md5, sha1, sha224, sha256, sha384,
-/// sha512).
+/// The hex digest of `file` with `algo`: md5, sha1, sha224, sha256, sha384,
+/// sha512, sha3_224 … sha3_512 (or sha3-256 …), blake2b (blake2b512),
+/// blake2s (blake2s256), shake_128, shake_256 (255-byte digests, as HySDS).
 Status FileDigest(const std::filesystem::path& file, const std::string& algo, std::string* hex);
 
 /// For each path: when it (or, for a directory, each direct child) ends in

@@ -34,6 +34,22 @@ TEST_F(ChecksumTest, Digests) {
   for (const char* a : {"sha224", "sha384", "sha512"})
     EXPECT_TRUE(FileDigest(dir_ / "f", a, &hex).ok()) << a;
   EXPECT_TRUE(FileDigest(dir_ / "f", "crc32", &hex).IsInvalid());
+  // Known answers from Python's hashlib (what HySDS uses).
+  ASSERT_TRUE(FileDigest(dir_ / "f", "sha3_256", &hex).ok());
+  EXPECT_EQ(hex, "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532");
+  ASSERT_TRUE(FileDigest(dir_ / "f", "sha3-256", &hex).ok());
+  EXPECT_EQ(hex, "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532");
+  ASSERT_TRUE(FileDigest(dir_ / "f", "blake2b", &hex).ok());
+  EXPECT_EQ(hex,
+            "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5"
+            "de4533cc9518d38aa8dbf1925ab92386edd4009923");
+  ASSERT_TRUE(FileDigest(dir_ / "f", "blake2s256", &hex).ok());
+  EXPECT_EQ(hex, "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982");
+  ASSERT_TRUE(FileDigest(dir_ / "f", "shake_128", &hex).ok());
+  EXPECT_EQ(hex.size(), 510u);
+  EXPECT_EQ(hex.substr(0, 40), "5881092dd818bf5cf8a3ddb793fbcba74097d5c5");
+  for (const char* a : {"sha3_224", "sha3_384", "sha3_512", "blake2s", "shake_256"})
+    EXPECT_TRUE(FileDigest(dir_ / "f", a, &hex).ok()) << a;
 }
 
 TEST_F(ChecksumTest, GoodAndBadSidecars) {
@@ -46,14 +62,23 @@ TEST_F(ChecksumTest, GoodAndBadSidecars) {
   Write(dir_ / "d/orphan.sha1", "whatever\n");  // no sibling: skipped
   Write(dir_ / "top", "abc");
   Write(dir_ / "top.sha1", "a9993e364706816aba3e25717850c26c9cd0d89d");
+  Write(dir_ / "d/c.dat", "abc");
+  Write(dir_ / "d/c.dat.sha3_256",
+        "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532\n");
+  Write(dir_ / "d/e.dat", "abc");
+  Write(dir_ / "d/e.dat.blake2s",
+        "508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982\n");
   EXPECT_TRUE(ValidateChecksumFiles({dir_ / "d", dir_ / "top.sha1", dir_ / "top"}).ok());
 
   Write(dir_ / "d/b.dat", "abd");
+  Write(dir_ / "d/e.dat", "abd");
   Write(dir_ / "top", "abd");
   Status st = ValidateChecksumFiles({dir_ / "d", dir_ / "top.sha1"});
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("b.dat"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("top"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("e.dat (blake2s "), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find("c.dat"), std::string::npos) << st.message();
   EXPECT_EQ(st.message().find("a.dat "), std::string::npos) << st.message();
 }
 

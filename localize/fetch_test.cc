@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -55,6 +56,7 @@ class FetchTest : public ::testing::Test {
     dir_ = tmpl;
     opts_.backoff_seconds = 0.05;
     opts_.log = [this](const std::string& line) { log_ += line + "\n"; };
+    opts_.progress = opts_.log;
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -116,8 +118,8 @@ TEST_F(FetchTest, RetriesTransientFailures) {
 
 TEST_F(FetchTest, StallTimesOut) {
   std::vector<FetchResult> results;
-  opts_.stall_seconds = 1;
-  opts_.stall_bytes_per_second = 100;
+  opts_.transfer.stall_seconds = 1;
+  opts_.transfer.stall_bytes_per_second = 100;
   opts_.tries = 2;
   auto t0 = std::chrono::steady_clock::now();
   Status st = FetchAll({{base_ + "/stall/s.bin", dir_ / "s.bin"}}, opts_, &results);
@@ -125,6 +127,29 @@ TEST_F(FetchTest, StallTimesOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
   EXPECT_EQ(results[0].tries, 2);
   EXPECT_FALSE(fs::exists(dir_ / "s.bin.part"));
+}
+
+TEST_F(FetchTest, CancelStopsAStalledTransferAtOnce) {
+  std::atomic<bool> cancel{false};
+  opts_.cancelled = [&] { return cancel.load(); };
+  opts_.progress_seconds = 0.2;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    cancel = true;
+  });
+  std::vector<FetchResult> results;
+  auto t0 = std::chrono::steady_clock::now();
+  Status st = FetchAll({{base_ + "/stall/s.bin", dir_ / "s.bin"}}, opts_, &results);
+  auto took = std::chrono::steady_clock::now() - t0;
+  canceller.join();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("cancelled"), std::string::npos) << st.message();
+  EXPECT_LT(took, std::chrono::milliseconds(700 + 1000));
+  EXPECT_FALSE(fs::exists(dir_ / "s.bin"));
+  EXPECT_FALSE(fs::exists(dir_ / "s.bin.part"));
+  // Progress lines while it hung: bytes so far of the announced size.
+  EXPECT_NE(log_.find("started " + base_ + "/stall/s.bin"), std::string::npos) << log_;
+  EXPECT_NE(log_.find(base_ + "/stall/s.bin: 3 B of 1.0 MB (0 %) in "), std::string::npos) << log_;
 }
 
 TEST_F(FetchTest, ConnectionRefusedIsRetried) {
@@ -224,6 +249,7 @@ TEST_F(FetchTest, CacheFillsOnceAndLinks) {
   fs::path cache = dir_ / "cache";
   std::string url = base_ + "/files/cached.txt";
   fs::path entry = CacheEntryDir(cache, url);
+  opts_.log = opts_.progress = nullptr;  // shared by the threads below
   EXPECT_EQ(entry.lexically_relative(cache).string().size(), std::string("a/b/c/d/").size() + 32);
   std::vector<std::thread> jobs;
   std::vector<Status> statuses(4);
@@ -259,6 +285,45 @@ TEST_F(FetchTest, CacheFillsOnceAndLinks) {
   ASSERT_TRUE(LocalizeAll({{url, dir_ / "job9/c", true}}, cache, opts_, &results).ok());
   EXPECT_EQ(results[0].tries, 0);
   EXPECT_EQ(results[0].bytes, 22u);
+}
+
+TEST_F(FetchTest, InterruptedFillLeavesNothingThatLooksComplete) {
+  fs::path cache = dir_ / "cache";
+  std::string url = base_ + "/stall/slow.bin";
+  std::atomic<bool> cancel{false};
+  opts_.cancelled = [&] { return cancel.load(); };
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+  });
+  std::vector<FetchResult> results;
+  Status st = LocalizeAll({{url, dir_ / "job/slow.bin", true}}, cache, opts_, &results);
+  canceller.join();
+  ASSERT_FALSE(st.ok());
+  fs::path entry = CacheEntryDir(cache, url);
+  EXPECT_FALSE(fs::exists(entry));
+  for (const auto& e : fs::directory_iterator(entry.parent_path()))
+    EXPECT_EQ(e.path().extension(), ".lock") << e.path();  // no .tmp.* left
+  EXPECT_FALSE(fs::exists(dir_ / "job/slow.bin"));
+}
+
+TEST_F(FetchTest, EntriesInUseCannotBeLockedForEviction) {
+  fs::path cache = dir_ / "cache";
+  std::string url = base_ + "/files/held.txt";
+  std::vector<FetchResult> results;
+  {
+    CacheHolds holds;
+    ASSERT_TRUE(
+        LocalizeAll({{url, dir_ / "job/held.txt", true}}, cache, opts_, &results, &holds).ok());
+    EXPECT_EQ(holds.size(), 1u);
+    CacheEntryLock lock(CacheEntryDir(cache, url));
+    EXPECT_FALSE(lock.held());
+    // Another job can still use it meanwhile (shared).
+    ASSERT_TRUE(LocalizeAll({{url, dir_ / "job2/held.txt", true}}, cache, opts_, &results).ok());
+    EXPECT_EQ(results[0].tries, 0);
+  }
+  CacheEntryLock lock(CacheEntryDir(cache, url));
+  EXPECT_TRUE(lock.held());
 }
 
 TEST_F(FetchTest, CacheMissFailureLeavesNoEntry) {

@@ -64,6 +64,12 @@ Status ParseUrl(const std::string& text, Url* out) {
     out->scheme = Scheme::kHttps;
   } else if (scheme == "ftp") {
     out->scheme = Scheme::kFtp;
+  } else if (scheme == "sftp") {
+    out->scheme = Scheme::kSftp;
+  } else if (scheme == "s3") {
+    out->scheme = Scheme::kS3;
+  } else if (scheme == "s3s") {
+    out->scheme = Scheme::kS3s;
   } else {
     return Status::Invalid("unsupported URL scheme '" + scheme + "': " + localize::Redacted(text));
   }
@@ -81,7 +87,30 @@ Status ParseUrl(const std::string& text, Url* out) {
   }
   if (authority.empty()) return Status::Invalid("URL without a host: " + localize::Redacted(text));
   out->host = authority;
+  if (out->IsS3() && out->Bucket().empty()) {
+    return Status::Invalid("S3 URL without a bucket (s3://endpoint/bucket/key): " +
+                           localize::Redacted(text));
+  }
   return Status::OK();
+}
+
+std::string Url::Bucket() const {
+  if (!IsS3()) return "";
+  size_t end = path.find_first_of("/?#", 1);
+  return path.substr(1, end == std::string::npos ? std::string::npos : end - 1);
+}
+
+std::string Url::Key() const {
+  if (!IsS3()) return "";
+  size_t slash = path.find('/', 1);
+  if (slash == std::string::npos) return "";
+  size_t end = path.find_first_of("?#", slash);
+  return path.substr(slash + 1, end == std::string::npos ? std::string::npos : end - slash - 1);
+}
+
+std::string Url::TransferUrl() const {
+  if (!IsS3()) return original;
+  return std::string(scheme == Scheme::kS3s ? "https://" : "http://") + host + path;
 }
 
 }  // namespace verdi::localize

@@ -10,6 +10,7 @@
 #include "localize/cache.h"
 #include "localize/checksum.h"
 #include "localize/destination.h"
+#include "localize/mark_datasets.h"
 #include "localize/url.h"
 #include "verdi/container_engine.h"
 #include "verdi/files.h"
@@ -265,11 +266,24 @@ class JobRun {
       VERDI_RETURN_IF_ERROR(localize::Destination(dir_, i, urls[i].url, urls[i].local_path, &dest));
       items.push_back({urls[i].url, dest, urls[i].cache});
     }
-    localize::FetchOptions opts;
+    localize::FetchOptions opts = settings_.fetch;
     opts.log = [this](const std::string& line) { LogWarning("job {}: {}", job_id(), line); };
+    opts.progress = [this](const std::string& line) { LogInfo("job {}: {}", job_id(), line); };
+    int stop_signal = 0;  // a stop request stops the downloads
+    if (interrupts_ != nullptr) {
+      opts.cancelled = [this, &stop_signal] {
+        if (stop_signal == 0) stop_signal = interrupts_->Take();
+        return stop_signal != 0;
+      };
+    }
     LogInfo("job {}: localizing {} input(s)", job_id(), items.size());
     std::vector<localize::FetchResult> results;
-    Status st = localize::LocalizeAll(items, p_.root_work_dir / "cache", opts, &results);
+    Status st =
+        localize::LocalizeAll(items, p_.root_work_dir / "cache", opts, &results, &cache_holds_);
+    if (stop_signal != 0) {
+      Interrupted(stop_signal);
+      return Status::Failed("stopped while localizing the inputs");
+    }
     if (!st.ok()) return Status::Failed("localizing the inputs: " + st.message());
     Json& localized = info()["metrics"]["inputs_localized"];
     Json derived = Json::array();
@@ -293,7 +307,13 @@ class JobRun {
     context_["_prov"]["wasDerivedFrom"] = derived;
     VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
     VERDI_RETURN_IF_ERROR(WriteJobJson());
-    return localize::ValidateChecksumFiles(paths);
+    VERDI_RETURN_IF_ERROR(localize::ValidateChecksumFiles(paths));
+    // Input datasets are marked so that publishing passes them over (§4.3).
+    std::vector<fs::path> marked;
+    VERDI_RETURN_IF_ERROR(localize::MarkLocalizedDatasets(dir_, &marked));
+    for (const fs::path& d : marked)
+      LogInfo("job {}: input dataset {} marked .localized", job_id(), d.string());
+    return Status::OK();
   }
 
   Status WriteJobJson() { return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_)); }
@@ -408,6 +428,8 @@ class JobRun {
   Json& job_;
   const PipelineSettings& settings_;
   Interrupts* interrupts_;
+  // The cache entries this job's inputs link to: not evicted while it runs.
+  localize::CacheHolds cache_holds_;
   WallClock::time_point start_;
   SteadyClock::time_point steady_start_;
   fs::path dir_;

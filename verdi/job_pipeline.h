@@ -11,6 +11,7 @@
 
 #include "jobspec/job.h"
 #include "jobspec/worker_config.h"
+#include "localize/fetch.h"
 #include "verdi/container_command.h"
 #include "verdi/env.h"
 #include "verdi/interrupts.h"
@@ -50,6 +51,9 @@ struct PipelineSettings {
   ScrubOptions scrub;
   /// How jobs with a container_image_name are run.
   ContainerSettings containers;
+  /// How inputs are downloaded (parallelism, tries, timeouts, TLS, S3
+  /// profiles); the callbacks are set by the pipeline.
+  localize::FetchOptions fetch;
   /// The environment the command inherits, "KEY=value" each.
   std::vector<std::string> base_env;
   /// Told of job-started and of the final status; may be null.

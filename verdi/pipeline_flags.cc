@@ -3,6 +3,9 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "jobspec/json_field.h"
+#include "localize/transfer.h"
+
 extern char** environ;
 
 namespace verdi {
@@ -27,6 +30,35 @@ bool GpuAvailable() {
   if (v == nullptr) return false;
   std::string s(v);
   return !(s.empty() || s == "0" || s == "false" || s == "False" || s == "FALSE");
+}
+
+// BUCKET_PROFILES as JSON: [{"profile": P, "bucket_patterns": [regex, ...] or
+// regex or absent}, ...].
+Status ParseBucketProfiles(const std::string& text, std::vector<localize::BucketProfile>* out) {
+  out->clear();
+  if (text.empty()) return Status::OK();
+  Json doc = Json::parse(text, nullptr, false);
+  if (!doc.is_array()) return Status::Invalid("BUCKET_PROFILES: expected a JSON list");
+  for (const Json& entry : doc) {
+    if (!entry.is_object() || !entry.contains("profile") || !entry["profile"].is_string())
+      return Status::Invalid("BUCKET_PROFILES: each entry needs a string \"profile\"");
+    localize::BucketProfile p;
+    p.profile = entry["profile"].get<std::string>();
+    Json patterns = entry.value("bucket_patterns", Json());
+    if (patterns.is_string()) patterns = Json::array({patterns});
+    if (!patterns.is_null() && !patterns.is_array())
+      return Status::Invalid("BUCKET_PROFILES: bucket_patterns of " + p.profile +
+                             " must be a string or a list of strings");
+    for (const Json& pat : patterns) {
+      if (!pat.is_string())
+        return Status::Invalid("BUCKET_PROFILES: bucket_patterns of " + p.profile +
+                               " must be strings");
+      p.patterns.push_back(pat.get<std::string>());
+    }
+    out->push_back(std::move(p));
+  }
+  std::string ignored;
+  return localize::BucketProfileFor("", *out, &ignored);  // the regexes compile
 }
 
 }  // namespace
@@ -91,6 +123,45 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
                   "Mount <root>/cache read-only into containers (true/false)")
       ->envname("CACHE_READ_ONLY")
       ->capture_default_str();
+  cmd->add_option("--localize-parallel", flags->localize_parallel,
+                  "Input downloads running at once")
+      ->envname("VERDI_LOCALIZE_PARALLEL")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--localize-tries", flags->localize_tries,
+                  "Tries per input on transient failures (5xx, timeouts, lost connections)")
+      ->envname("VERDI_LOCALIZE_TRIES")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  cmd->add_option("--localize-connect-timeout", flags->localize_connect_timeout,
+                  "Seconds to connect to an input's server")
+      ->envname("VERDI_LOCALIZE_CONNECT_TIMEOUT")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--localize-stall-timeout", flags->localize_stall_timeout,
+                  "Seconds without data before a download counts as stalled (and is tried\n"
+                  "again); a long download that keeps moving never times out")
+      ->envname("VERDI_LOCALIZE_STALL_TIMEOUT")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--localize-progress-interval", flags->localize_progress,
+                  "Seconds between progress lines of a running download (0: none)")
+      ->envname("VERDI_LOCALIZE_PROGRESS_INTERVAL")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--insecure-tls-hosts", flags->insecure_tls_hosts,
+                  "Hosts (host or host:port, space or comma separated) whose TLS certificates\n"
+                  "are not verified when localizing inputs")
+      ->envname("VERDI_INSECURE_TLS_HOSTS");
+  cmd->add_option("--bucket-profiles", flags->bucket_profiles,
+                  "HySDS's BUCKET_PROFILES as JSON: [{\"profile\": P, \"bucket_patterns\":\n"
+                  "[regex, ...]}, ...]: the AWS profile for the s3 URLs a pattern matches")
+      ->envname("BUCKET_PROFILES")
+      ->check([](const std::string& value) -> std::string {
+        std::vector<localize::BucketProfile> profiles;
+        Status st = ParseBucketProfiles(value, &profiles);
+        return st.ok() ? "" : st.message();
+      });
 }
 
 PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string owner) {
@@ -111,6 +182,15 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   settings.containers.gpu_available = GpuAvailable();
   if (!flags.container_registry.empty()) settings.containers.registry = flags.container_registry;
   for (char** e = environ; *e != nullptr; ++e) settings.base_env.emplace_back(*e);
+  localize::FetchOptions& fetch = settings.fetch;
+  fetch.parallel = flags.localize_parallel;
+  fetch.tries = flags.localize_tries;
+  fetch.transfer.connect_timeout_seconds = static_cast<long>(flags.localize_connect_timeout);
+  fetch.transfer.stall_seconds = static_cast<long>(flags.localize_stall_timeout);
+  fetch.transfer.use_netrc = true;  // as HySDS
+  fetch.transfer.insecure_hosts = Words(flags.insecure_tls_hosts);
+  fetch.progress_seconds = flags.localize_progress;
+  (void)ParseBucketProfiles(flags.bucket_profiles, &fetch.transfer.bucket_profiles);  // checked
   return settings;
 }
 

@@ -20,6 +20,10 @@ struct PipelineFlags {
   std::vector<std::string> container_engine_args;
   std::string mount_blacklist = "/dev /etc /lib /proc /usr /var";
   bool cache_read_only = true;
+  // Localizing inputs (localize/fetch.h).
+  int localize_parallel = 8, localize_tries = 6;
+  double localize_connect_timeout = 30, localize_stall_timeout = 60, localize_progress = 30;
+  std::string insecure_tls_hosts, bucket_profiles;
 };
 
 /// Adds --root-work-dir, --worker-config, --datasets-config, --webdav-url,
@@ -27,7 +31,9 @@ struct PipelineFlags {
 /// environment variable as fallback, and the container flags
 /// (--container-engine, --container-engine-arg, --container-registry,
 /// --worker-mount-blacklist, --cache-read-only; HYSDS_GPU_AVAILABLE is read
-/// from the environment).
+/// from the environment) and the localize flags (--localize-parallel,
+/// --localize-tries, --localize-connect-timeout, --localize-stall-timeout,
+/// --localize-progress-interval, --insecure-tls-hosts, --bucket-profiles).
 void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags);
 
 /// The settings those flags give; the command inherits verdi's environment.

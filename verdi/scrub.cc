@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "localize/cache.h"
 #include "verdi/job_dirs.h"
 #include "verdi/log.h"
 
@@ -183,6 +184,14 @@ Status RunPasses(Scrubber& s, const ScrubOptions& options) {
   // 4. Input-cache entries, oldest first.
   if (options.evict_cache) {
     for (const CacheEntry& entry : CacheEntriesOldestFirst(s.root() / "cache")) {
+      // Only under the entry's lock: never one that a job fills or uses.
+      localize::CacheEntryLock lock(entry.dir);
+      if (!lock.held()) {
+        LogInfo("scrub: cache entry {} is in use, kept", entry.dir.string());
+        continue;
+      }
+      std::error_code ec;
+      fs::remove(entry.dir / ".localized", ec);  // no longer complete, first
       VERDI_RETURN_IF_ERROR(s.Remove(entry.dir, "cache entry localized " + entry.timestamp, 0));
       if (s.Enough()) return Status::OK();
     }

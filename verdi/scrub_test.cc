@@ -10,7 +10,10 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace verdi {
 namespace {
@@ -170,6 +173,24 @@ TEST_F(ScrubTest, NoRemovalWhenThereIsRoom) {
   EXPECT_EQ(env.calls, 1);
   EXPECT_EQ(env.paths, std::set<std::string>{root_.string()});
   EXPECT_EQ(Remaining(), (Names{"t1", "t2", "a", "d", "b", "c", "e", "f"}));
+}
+
+TEST_F(ScrubTest, CacheEntriesInUseAreNeverEvicted) {
+  BuildStandardTree(/*filler=*/25);
+  // A job holds the older entry f (shared lock, as LocalizeAll leaves it).
+  int fd = open((root_ / "cache/z/f.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_SH), 0);
+  FakeEnv env(root_, kCapacity);
+  Status st = EnsureFreeSpace(&env, root_, 55 * kUnit, {.evict_cache = true});
+  EXPECT_TRUE(IsFailedStatus(st)) << st.message();
+  EXPECT_EQ(Remaining(), (Names{"t2", "d", "f"}));
+  EXPECT_TRUE(fs::exists(root_ / "cache/z/f/.localized"));
+  // Released: now it goes.
+  close(fd);
+  st = EnsureFreeSpace(&env, root_, 55 * kUnit, {.evict_cache = true});
+  EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Remaining(), (Names{"t2", "d"}));
 }
 
 TEST_F(ScrubTest, ExactlyThresholdIsNotEnough) {

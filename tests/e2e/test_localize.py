@@ -127,3 +127,53 @@ def test_credentials_never_appear_in_logs_or_job_files(verdi, http):
     text = all_text(run2)
     assert "wrongpw" not in text
     assert "401" in text
+
+
+# -- S3 (tests/s3_server.py: s3rver behind a SigV4 check) ----------------------
+
+sys.path.insert(0, str(REPO / "tests"))
+import s3_server  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    server = s3_server.S3Server(tmp_path_factory.mktemp("s3")).start()
+    server.put("priv", "granule/a.txt", b"object a\n")
+    server.put("priv", "granule/sub/b.txt", b"object b\n")
+    server.put("priv", "single.txt", b"single\n")
+    yield server
+    server.stop()
+
+
+def test_s3_objects_and_prefixes_are_signed_and_fetched(verdi, s3):
+    job = make_job("sh -c 'cat single.txt granule/a.txt granule/sub/b.txt'", localize_urls=[
+        {"url": s3.url("priv", "single.txt")},
+        {"url": s3.url("priv", "granule/"), "cache": False},
+    ])
+    run = verdi(job, env=s3.env())
+    assert run.returncode == 0, run.stderr
+    assert (run.job_dir / "_stdout.txt").read_text() == "single\nobject a\nobject b\n"
+    loc = run.job_json()["job_info"]["metrics"]["inputs_localized"]
+    assert [e["disk_usage"] for e in loc] == [7, 18]
+    assert any(line.startswith("GET /priv/single.txt signed") for line in s3.log_lines())
+    # One line per file started and finished, with its size and rate.
+    assert f"finished {s3.url('priv', 'granule/sub/b.txt')}: 9 B in " in run.stderr + run.stdout
+    text = all_text(run)
+    assert s3_server.SECRET not in text and s3_server.TOKEN not in text
+
+
+def test_s3_wrong_secret_fails_the_job_and_is_never_printed(verdi, s3):
+    env = s3.env()
+    env["AWS_SECRET_ACCESS_KEY"] = "wrong-secret-123"
+    run = verdi(make_job("touch ran", localize_urls=[{"url": s3.url("priv", "single.txt")}]), env=env)
+    assert run.returncode != 0
+    error = run.job_json()["job_info"]["error"]
+    assert "403" in error and s3.url("priv", "single.txt") in error
+    assert not (run.job_dir / "ran").exists()
+    assert "wrong-secret-123" not in all_text(run)
+
+
+def test_bad_bucket_profiles_are_refused(verdi):
+    run = verdi(make_job("true"), args=["--bucket-profiles", '[{"profile": "p", "bucket_patterns": ["("]}]'])
+    assert run.returncode != 0
+    assert "BUCKET_PROFILES" in run.stderr

@@ -1,0 +1,48 @@
+#include "localize/mark_datasets.h"
+
+#include <cerrno>
+#include <fstream>
+#include <set>
+#include <system_error>
+
+#include "jobspec/timestamp.h"
+
+namespace verdi::localize {
+namespace fs = std::filesystem;
+
+namespace {
+
+Status Walk(const fs::path& dir, std::set<fs::path>* seen, std::vector<fs::path>* marked) {
+  std::error_code ec;
+  fs::path real = fs::canonical(dir, ec);
+  if (ec || !seen->insert(real).second) return Status::OK();  // a loop, or gone
+  if (fs::is_regular_file(dir / (dir.filename().string() + ".dataset.json"), ec)) {
+    fs::path marker = dir / ".localized";
+    fs::path tmp = dir / ".localized.tmp";
+    {
+      std::ofstream out(tmp);
+      out << IsoUtc(WallClock::now()) << "\n";
+      if (!out) return Status::IOError("writing " + tmp.string(), errno);
+    }
+    fs::rename(tmp, marker, ec);
+    if (ec) return Status::IOError("writing " + marker.string(), ec.value());
+    if (marked) marked->push_back(dir);
+  }
+  std::vector<fs::path> subdirs;
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::error_code ec2;
+    if (it->is_directory(ec2)) subdirs.push_back(it->path());  // follows symlinks
+  }
+  for (const fs::path& sub : subdirs) VERDI_RETURN_IF_ERROR(Walk(sub, seen, marked));
+  return Status::OK();
+}
+
+}  // namespace
+
+Status MarkLocalizedDatasets(const fs::path& job_dir, std::vector<fs::path>* marked) {
+  std::set<fs::path> seen;
+  return Walk(job_dir, &seen, marked);
+}
+
+}  // namespace verdi::localize

@@ -1,0 +1,19 @@
+// HySDS's mark_localized_datasets (§4.3): input datasets get a `.localized`
+// marker so that publishing does not publish them again.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "jobspec/status.h"
+
+namespace verdi::localize {
+
+/// Writes `<dir>/.localized` (an ISO UTC timestamp) into every dataset
+/// directory under `job_dir` — a directory D holding `<name of D>.dataset.json`
+/// — following symlinks (so cached inputs count) but never visiting a
+/// directory twice. `marked` (may be null) gets the directories marked.
+Status MarkLocalizedDatasets(const std::filesystem::path& job_dir,
+                             std::vector<std::filesystem::path>* marked);
+
+}  // namespace verdi::localize
