@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import REPO, make_job
+from conftest import REPO, VERDI, make_job
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +177,31 @@ def test_bad_bucket_profiles_are_refused(verdi):
     run = verdi(make_job("true"), args=["--bucket-profiles", '[{"profile": "p", "bucket_patterns": ["("]}]'])
     assert run.returncode != 0
     assert "BUCKET_PROFILES" in run.stderr
+
+
+def test_a_stop_request_ends_a_stalled_download_at_once(verdi, http):
+    """SIGTERM to `verdi run_job` while an input hangs: the download stops
+    within about a second, the command never runs, the job is closed out as
+    terminated, and no cache entry is left that looks complete."""
+    import signal
+    job_file = verdi.tmp / "job.json"
+    job_file.write_text(json.dumps(make_job("touch ran", localize_urls=[
+        {"url": f"http://{http}/stall/hang.bin"}])))
+    proc = subprocess.Popen([str(VERDI), "run_job", "--root-work-dir", str(verdi.root),
+                             "--localize-progress-interval", "0.2", str(job_file)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not list(verdi.root.glob("cache/*/*/*/*/*.tmp.*/hang.bin.part")):
+        time.sleep(0.05)
+    time.sleep(0.5)  # progress lines while it hangs
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=15)
+    assert time.monotonic() - t0 < 1.5, err
+    d = next(verdi.root.glob("jobs/*/*/*/*/*/*/.done")).parent
+    info = json.loads((d / "_job.json").read_text())["job_info"]
+    assert info["job_status"] == "job-terminated"
+    assert not (d / "ran").exists()
+    assert "3 B of 1.0 MB" in err + out
+    assert not list(verdi.root.glob("cache/**/.localized"))
+    assert not list(verdi.root.glob("cache/*/*/*/*/*.tmp.*"))
