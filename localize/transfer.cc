@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 
 #include "localize/aws_credentials.h"
@@ -97,6 +99,22 @@ Status ConfigureS3(CURL* e, const Url& url, const TransferSettings& settings,
   return Status::OK();
 }
 
+void ConfigureSsh(CURL* e, const TransferSettings& settings) {
+  if (!settings.ssh_private_key.empty()) {
+    curl_easy_setopt(e, CURLOPT_SSH_PRIVATE_KEYFILE, settings.ssh_private_key.c_str());
+    curl_easy_setopt(e, CURLOPT_SSH_PUBLIC_KEYFILE, "");  // derived from the private key
+  }
+  std::string known = settings.ssh_known_hosts;
+  if (known.empty()) {
+    const char* home = std::getenv("HOME");
+    std::error_code ec;
+    std::string dflt = std::string(home ? home : "/root") + "/.ssh/known_hosts";
+    if (std::filesystem::exists(dflt, ec)) known = dflt;
+  }
+  // Without a key function, libcurl refuses a host key that is not listed.
+  if (!known.empty()) curl_easy_setopt(e, CURLOPT_SSH_KNOWNHOSTS, known.c_str());
+}
+
 }  // namespace
 
 Status ConfigureTransfer(CURL* e, const Url& url, const TransferSettings& settings,
@@ -131,6 +149,7 @@ Status ConfigureTransfer(CURL* e, const Url& url, const TransferSettings& settin
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  if (url.scheme == Scheme::kSftp) ConfigureSsh(e, settings);
   if (url.IsS3()) VERDI_RETURN_IF_ERROR(ConfigureS3(e, url, settings, headers));
   if (headers->list()) curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers->list());
   return Status::OK();

@@ -34,6 +34,11 @@ struct TransferSettings {
   /// not verified even when verify_tls is true.
   std::vector<std::string> insecure_hosts;
   std::vector<BucketProfile> bucket_profiles;
+  /// sftp://: the private key to log in with ("": libcurl's default,
+  /// ~/.ssh/id_rsa), and the known_hosts file the server's host key must be
+  /// in ("": ~/.ssh/known_hosts when it exists, else the key is not checked).
+  std::string ssh_private_key;
+  std::string ssh_known_hosts;
 };
 
 /// The request headers a configured handle points at: keep this alive until
@@ -63,8 +68,8 @@ Status BucketProfileFor(const std::string& url, const std::vector<BucketProfile>
 /// Sets on `easy` what depends on `url` and `settings`: CURLOPT_URL (the
 /// URL's TransferUrl()), the protocols allowed (redirects followed for
 /// http(s) only), connect and stall timeouts, .netrc, TLS verification,
-/// NOSIGNAL, the user agent; for S3 URLs, SigV4 signing (CURLOPT_AWS_SIGV4
-/// "aws:amz:REGION:s3", CURLOPT_USERPWD key:secret, headers
+/// NOSIGNAL, the user agent; for sftp, the key and known_hosts; for S3 URLs, SigV4 signing
+/// (CURLOPT_AWS_SIGV4 "aws:amz:REGION:s3", CURLOPT_USERPWD key:secret, headers
 /// x-amz-content-sha256: UNSIGNED-PAYLOAD and x-amz-security-token) with
 /// the URL's user:password if it has one, else the credentials of the
 /// profile BucketProfileFor picks, else of the environment (none found:

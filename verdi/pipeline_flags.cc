@@ -153,6 +153,13 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
                   "Hosts (host or host:port, space or comma separated) whose TLS certificates\n"
                   "are not verified when localizing inputs")
       ->envname("VERDI_INSECURE_TLS_HOSTS");
+  cmd->add_option("--ssh-key", flags->ssh_key,
+                  "Private key for sftp:// inputs (default: libcurl's, ~/.ssh/id_rsa)")
+      ->envname("VERDI_SSH_KEY");
+  cmd->add_option("--ssh-known-hosts", flags->ssh_known_hosts,
+                  "known_hosts file sftp:// servers must be listed in (default:\n"
+                  "~/.ssh/known_hosts when it exists)")
+      ->envname("VERDI_SSH_KNOWN_HOSTS");
   cmd->add_option("--bucket-profiles", flags->bucket_profiles,
                   "HySDS's BUCKET_PROFILES as JSON: [{\"profile\": P, \"bucket_patterns\":\n"
                   "[regex, ...]}, ...]: the AWS profile for the s3 URLs a pattern matches")
@@ -190,6 +197,8 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   fetch.transfer.use_netrc = true;  // as HySDS
   fetch.transfer.insecure_hosts = Words(flags.insecure_tls_hosts);
   fetch.progress_seconds = flags.localize_progress;
+  fetch.transfer.ssh_private_key = flags.ssh_key;
+  fetch.transfer.ssh_known_hosts = flags.ssh_known_hosts;
   (void)ParseBucketProfiles(flags.bucket_profiles, &fetch.transfer.bucket_profiles);  // checked
   return settings;
 }

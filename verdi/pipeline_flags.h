@@ -23,7 +23,7 @@ struct PipelineFlags {
   // Localizing inputs (localize/fetch.h).
   int localize_parallel = 8, localize_tries = 6;
   double localize_connect_timeout = 30, localize_stall_timeout = 60, localize_progress = 30;
-  std::string insecure_tls_hosts, bucket_profiles;
+  std::string insecure_tls_hosts, bucket_profiles, ssh_key, ssh_known_hosts;
 };
 
 /// Adds --root-work-dir, --worker-config, --datasets-config, --webdav-url,
@@ -33,7 +33,8 @@ struct PipelineFlags {
 /// --worker-mount-blacklist, --cache-read-only; HYSDS_GPU_AVAILABLE is read
 /// from the environment) and the localize flags (--localize-parallel,
 /// --localize-tries, --localize-connect-timeout, --localize-stall-timeout,
-/// --localize-progress-interval, --insecure-tls-hosts, --bucket-profiles).
+/// --localize-progress-interval, --insecure-tls-hosts, --bucket-profiles,
+/// --ssh-key, --ssh-known-hosts).
 void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags);
 
 /// The settings those flags give; the command inherits verdi's environment.
