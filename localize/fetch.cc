@@ -113,7 +113,8 @@ size_t WriteCb(char* data, size_t size, size_t n, void* userp) {
 }
 
 bool Transient(CURLcode code, long http) {
-  if (code == CURLE_HTTP_RETURNED_ERROR) return http >= 500 || http == 429 || http == 408;
+  if (code == CURLE_HTTP_RETURNED_ERROR)
+    return http >= 500 || http == 429 || http == 408 || http == 202;
   switch (code) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -139,6 +140,7 @@ std::string Describe(CURLcode code, long http, const Transfer& t) {
     std::string what = http == 404   ? "not found"
                        : http == 403 ? "forbidden"
                        : http == 401 ? "unauthorized"
+                       : http == 202 ? "accepted, not ready yet"
                                      : "";
     return "HTTP " + std::to_string(http) + (what.empty() ? "" : " " + what);
   }
@@ -280,6 +282,10 @@ Status Fetcher::Done(Transfer* t, CURLcode code) {
   long http = 0;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &http);
   curl_multi_remove_handle(multi_, t->easy);
+  // 202 Accepted: the server is still preparing the file (HySDS raises, and
+  // so tries again).
+  bool http_scheme = t->url.scheme == Scheme::kHttp || t->url.scheme == Scheme::kHttps;
+  if (code == CURLE_OK && http == 202 && http_scheme) code = CURLE_HTTP_RETURNED_ERROR;
   running_.erase(std::find(running_.begin(), running_.end(), t));
   FetchResult& r = results_[t->index];
   Status fst;

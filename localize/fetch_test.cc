@@ -116,6 +116,16 @@ TEST_F(FetchTest, RetriesTransientFailures) {
   EXPECT_FALSE(fs::exists(dir_ / "g.txt"));
 }
 
+TEST_F(FetchTest, Http202IsNotAFileAndIsTriedAgain) {
+  std::vector<FetchResult> results;
+  opts_.tries = 2;
+  Status st = FetchAll({{base_ + "/status/202/later.bin", dir_ / "later.bin"}}, opts_, &results);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(results[0].tries, 2);
+  EXPECT_NE(st.message().find("HTTP 202"), std::string::npos) << st.message();
+  EXPECT_FALSE(fs::exists(dir_ / "later.bin"));
+}
+
 TEST_F(FetchTest, StallTimesOut) {
   std::vector<FetchResult> results;
   opts_.transfer.stall_seconds = 1;
