@@ -87,7 +87,10 @@ class JobRun {
     if (st.ok()) st = Localize();
     if (st.ok()) st = RunCommand();
     if (st.ok()) st = ReadBackContext();
-    if (!st.ok() && outcome_.error.empty()) Fail(st.message());
+    if (!st.ok() && outcome_.error.empty()) {
+      Fail(st.message());
+      outcome_.infrastructure_error = st.IsIOError();
+    }
     CloseOut();
     // After .done: a status that cannot be sent never keeps a job open (HC-374).
     if (settings_.observer != nullptr) settings_.observer->Finished(job_, outcome_);

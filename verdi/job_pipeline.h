@@ -79,6 +79,9 @@ struct JobOutcome {
   std::string error;   // empty on success
   int signum = 0;      // the signal that stopped it, if one did
   fs::path job_dir;    // empty when no directory was created
+  /// The system refused what the job needed (work root, job files, a
+  /// process): an IOError, not the job's own failure.
+  bool infrastructure_error = false;
   bool completed() const { return error.empty(); }
 };
 

@@ -61,6 +61,8 @@ bool Exists(const fs::path& path) {
   return fs::exists(fs::symlink_status(path, ec));
 }
 
+}  // namespace
+
 // Pass 2's test: finished, with a context, a job and an exit code of 0.
 // Unlike HySDS, a missing or unreadable `_exit_code` is not success.
 bool IsSuccessfulJob(const fs::path& dir) {
@@ -74,11 +76,6 @@ bool IsSuccessfulJob(const fs::path& dir) {
   auto [end, ec] = std::from_chars(code.data(), code.data() + code.size(), value);
   return ec == std::errc() && end == code.data() + code.size() && !code.empty() && value == 0;
 }
-
-struct CacheEntry {
-  std::string timestamp;  // trimmed content of .localized; "" when unreadable
-  fs::path dir;
-};
 
 // Every real directory under <cache> holding a `.localized` (not descending
 // further into one), oldest timestamp first, then by path.
@@ -101,6 +98,8 @@ std::vector<CacheEntry> CacheEntriesOldestFirst(const fs::path& cache) {
   });
   return entries;
 }
+
+namespace {
 
 class Scrubber {
  public:

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "jobspec/status.h"
 #include "verdi/env.h"
@@ -17,6 +19,20 @@ int PercentFree(const DiskSpace& space);
 /// The percent of the file system that must be free before a job starts:
 /// 10 without a disk_usage, else ceil(100 * disk_usage / capacity).
 int ThresholdPercent(std::optional<uint64_t> disk_usage_bytes, uint64_t capacity_bytes);
+
+/// A finished job directory whose command succeeded: `.done`,
+/// `_context.json`, `_job.json` and an `_exit_code` that reads 0.
+bool IsSuccessfulJob(const std::filesystem::path& dir);
+
+/// An input-cache entry: a directory holding `.localized`.
+struct CacheEntry {
+  std::string timestamp;  // trimmed content of .localized; "" when unreadable
+  std::filesystem::path dir;
+};
+
+/// Every real directory under `cache` holding a `.localized` (not descending
+/// further into one), oldest timestamp first, then by path.
+std::vector<CacheEntry> CacheEntriesOldestFirst(const std::filesystem::path& cache);
 
 struct ScrubOptions {
   /// Also evict input-cache entries (HySDS's EVICT_CACHE), oldest first.

@@ -1,5 +1,7 @@
 #include "verdi/task_results.h"
 
+#include <atomic>
+
 #include "verdi/log.h"
 #include "verdi/result_backend.h"
 
@@ -20,8 +22,12 @@ class BackendResults : public TaskResults {
   void Store(const TaskMessage& task, const std::string& state, const Json& result) override {
     std::string doc = EncodeResultJson(task.id, state, result, nullptr, &task, WallClock::now());
     Status st = backend_->Store(task.id, doc, expires_);
-    if (!st.ok()) LogError("task {}: result {} not stored: {}", task.id, state, st.message());
+    if (st.ok()) return;
+    ++failures_;
+    LogError("task {}: result {} not stored: {}", task.id, state, st.message());
   }
+
+  uint64_t failures() const override { return failures_; }
 
   std::string StoredState(const std::string& task_id) override {
     std::string doc;
@@ -41,6 +47,7 @@ class BackendResults : public TaskResults {
  private:
   std::unique_ptr<ResultBackend> backend_;
   int64_t expires_;
+  std::atomic<uint64_t> failures_{0};
 };
 
 // rpc://: every state is a message to the task's reply_to queue through the

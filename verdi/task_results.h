@@ -22,6 +22,8 @@ class TaskResults {
   /// The state stored for a task, "" when none (or when this backend cannot
   /// read states back, as rpc:// cannot).
   virtual std::string StoredState(const std::string& task_id) = 0;
+  /// How many Store calls failed after the backend's retries.
+  virtual uint64_t failures() const { return 0; }
 };
 
 /// From a result_backend setting: "" or "disabled" (nothing is stored),

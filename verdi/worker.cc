@@ -14,6 +14,7 @@
 
 #include "verdi/celery_message.h"
 #include "verdi/container_engine.h"
+#include "verdi/echo.h"
 #include "verdi/event_publisher.h"
 #include "verdi/job_slots.h"
 #include "verdi/log.h"
@@ -24,6 +25,7 @@
 #include "verdi/revoked_set.h"
 #include "verdi/run_job_task.h"
 #include "verdi/task_results.h"
+#include "verdi/work_root.h"
 #include "verdi/worker_metrics.h"
 
 namespace verdi {
@@ -36,7 +38,8 @@ class Worker {
   Worker(const WorkerSettings& settings, Interrupts* signals)
       : settings_(settings),
         signals_(signals),
-        events_({settings.nodename, static_cast<int>(getpid())}, &outbox_, settings.task_events) {}
+        events_({settings.nodename, static_cast<int>(getpid())}, &outbox_, settings.task_events),
+        policy_(settings.lifecycle.exit) {}
 
   int Run() {
     Status st = ParseAmqpUrl(settings_.broker_url, &url_);
@@ -81,6 +84,13 @@ class Worker {
       }
       LogInfo("metrics on http://{}:{}/metrics", settings_.metrics_bind, metrics_server_->port());
     }
+    // Outermost observer: the group, the work root bound, infrastructure errors.
+    lifecycle_ = std::make_unique<LifecycleObserver>(settings_.lifecycle, root,
+                                                     settings_.pipeline.scrub.evict_cache, &policy_,
+                                                     env_.pipeline->observer);
+    pipeline_ = *env_.pipeline;
+    pipeline_.observer = lifecycle_.get();
+    env_.pipeline = &pipeline_;
     // An earlier life of this worker may have left containers and open job
     // dirs (killed with SIGKILL, or the machine went down): clean up first.
     int orphans = 0;
@@ -92,6 +102,7 @@ class Worker {
       LogWarning("{}: removed {} containers an earlier run left", settings_.nodename, orphans);
     if (int n = RecoverAbandonedJobs(root, settings_.nodename, WallClock::now()); n > 0)
       LogWarning("{}: closed out {} job dirs an earlier run left open", settings_.nodename, n);
+    lifecycle_->BoundWorkRoot();
     slots_ = std::make_unique<Slots>(settings_.concurrency, env_);
     LogInfo("{} ready: {} job slots, queues {}, broker {}", settings_.nodename,
             settings_.concurrency, QueueNames(), RedactUrl(settings_.broker_url));
@@ -101,6 +112,7 @@ class Worker {
       Wait();
       HandleSignals();
       CheckDrain();
+      CheckLifecycle();
       Flush();
       Receive();
       ReleaseDueEtas();
@@ -114,8 +126,17 @@ class Worker {
     events_.Send("worker-offline", WorkerFields());
     Flush();
     link_.Close();
+    if (settings_.lifecycle.delete_work_dir_on_exit) {
+      Status deleted = DeleteWorkRoot(root);
+      if (deleted.ok())
+        LogInfo("{}: work root {} deleted (--delete-work-dir-on-exit)", settings_.nodename,
+                root.string());
+      else
+        LogError("{}: {}", settings_.nodename, deleted.message());
+    }
     LogInfo("{} stopped", settings_.nodename);
-    return drained_ ? kJobDrainExitCode : 0;
+    if (drained_) return kJobDrainExitCode;
+    return policy_.StopReason() ? kInfrastructureErrorExitCode : 0;
   }
 
  private:
@@ -152,6 +173,7 @@ class Worker {
     if (st.ok()) ConsumePidbox();
     if (st.ok()) {
       ++connection_;
+      policy_.Connected(Clock::now());
       backoff_ = std::chrono::milliseconds(0);
       held_.clear();  // unacked ETA tasks come back from the broker
       LogInfo("connected to {}", RedactUrl(settings_.broker_url));
@@ -164,6 +186,7 @@ class Worker {
     next_attempt_ = Clock::now() + backoff_;
     // The message names the broker (its URL redacted) already.
     LogWarning("broker: {}; next attempt in {} ms", st.message(), backoff_.count());
+    if (policy_.ConnectFailed(st.message())) LogError("--exit-on-exception: the broker is gone");
   }
 
   // Sleeps until the broker, a slot or a signal has something, or the next
@@ -185,7 +208,12 @@ class Worker {
 
   void HandleSignals() {
     while (int sig = signals_->Take()) {
-      if (!shutting_down_ && sig != SIGQUIT) {
+      if (settings_.lifecycle.pass_down_termination && sig != SIGQUIT) {
+        LogWarning("{}: --pass-down-termination: signal {} goes to the running jobs",
+                   settings_.nodename, sig);
+        ColdShutdown(sig);
+      } else if ((!shutting_down_ || retiring_) && sig != SIGQUIT) {
+        retiring_ = false;
         WarmShutdown(fmt::format("signal {}", sig));
       } else {
         ColdShutdown(sig);
@@ -207,6 +235,43 @@ class Worker {
     drain_handled_ = true;
     if (!shutting_down_) WarmShutdown("job drain detected");
     for (auto& work : slots_->TakeQueued()) Requeue(work.delivery);
+  }
+
+  // The lifecycle's reasons to stop (exit_policy.h): an infrastructure
+  // error, idleness. Running jobs finish first.
+  void CheckLifecycle() {
+    if (settings_.lifecycle.exit.exit_on_exception) {
+      if (results_->failures() > 0)
+        policy_.InfrastructureError("results could not be stored in the result backend");
+      if (settings_.reporter != nullptr && settings_.reporter->sink()->stats().dropped > 0)
+        policy_.InfrastructureError("statuses were dropped: the status Redis is gone");
+      if (auto why = policy_.StopReason(); why && (!shutting_down_ || retiring_)) {
+        retiring_ = false;
+        return WarmShutdown("--exit-on-exception: " + *why);
+      }
+    }
+    if (shutting_down_ || !settings_.lifecycle.exit.idle) return;
+    if (policy_.IdleLongEnough(slots_->Busy() + held_.size(), Clock::now()))
+      Retire(fmt::format("no job for {} s (--exit-when-idle)",
+                         settings_.lifecycle.exit.idle->count() / 1000.0));
+  }
+
+  // Stops taking jobs and exits once the running ones have ended, however
+  // long they take (a later signal makes it a warm shutdown).
+  void Retire(const std::string& why) {
+    LogInfo("{}: {}: no new jobs; exiting when the running ones end", settings_.nodename, why);
+    shutting_down_ = true;
+    retiring_ = true;
+    deadline_ = Clock::time_point::max();
+    StopConsuming();
+  }
+
+  // --echo: the message is shown and acked; nothing runs.
+  void Echo(const AmqpDelivery& delivery) {
+    Json described = DescribeDelivery(delivery, settings_.limits);
+    LogInfo("echo: {}", described.dump(-1, ' ', false, Json::error_handler_t::replace));
+    link_.Ack(delivery.delivery_tag);
+    policy_.Touch(Clock::now());
   }
 
   void StopConsuming() {
@@ -304,6 +369,7 @@ class Worker {
   void Accept(AmqpDelivery delivery) {
     TaskDelivery from{delivery.delivery_tag, connection_,          delivery.redelivered,
                       delivery.exchange,     delivery.routing_key, delivery.priority};
+    if (settings_.lifecycle.echo) return shutting_down_ ? Requeue(from) : Echo(delivery);
     TaskMessage task;
     Status st = DecodeTaskMessage(delivery, settings_.limits, &task);
     if (st.ok() && task.task != kRunJobTaskName) {
@@ -357,6 +423,9 @@ class Worker {
       return;
     }
     slots_->Submit(Work{std::move(task), from});
+    if (policy_.RunTaken())
+      Retire(
+          fmt::format("took {} jobs (--exit-after-num-runs)", settings_.lifecycle.exit.max_runs));
   }
 
   void ReleaseDueEtas() {
@@ -374,6 +443,7 @@ class Worker {
         if (link_.connected()) link_.Ack(work.delivery.tag);
       } else {
         slots_->Submit(std::move(work));
+        if (policy_.RunTaken()) Retire("took its jobs (--exit-after-num-runs)");
       }
       released = true;
     }
@@ -610,9 +680,12 @@ class Worker {
   RevokedSet revoked_;
   Clock::time_point started_ = Clock::now();
   std::unique_ptr<TaskResults> results_;
+  ExitPolicy policy_;
+  bool retiring_ = false;  // stopping by the lifecycle's choice, with no deadline
+  std::unique_ptr<LifecycleObserver> lifecycle_;
   std::unique_ptr<WorkerMetrics> metrics_;  // with --metrics-port
   std::unique_ptr<MetricsServer> metrics_server_;
-  PipelineSettings pipeline_;  // settings_.pipeline with metrics_ as its observer
+  PipelineSettings pipeline_;  // settings_.pipeline with lifecycle_ (and metrics_) as observers
   TaskEnv env_;
   std::unique_ptr<Slots> slots_;
   std::multimap<Clock::time_point, Work> held_;

@@ -13,6 +13,7 @@
 #include "verdi/interrupts.h"
 #include "verdi/job_drain.h"
 #include "verdi/job_pipeline.h"
+#include "verdi/lifecycle.h"
 #include "verdi/status_reporter.h"
 
 namespace verdi {
@@ -51,17 +52,23 @@ struct WorkerSettings {
   /// Prometheus metrics on http://<metrics_bind>:<metrics_port>/metrics; 0: none.
   uint16_t metrics_port = 0;
   std::string metrics_bind = "0.0.0.0";
+  /// Self-exit rules, work root bound, pass-down termination, echo, group.
+  LifecycleSettings lifecycle;
 };
 
 /// RunWorker's exit code after job-drain protection stopped the worker.
 inline constexpr int kJobDrainExitCode = 3;
+// kInfrastructureErrorExitCode (4, exit_policy.h): after --exit-on-exception.
 
 /// Runs the worker on the calling thread (the connection thread) until a
 /// shutdown: the first SIGTERM/SIGINT/SIGHUP from `signals` is a warm
 /// shutdown (stop consuming, let jobs finish up to shutdown_timeout, then
 /// stop them and requeue them), a second one or SIGQUIT a cold one (stop the
-/// jobs at once and requeue them). Returns the process exit code: 0, or
-/// kJobDrainExitCode after a job drain (§6.6).
+/// jobs at once and requeue them); with pass_down_termination the first is
+/// cold too. It also stops by itself as settings.lifecycle says (idle, runs,
+/// infrastructure error). Returns the process exit code: 0, kJobDrainExitCode
+/// after a job drain (§6.6), kInfrastructureErrorExitCode after
+/// --exit-on-exception.
 int RunWorker(const WorkerSettings& settings, Interrupts* signals);
 
 }  // namespace verdi

@@ -8,6 +8,7 @@
 #include "verdi/config_file.h"
 #include "verdi/host.h"
 #include "verdi/interrupts.h"
+#include "verdi/lifecycle_flags.h"
 #include "verdi/log.h"
 #include "verdi/pipeline_flags.h"
 #include "verdi/worker.h"
@@ -38,6 +39,8 @@ struct WorkerOptions {
   int metrics_port = 0;
   std::string metrics_bind = "0.0.0.0";
   PipelineFlags pipeline;
+  LifecycleFlags lifecycle;
+  bool queues_given = false;  // -Q on the command line
 };
 
 // Setting names users have in their celeryconfig.py, and the flag each fills.
@@ -72,11 +75,13 @@ constexpr ConfigKey kConfigKeys[] = {
 // Fills, from the config file, every flag that neither the command line nor
 // its environment variable gave: flag > environment > config file > default.
 Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
+  std::vector<ConfigKey> table(std::begin(kConfigKeys), std::end(kConfigKeys));
+  for (const auto& k : kLifecycleConfigKeys) table.push_back({k.key, k.flag, false});
   std::vector<std::string> keys;
-  for (const auto& k : kConfigKeys) keys.push_back(k.key);
+  for (const auto& k : table) keys.push_back(k.key);
   std::map<std::string, Json> settings;
   VERDI_RETURN_IF_ERROR(ReadConfigFile(path, keys, &settings));
-  for (const auto& k : kConfigKeys) {
+  for (const auto& k : table) {
     auto it = settings.find(k.key);
     CLI::Option* option = cmd->get_option(k.flag);
     if (it == settings.end() || it->second.is_null() || option->count() > 0) continue;
@@ -179,6 +184,14 @@ void PrintConfig(const WorkerSettings& s) {
   fmt::print("HYSDS_DATASETS_CFG = {}\n", s.pipeline.datasets_config_file.value_or("(none)"));
   fmt::print("kill_grace = {}\n", s.pipeline.kill_grace.count() / 1000.0);
   fmt::print("max_message_size = {}\n", s.limits.max_body_bytes);
+  const LifecycleSettings& l = s.lifecycle;
+  fmt::print("worker_exit_when_idle = {}\n",
+             l.exit.idle ? fmt::format("after {} s", l.exit.idle->count() / 1000.0) : "off");
+  fmt::print("worker_exit_after_num_runs = {}\n", l.exit.max_runs);
+  fmt::print("worker_exit_on_exception = {}\n", l.exit.exit_on_exception);
+  fmt::print("worker_max_work_dir_size = {}\n",
+             l.max_work_dir_bytes ? std::to_string(*l.max_work_dir_bytes) : "none");
+  fmt::print("worker_group = {}\n", l.group.empty() ? "(none)" : l.group);
 }
 
 int RunWorkerCommand(const WorkerOptions& options) {
@@ -204,6 +217,16 @@ int RunWorkerCommand(const WorkerOptions& options) {
   settings.metrics_bind = options.metrics_bind;
   settings.pipeline = MakePipelineSettings(options.pipeline, settings.nodename);
   Status st = MakeQueues(options, &settings.queues);
+  if (st.ok()) {
+    // --group adds its queues (in place of the default one without -Q).
+    std::vector<std::string> names;
+    for (const auto& q : settings.queues) names.push_back(q.name);
+    Json arguments = settings.queues.empty() ? Json::object() : settings.queues[0].arguments;
+    st =
+        MakeLifecycleSettings(options.lifecycle, options.queues_given, &names, &settings.lifecycle);
+    settings.queues.clear();
+    for (const auto& name : names) settings.queues.push_back({name, arguments});
+  }
   AmqpUrl url;
   if (st.ok()) st = ParseAmqpUrl(settings.broker_url, &url).WithPrefix("--broker");
   if (!st.ok()) {
@@ -246,8 +269,9 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
       "Consume hysds.job_worker.run_job tasks from RabbitMQ as a Celery worker and run each\n"
       "job as run_job does. SIGTERM/SIGINT: warm shutdown (jobs finish, up to\n"
       "--shutdown-timeout); a second one, or SIGQUIT: cold shutdown (jobs stopped, requeued).\n"
-      "Exit codes: 0 after a shutdown, 2 for bad settings, 3 after job-drain protection\n"
-      "stopped the worker (more than --failure-threshold jobs failed in a row, fast).");
+      "Exit codes: 0 after a shutdown (or --exit-when-idle, --exit-after-num-runs), 2 for\n"
+      "bad settings, 3 after job-drain protection stopped the worker (more than\n"
+      "--failure-threshold jobs failed in a row, fast), 4 after --exit-on-exception.");
   AddBrokerFlags(cmd, &options->broker);
   cmd->add_option("--result-backend", options->result_backend,
                   "redis://[:password@]host:port/db, rediss://..., rpc://, or empty for none")
@@ -307,12 +331,14 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
                   "IPv4 address the metrics endpoint listens on (127.0.0.1: this host only)")
       ->capture_default_str();
   AddPipelineFlags(cmd, &options->pipeline);
+  AddLifecycleFlags(cmd, &options->lifecycle);
   cmd->add_option("--config", options->config_file,
                   "Settings file: a celeryconfig.py of plain assignments (broker_url,\n"
                   "result_backend, task_acks_late, ROOT_WORK_DIR, ...) or the same keys in JSON;\n"
                   "flags and environment variables win over it")
       ->envname("HYSDS_CELERY_CFG");
   cmd->callback([cmd, options, exit_code] {
+    options->queues_given = cmd->get_option("--queues")->count() > 0;
     if (!options->config_file.empty()) {
       if (Status st = ApplyConfigFile(cmd, options->config_file); !st.ok()) {
         fmt::print(stderr, "verdi worker: {}\n", st.message());
