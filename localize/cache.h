@@ -58,7 +58,7 @@ class CacheEntryLock {
 /// then the dir is renamed into place) and `dest` becomes a symlink to the
 /// cached file. Other items are downloaded straight to `dest`. Downloads run
 /// in parallel through FetchAll. `results` gets one entry per item (a cache
-/// hit: tries 0, the cached size). With `holds`, the entries stay
+/// hit: tries 0, the cached size, timed from the start of the call). With `holds`, the entries stay
 /// shared-locked in it after a success.
 Status LocalizeAll(const std::vector<LocalizeItem>& items, const std::filesystem::path& cache_root,
                    const FetchOptions& opts, std::vector<FetchResult>* results,
