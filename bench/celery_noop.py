@@ -1,0 +1,34 @@
+"""The Python reference of the benchmarks: stock Celery (Debian's
+python3-celery) with a no-op task registered under the name verdi runs,
+`hysds.job_worker.run_job`, so both workers drain the same messages.
+
+Settings as verdi's defaults and HySDS's Celery configuration: acks late,
+prefetch multiplier 1, STARTED tracked, results in Redis, JSON only.
+The task returns the POSIX time at which it started (the latency workload's
+submit→task-start).
+
+    BENCH_BROKER=amqp://... BENCH_BACKEND=redis://... \
+      /usr/bin/python3 -m celery -A celery_noop worker -P prefork -c 2 -Q QUEUE -E
+"""
+
+import os
+import time
+
+from celery import Celery
+
+app = Celery("verdi-bench", broker=os.environ["BENCH_BROKER"], backend=os.environ["BENCH_BACKEND"])
+app.conf.update(
+    task_acks_late=True,
+    worker_prefetch_multiplier=1,
+    task_track_started=True,
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=True,
+)
+
+
+@app.task(name="hysds.job_worker.run_job")
+def run_job(job, *args, **kwargs):
+    return time.time()
