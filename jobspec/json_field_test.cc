@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -332,6 +333,21 @@ TEST(TimestampTest, IsoUtcWithMicroseconds) {
             "2024-01-02T03:04:05.000001Z");
   // Leap day.
   EXPECT_EQ(IsoUtc(WallClock::time_point{seconds(1709164800)}), "2024-02-29T00:00:00.000000Z");
+}
+
+// The hand-written date arithmetic agrees with gmtime_r over 1900-2199,
+// every leap-year rule included.
+TEST(TimestampTest, IsoUtcAgreesWithGmtime) {
+  using namespace std::chrono;
+  for (int64_t secs = -2208988800; secs < 7258118400; secs += 86400 * 7 + 3601) {
+    time_t t = static_cast<time_t>(secs);
+    struct tm tm;
+    ASSERT_NE(gmtime_r(&t, &tm), nullptr);
+    char expected[96];
+    std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT%02d:%02d:%02d.000042Z",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    ASSERT_EQ(IsoUtc(WallClock::time_point{seconds(secs) + microseconds(42)}), expected) << secs;
+  }
 }
 
 TEST(TimestampTest, IsoUtcBeforeTheEpoch) {
