@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "localize/cache.h"
 #include "verdi/job_dirs.h"
 #include "verdi/log.h"
 #include "verdi/scrub.h"
@@ -133,6 +134,11 @@ Status BoundWorkRoot(const fs::path& root, const WorkRootBound& bound) {
   if (bound.evict_cache) {
     for (const CacheEntry& entry : CacheEntriesOldestFirst(root / "cache")) {
       if (s.Fits()) return Status::OK();
+      // As the scrubber: only under the entry's lock, never one a job uses.
+      localize::CacheEntryLock lock(entry.dir);
+      if (!lock.held()) continue;
+      std::error_code ec;
+      fs::remove(entry.dir / ".localized", ec);  // no longer complete, first
       s.Remove(entry.dir, "cache entry", 0);
     }
   }
