@@ -14,6 +14,11 @@ Json WithGroup(const Json& job, const std::string& group) {
   return copy;
 }
 
+bool WantsArchive(const ArchiveSettings& archive, const JobOutcome& outcome) {
+  return !archive.url.empty() && !outcome.job_dir.empty() &&
+         (archive.always || !outcome.completed());
+}
+
 }  // namespace
 
 void LifecycleObserver::Started(const Json& job) {
@@ -31,8 +36,38 @@ void LifecycleObserver::Finished(const Json& job, const JobOutcome& outcome) {
     copy = WithGroup(job, settings_.group);
     reported = &copy;
   }
+  if (WantsArchive(settings_.archive, outcome)) {
+    if (reported == &job) copy = job;
+    reported = &copy;
+    Archive(job, outcome, &copy);
+  }
   if (next_ != nullptr) next_->Finished(*reported, outcome);
   BoundWorkRoot();
+}
+
+void LifecycleObserver::Archive(const Json& job, const JobOutcome& outcome, Json* reported) {
+  {
+    std::lock_guard<std::mutex> lock(busy_mu_);
+    busy_.insert(outcome.job_dir);  // the bound leaves it alone meanwhile
+  }
+  std::string url;
+  Status st =
+      ArchiveJobDir(settings_.archive.url, root_, outcome.job_dir, job.value("task_id", ""), &url);
+  {
+    std::lock_guard<std::mutex> lock(busy_mu_);
+    busy_.erase(outcome.job_dir);
+  }
+  Json& info = (*reported)["job_info"];
+  if (!info.is_object()) return;
+  if (st.ok()) {
+    LogInfo("job {}: work dir archived to {}", job.value("job_id", "?"), url);
+    info["work_dir_archive_url"] = url;
+    return;
+  }
+  LogWarning("job {}: work dir not archived: {}", job.value("job_id", "?"), st.message());
+  info["work_dir_archive_error"] = st.message();
+  if (policy_->InfrastructureError("archiving a work dir: " + st.message()))
+    LogError("--exit-on-exception: archiving a work dir failed; the worker stops");
 }
 
 void LifecycleObserver::BoundWorkRoot() {

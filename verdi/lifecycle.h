@@ -13,6 +13,7 @@
 
 #include "verdi/exit_policy.h"
 #include "verdi/job_pipeline.h"
+#include "verdi/work_dir_archive.h"
 
 namespace verdi {
 
@@ -31,11 +32,15 @@ struct LifecycleSettings {
   bool echo = false;
   /// --group: reported in job_info.worker_group of each job's statuses.
   std::string group;
+  /// --archive-work-dir URL, --archive-on.
+  ArchiveSettings archive;
 };
 
 /// Wraps the observer chain (`next`: metrics, statuses; may be null): adds
-/// the group to what the statuses see; after a job's close-out keeps the
-/// work root under its bound; tells `policy` of infrastructure errors.
+/// the group to what the statuses see; after a job's close-out archives its
+/// directory (job_info.work_dir_archive_url, or work_dir_archive_error, in
+/// the final status), then keeps the work root under its bound; tells
+/// `policy` of infrastructure errors.
 /// Called on the job slots' threads; thread-safe.
 class LifecycleObserver : public JobObserver {
  public:
@@ -54,6 +59,10 @@ class LifecycleObserver : public JobObserver {
   void BoundWorkRoot();
 
  private:
+  /// Archives the closed-out job dir when the settings ask for it; adds
+  /// what happened to `reported`'s job_info.
+  void Archive(const Json& job, const JobOutcome& outcome, Json* reported);
+
   const LifecycleSettings& settings_;
   const std::filesystem::path root_;
   const bool evict_cache_;

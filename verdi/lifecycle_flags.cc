@@ -21,6 +21,8 @@ const std::vector<LifecycleConfigKey> kLifecycleConfigKeys = {
     {"worker_pass_down_termination", "--pass-down-termination"},
     {"worker_group", "--group"},
     {"TASK_GROUPS_CFG", "--task-groups"},
+    {"worker_archive_work_dir", "--archive-work-dir"},
+    {"worker_archive_on", "--archive-on"},
 };
 
 void AddLifecycleFlags(CLI::App* cmd, LifecycleFlags* flags) {
@@ -73,6 +75,16 @@ void AddLifecycleFlags(CLI::App* cmd, LifecycleFlags* flags) {
   cmd->add_option("--task-groups", flags->groups_file,
                   "JSON file mapping task groups to queues: {\"gpu\": [\"gpu-jobs\"], ...}")
       ->envname("VERDI_TASK_GROUPS");
+  cmd->add_option("--archive-work-dir", flags->archive_url,
+                  "After a job's close-out, put a .tar.gz of its directory at\n"
+                  "URL/<dir>-<task id>.tar.gz (file://) and record where in\n"
+                  "job_info.work_dir_archive_url of its final status")
+      ->envname("VERDI_ARCHIVE_WORK_DIR");
+  cmd->add_option("--archive-on", flags->archive_on,
+                  "Which jobs --archive-work-dir archives: failure or always")
+      ->envname("VERDI_ARCHIVE_ON")
+      ->check(CLI::IsMember({"failure", "always"}))
+      ->capture_default_str();
 }
 
 Status MakeLifecycleSettings(const LifecycleFlags& flags, bool queues_given,
@@ -96,6 +108,8 @@ Status MakeLifecycleSettings(const LifecycleFlags& flags, bool queues_given,
   s.pass_down_termination = flags.pass_down_termination;
   s.echo = flags.echo;
   s.group = flags.group;
+  s.archive.url = flags.archive_url;
+  s.archive.always = flags.archive_on == "always";
   if (!flags.group.empty()) {
     if (flags.groups_file.empty())
       return Status::Invalid("--group " + flags.group + ": needs --task-groups FILE");

@@ -22,6 +22,7 @@ struct LifecycleFlags {
   bool pass_down_termination = false;
   bool echo = false;
   std::string group, groups_file;
+  std::string archive_url, archive_on = "failure";
 };
 
 /// The config-file keys of those flags, for worker_command.cc's table:
@@ -35,7 +36,8 @@ extern const std::vector<LifecycleConfigKey> kLifecycleConfigKeys;
 /// Adds --exit-when-idle, --idle-seconds, --exit-after-num-runs,
 /// --exit-on-exception, --reconnect-attempts, --max-work-dir-size,
 /// --delete-work-dir-on-exit, --keep-failed-work-dirs,
-/// --pass-down-termination, --echo, --group and --task-groups.
+/// --pass-down-termination, --echo, --group, --task-groups,
+/// --archive-work-dir and --archive-on.
 void AddLifecycleFlags(CLI::App* cmd, LifecycleFlags* flags);
 
 /// The settings those flags give. With --group, the group's queues (from

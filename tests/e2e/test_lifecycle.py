@@ -259,3 +259,60 @@ def test_echo_logs_and_acks_without_running(start_worker, celery_app, queue_name
     assert queue_depth(services.state["amqp_url"], queue_name) == (0, 1)  # acked, still consuming
     assert result.state == "PENDING"  # nothing stored
     assert job_dirs(tmp_path / "root") == []
+
+
+# -- archives ------------------------------------------------------------------
+
+
+def final_statuses(url, key, count):
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while client.llen(key) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    docs = [msgpack.unpackb(raw, raw=False) for raw in client.lrange(key, 0, -1)]
+    return {d["job_id"]: d for d in docs if d["status"] != "job-started"}
+
+
+def test_archive_work_dir_of_failed_jobs_to_file(start_worker, celery_app, queue_name, services,
+                                                 tmp_path):
+    import tarfile
+    archives = tmp_path / "archives"
+    key = f"logstash-{uuid.uuid4().hex[:8]}"
+    url = services.state["redis_url"]
+    start_worker("--archive-work-dir", f"file://{archives}/", "--redis-job-status-url", url,
+                 "--redis-job-status-key", key)
+    failed = job("/bin/sh -c 'echo debug me > notes.txt; mkdir -p sub; echo x > sub/y; exit 2'")
+    ok = job("/bin/true")
+    r_failed = celery_app.send_task(RUN_JOB, args=[failed], queue=queue_name)
+    with pytest.raises(Exception):
+        r_failed.get(timeout=30)
+    r_ok = celery_app.send_task(RUN_JOB, args=[ok], queue=queue_name)
+    assert r_ok.get(timeout=30)["status"] == "job-completed"
+    statuses = final_statuses(url, key, 4)
+    name = f"{failed['job_id']}-{r_failed.id}.tar.gz"
+    info = statuses[failed["job_id"]]["job"]["job_info"]
+    assert info["work_dir_archive_url"] == f"file://{archives}/{name}"
+    assert "work_dir_archive_url" not in statuses[ok["job_id"]]["job"]["job_info"]
+    assert sorted(p.name for p in archives.iterdir()) == [name]  # the successful job: none
+    with tarfile.open(archives / name) as tar:
+        names = tar.getnames()
+        base = failed["job_id"]
+        for member in ("_job.json", "_stdout.txt", "_stderr.txt", ".done", "notes.txt", "sub/y"):
+            assert f"{base}/{member}" in names, names
+        assert tar.extractfile(f"{base}/notes.txt").read() == b"debug me\n"
+        saved = json.loads(tar.extractfile(f"{base}/_job.json").read())
+        assert saved["job_info"]["job_status"] == "job-failed"
+    # Staging leaves nothing behind in the work root.
+    assert list((tmp_path / "root" / "archives").iterdir()) == []
+
+
+def test_archive_on_always(start_worker, celery_app, queue_name, tmp_path):
+    archives = tmp_path / "archives"
+    start_worker("--archive-work-dir", f"file://{archives}", "--archive-on", "always")
+    ok = job("/bin/true")
+    r = celery_app.send_task(RUN_JOB, args=[ok], queue=queue_name)
+    assert r.get(timeout=30)["status"] == "job-completed"
+    deadline = time.monotonic() + 5
+    while not list(archives.glob("*.tar.gz")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p.name for p in archives.glob("*.tar.gz")] == [f"{ok['job_id']}-{r.id}.tar.gz"]
