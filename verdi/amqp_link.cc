@@ -244,6 +244,29 @@ Status AmqpLink::DeclareQueue(const QueueSpec& spec, bool* passive) {
   return RpcError("queue.bind " + spec.name, kDeclareChannel);
 }
 
+Status AmqpLink::InspectQueue(const std::string& name, uint32_t* messages, uint32_t* consumers,
+                              bool* exists) {
+  *messages = *consumers = 0;
+  *exists = false;
+  VERDI_RETURN_IF_ERROR(RequireConnected("queue.declare"));
+  VERDI_RETURN_IF_ERROR(OpenDeclareChannel());
+  std::string what = "queue.declare " + name + " (passive)";
+  amqp_queue_declare_ok_t* ok =
+      amqp_queue_declare(conn_, kDeclareChannel, Bytes(name), 1, 0, 0, 0, amqp_empty_table);
+  int saved_errno = errno;
+  amqp_rpc_reply_t r = amqp_get_rpc_reply(conn_);
+  if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION && r.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
+      static_cast<amqp_channel_close_t*>(r.reply.decoded)->reply_code == AMQP_NOT_FOUND) {
+    ServerClosed(what, r.reply.id, r.reply.decoded, kDeclareChannel);  // reopened on next use
+    return Status::OK();
+  }
+  VERDI_RETURN_IF_ERROR(ReplyError(what, r, kDeclareChannel, saved_errno));
+  *exists = true;
+  *messages = ok->message_count;
+  *consumers = ok->consumer_count;
+  return Status::OK();
+}
+
 Status AmqpLink::DeclareBoundQueue(const std::string& name, const std::string& exchange,
                                    const std::string& routing_key, bool durable, bool exclusive,
                                    bool auto_delete, const Json& arguments) {

@@ -85,6 +85,11 @@ class AmqpLink {
   /// uses the queue as it is (passive declare), binds it anyway and sets
   /// *passive = true.
   Status DeclareQueue(const QueueSpec& spec, bool* passive);
+  /// A passive queue.declare: the messages ready in queue `name` and its
+  /// consumers. A queue that does not exist is not an error: *exists = false
+  /// and both counts 0.
+  Status InspectQueue(const std::string& name, uint32_t* messages, uint32_t* consumers,
+                      bool* exists);
   /// queue.declare with the given properties and `arguments` (see
   /// JsonToAmqpTable), then queue.bind to `exchange` with `routing_key`; for
   /// queues other than Celery's task queues (the pidbox).

@@ -498,3 +498,39 @@ TEST_F(AmqpLinkTest, BrokerRestartBreaksTheLinkAndConnectingAgainWorks) {
 
 }  // namespace
 }  // namespace verdi
+
+namespace verdi {
+namespace {
+
+// What `verdi manager` reads: ready messages and consumers, by a passive
+// declare; a missing queue is no error and the link stays usable.
+TEST_F(AmqpLinkTest, InspectQueueCountsReadyMessagesAndConsumers) {
+  std::string queue = UniqueName("depth");
+  bool passive = true;
+  ASSERT_TRUE(link_.DeclareQueue({queue}, &passive).ok());
+  for (int i = 0; i < 3; ++i) Publish(queue, "m");
+  uint32_t messages = 0, consumers = 0;
+  bool exists = false;
+  for (int i = 0; i < 50 && messages < 3; ++i) {  // publishes are asynchronous
+    ASSERT_TRUE(link_.InspectQueue(queue, &messages, &consumers, &exists).ok());
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(exists);
+  EXPECT_EQ(messages, 3u);
+  EXPECT_EQ(consumers, 0u);
+  ASSERT_TRUE(link_.Consume(queue, &tag_).ok());
+  ASSERT_TRUE(link_.SetPrefetch(1).ok());
+  ASSERT_TRUE(link_.InspectQueue(queue, &messages, &consumers, &exists).ok());
+  EXPECT_EQ(consumers, 1u);
+
+  Status st = link_.InspectQueue(UniqueName("missing"), &messages, &consumers, &exists);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_FALSE(exists);
+  EXPECT_EQ(messages, 0u);
+  EXPECT_TRUE(link_.connected());
+  ASSERT_TRUE(link_.InspectQueue(queue, &messages, &consumers, &exists).ok());
+  EXPECT_TRUE(exists);
+}
+
+}  // namespace
+}  // namespace verdi

@@ -6,6 +6,9 @@
 
 namespace verdi {
 
+/// `verdi manager`: keep between min and max workers from queue depth.
+void AddManagerCommand(CLI::App* app, int* exit_code);
+
 /// `verdi monitor`: a terminal view of the workers from Celery events.
 void AddMonitorCommand(CLI::App* app, int* exit_code);
 

@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "verdi " VERDI_VERSION);
   app.require_subcommand(1);
   int exit_code = 0;
+  verdi::AddManagerCommand(&app, &exit_code);
   verdi::AddMonitorCommand(&app, &exit_code);
   verdi::AddRunJobCommand(&app, &exit_code);
   verdi::AddSubmitCommand(&app, &exit_code);
