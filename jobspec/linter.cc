@@ -1,35 +1,21 @@
 #include "jobspec/linter.h"
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
-
 #include <algorithm>
 #include <cctype>
+
+#include "jobspec/python_regex.h"
 
 namespace verdi {
 namespace lint {
 
-// Compiles a Python regex with PCRE2; on success the named groups are added
-// to `names`, else `error` says why.
 bool CompileRegex(const std::string& pattern, std::string* error, std::set<std::string>* names) {
-  int code = 0;
-  PCRE2_SIZE offset = 0;
-  pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                 PCRE2_UTF | PCRE2_ALT_BSUX, &code, &offset, nullptr);
-  if (re == nullptr) {
-    PCRE2_UCHAR buffer[256];
-    pcre2_get_error_message(code, buffer, sizeof buffer);
-    *error = fmt::format("{} at offset {}", reinterpret_cast<const char*>(buffer), offset);
+  PythonRegex re;
+  Status st = PythonRegex::Compile(pattern, "", &re);
+  if (!st.ok()) {
+    *error = st.message().substr(st.message().find("compile: ") + 9);
     return false;
   }
-  uint32_t count = 0, entry_size = 0;
-  PCRE2_SPTR table = nullptr;
-  pcre2_pattern_info(re, PCRE2_INFO_NAMECOUNT, &count);
-  pcre2_pattern_info(re, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
-  pcre2_pattern_info(re, PCRE2_INFO_NAMETABLE, &table);
-  for (uint32_t i = 0; i < count && names != nullptr; ++i)
-    names->insert(reinterpret_cast<const char*>(table + i * entry_size + 2));
-  pcre2_code_free(re);
+  if (names != nullptr) names->insert(re.names().begin(), re.names().end());
   return true;
 }
 

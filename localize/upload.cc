@@ -1,0 +1,299 @@
+#include "localize/upload.h"
+
+#include <curl/curl.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "localize/url.h"
+
+namespace verdi::localize {
+namespace fs = std::filesystem;
+
+namespace {
+
+// dav:// and davs:// are WebDAV over http and https.
+std::string HttpForm(const std::string& url) {
+  if (url.rfind("dav://", 0) == 0) return "http://" + url.substr(6);
+  if (url.rfind("davs://", 0) == 0) return "https://" + url.substr(7);
+  return url;
+}
+
+Status Parse(const std::string& text, Url* url) {
+  VERDI_RETURN_IF_ERROR(ParseUrl(HttpForm(text), url));
+  if (url->scheme == Scheme::kFtp)
+    return Status::Invalid("publishing to ftp:// is not supported: " + Redacted(text));
+  return Status::OK();
+}
+
+bool IsNetworkUrl(const std::string& text) {
+  return text.find("://") != std::string::npos && text.rfind("file://", 0) != 0;
+}
+
+std::string EncodeSegment(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+bool Transient(CURLcode code, long http) {
+  if (code == CURLE_OK) return http >= 500 || http == 429 || http == 408;
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SSL_CONNECT_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+size_t Collect(char* data, size_t size, size_t n, void* userp) {
+  static_cast<std::string*>(userp)->append(data, size * n);
+  return size * n;
+}
+
+std::string Describe(long code) {
+  std::string what = code == 404   ? " not found"
+                     : code == 403 ? " forbidden"
+                     : code == 401 ? " unauthorized"
+                     : code == 405 ? " method not allowed"
+                     : code == 409 ? " conflict"
+                                   : "";
+  return fmt::format("HTTP {}{}", code, what);
+}
+
+// ---- file:// ---------------------------------------------------------------
+
+Status PutFile(const fs::path& src, const fs::path& dest, bool no_clobber, bool* existed) {
+  std::error_code ec;
+  fs::create_directories(dest.parent_path(), ec);
+  if (ec) return Status::IOError("creating " + dest.parent_path().string(), ec.value());
+  if (no_clobber && fs::exists(fs::symlink_status(dest, ec))) {
+    *existed = true;
+    return Status::OK();
+  }
+  // A hidden name beside the target, so the rename stays on one file system.
+  fs::path part =
+      dest.parent_path() / fmt::format(".{}.verdi-part-{}", dest.filename().string(), getpid());
+  fs::copy_file(src, part, fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    fs::remove(part, ec);
+    return Status::IOError("writing " + part.string(), ec.value());
+  }
+  if (no_clobber) {
+    // link() fails on an existing target: no window between check and write.
+    int rc = ::link(part.c_str(), dest.c_str());
+    int err = errno;
+    fs::remove(part, ec);
+    if (rc == 0) return Status::OK();
+    if (err == EEXIST) {
+      *existed = true;
+      return Status::OK();
+    }
+    return Status::IOError("creating " + dest.string(), err);
+  }
+  fs::rename(part, dest, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(part, ignored);
+    return Status::IOError("renaming " + part.string() + " to " + dest.string(), ec.value());
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string JoinUrl(const std::string& base, const std::string& relpath) {
+  std::string out = base;
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  bool network = IsNetworkUrl(base);
+  std::stringstream parts(relpath);
+  for (std::string seg; std::getline(parts, seg, '/');) {
+    if (seg.empty()) continue;
+    out += "/" + (network ? EncodeSegment(seg) : seg);
+  }
+  return out;
+}
+
+Status Uploader::Http(const std::string& method, const std::string& url_text,
+                      const fs::path* upload, Response* resp) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  const std::string url = HttpForm(url_text);
+  const int tries = std::max(1, opts_.tries);
+  double backoff = opts_.backoff_seconds;
+  for (int attempt = 1;; ++attempt) {
+    CURL* e = curl_easy_init();
+    if (e == nullptr) return Status::Failed("curl_easy_init failed");
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    FILE* in = nullptr;
+    resp->body.clear();
+    resp->code = 0;
+    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, opts_.connect_timeout_seconds);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT, opts_.timeout_seconds);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "verdi/" VERDI_VERSION);
+    if (!opts_.verify_tls) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (upload != nullptr) {
+      in = std::fopen(upload->c_str(), "rb");
+      if (in == nullptr) {
+        curl_easy_cleanup(e);
+        return Status::IOError(upload->string(), errno);
+      }
+      std::error_code ec;
+      curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(e, CURLOPT_READDATA, in);
+      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+                       static_cast<curl_off_t>(fs::file_size(*upload, ec)));
+    } else if (method == "HEAD") {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else if (method != "GET") {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    CURLcode code = curl_easy_perform(e);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->code);
+    std::string why = errbuf[0] ? errbuf : curl_easy_strerror(code);
+    curl_easy_cleanup(e);
+    if (in != nullptr) std::fclose(in);
+    if (!Transient(code, resp->code)) {
+      if (code == CURLE_OK) return Status::OK();
+      return Status::Failed(fmt::format("{} {}: {}", method, Redacted(url_text), why));
+    }
+    std::string failure = code == CURLE_OK ? Describe(resp->code) : why;
+    if (attempt >= tries)
+      return Status::Failed(
+          fmt::format("{} {}: {} (after {} tries)", method, Redacted(url_text), failure, attempt));
+    if (opts_.log)
+      opts_.log(fmt::format("{} {}: {}; try {} of {} in {:.1f} s", method, Redacted(url_text),
+                            failure, attempt + 1, tries, backoff));
+    std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
+    backoff = std::min(backoff * 2, 60.0);
+  }
+}
+
+// WebDAV needs each parent collection before a PUT (RFC 4918 §9.7.1).
+Status Uploader::MakeCollections(const std::string& url_text) {
+  Url url;
+  VERDI_RETURN_IF_ERROR(Parse(url_text, &url));
+  std::string root = HttpForm(url_text);
+  root.resize(root.size() - url.path.size());  // scheme://authority
+  std::string path = url.path.substr(0, url.path.rfind('/') + 1);
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    std::string collection = root + path.substr(0, slash + 1);
+    if (collections_.contains(collection)) continue;
+    Response resp;
+    VERDI_RETURN_IF_ERROR(Http("MKCOL", collection, nullptr, &resp));
+    // 201 made, 405 already there; anything else shows in the PUT.
+    if (resp.code == 201 || resp.code == 405) collections_.insert(collection);
+  }
+  return Status::OK();
+}
+
+Status Uploader::Put(const fs::path& src, const std::string& url_text, bool no_clobber,
+                     bool* existed) {
+  if (existed != nullptr) *existed = false;
+  Url url;
+  VERDI_RETURN_IF_ERROR(Parse(url_text, &url));
+  std::string what = fmt::format("uploading {} to {}", src.string(), url.Redacted());
+  if (!url.IsNetwork()) return PutFile(src, url.path, no_clobber, existed).WithPrefix(what);
+  if (no_clobber) {
+    bool exists = false;
+    VERDI_RETURN_IF_ERROR(Exists(url_text, &exists));
+    if (exists) {
+      *existed = true;
+      return Status::OK();
+    }
+  }
+  VERDI_RETURN_IF_ERROR(MakeCollections(url_text));
+  Response resp;
+  VERDI_RETURN_IF_ERROR(Http("PUT", url_text, &src, &resp));
+  if (resp.code >= 200 && resp.code < 300) return Status::OK();
+  return Status::Failed(fmt::format("{}: {}", what, Describe(resp.code)));
+}
+
+Status Uploader::Exists(const std::string& url_text, bool* exists) {
+  *exists = false;
+  Url url;
+  VERDI_RETURN_IF_ERROR(Parse(url_text, &url));
+  if (!url.IsNetwork()) {
+    std::error_code ec;
+    *exists = fs::exists(fs::symlink_status(url.path, ec));
+    return Status::OK();
+  }
+  Response resp;
+  VERDI_RETURN_IF_ERROR(Http("HEAD", url_text, nullptr, &resp));
+  if (resp.code == 404) return Status::OK();
+  if (resp.code >= 200 && resp.code < 300) {
+    *exists = true;
+    return Status::OK();
+  }
+  return Status::Failed(fmt::format("HEAD {}: {}", url.Redacted(), Describe(resp.code)));
+}
+
+Status Uploader::Read(const std::string& url_text, std::string* body) {
+  Url url;
+  VERDI_RETURN_IF_ERROR(Parse(url_text, &url));
+  if (!url.IsNetwork()) {
+    std::ifstream in(url.path, std::ios::binary);
+    if (!in) return Status::IOError("reading " + url.path, errno);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    *body = ss.str();
+    return Status::OK();
+  }
+  Response resp;
+  VERDI_RETURN_IF_ERROR(Http("GET", url_text, nullptr, &resp));
+  if (resp.code != 200)
+    return Status::Failed(fmt::format("GET {}: {}", url.Redacted(), Describe(resp.code)));
+  *body = std::move(resp.body);
+  return Status::OK();
+}
+
+Status Uploader::Remove(const std::string& url_text) {
+  Url url;
+  VERDI_RETURN_IF_ERROR(Parse(url_text, &url));
+  if (!url.IsNetwork()) {
+    std::error_code ec;
+    fs::remove_all(url.path, ec);
+    if (ec) return Status::IOError("removing " + url.path, ec.value());
+    return Status::OK();
+  }
+  Response resp;
+  VERDI_RETURN_IF_ERROR(Http("DELETE", url_text, nullptr, &resp));
+  // A collection is named with a trailing slash (nginx answers 409 otherwise).
+  if (resp.code == 409 && url_text.back() != '/')
+    VERDI_RETURN_IF_ERROR(Http("DELETE", url_text + "/", nullptr, &resp));
+  if (resp.code == 404 || (resp.code >= 200 && resp.code < 300)) return Status::OK();
+  return Status::Failed(fmt::format("DELETE {}: {}", url.Redacted(), Describe(resp.code)));
+}
+
+}  // namespace verdi::localize

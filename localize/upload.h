@@ -1,0 +1,64 @@
+// Uploads for publishing: files put at URLs, with no-clobber, existence
+// checks, reads of small remote files and removal (rollback).
+//   file://   written to a hidden temporary name in the target directory,
+//             then renamed (or hard-linked, for no-clobber): a reader never
+//             sees half a file.
+//   http(s):// and dav(s):// (WebDAV): MKCOL of the parent collections, PUT,
+//             HEAD, GET, DELETE.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <string>
+
+#include "jobspec/status.h"
+
+namespace verdi::localize {
+
+struct UploadOptions {
+  int tries = 3;               // for transient failures (5xx, 429, connection errors)
+  double backoff_seconds = 1;  // before the 2nd try; doubles each time
+  long connect_timeout_seconds = 30;
+  long timeout_seconds = 600;  // a whole request
+  bool verify_tls = true;
+  /// Progress lines (retries); URLs in them are redacted.
+  std::function<void(const std::string&)> log;
+};
+
+/// `base` + "/" + `relpath` with each path segment of `relpath`
+/// percent-encoded for network URLs (kept as is for files and paths).
+std::string JoinUrl(const std::string& base, const std::string& relpath);
+
+/// Talks to one or more destinations. Not thread-safe: one per job.
+class Uploader {
+ public:
+  explicit Uploader(UploadOptions opts) : opts_(std::move(opts)) {}
+
+  /// Puts the local file `src` at `url`. With `no_clobber`, an existing
+  /// target is left alone and `*existed` is set (the call is still OK);
+  /// `existed` may be null only when `no_clobber` is false.
+  Status Put(const std::filesystem::path& src, const std::string& url, bool no_clobber,
+             bool* existed);
+  /// Whether a file exists at `url`.
+  Status Exists(const std::string& url, bool* exists);
+  /// The content of the (small) file at `url`.
+  Status Read(const std::string& url, std::string* body);
+  /// Removes the file or the whole directory (collection) at `url`; a
+  /// missing one is not an error.
+  Status Remove(const std::string& url);
+
+ private:
+  struct Response {
+    long code = 0;
+    std::string body;
+  };
+  Status Http(const std::string& method, const std::string& url,
+              const std::filesystem::path* upload, Response* resp);
+  Status MakeCollections(const std::string& url);
+
+  UploadOptions opts_;
+  std::set<std::string> collections_;  // made (or found) already
+};
+
+}  // namespace verdi::localize

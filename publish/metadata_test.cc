@@ -1,0 +1,104 @@
+#include "publish/metadata.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "publish/process_testing.h"
+
+namespace verdi::publish {
+namespace {
+namespace fs = std::filesystem;
+
+class MetadataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/verdi_met_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    product_ = {"P1", dir_ / "P1", dir_ / "P1"};
+    fs::create_directories(product_.dir);
+    rule_.where = "d.json: datasets[0] (ipath hysds::data/p)";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Extractor(const std::string& body) {
+    fs::path script = dir_ / "extract.sh";
+    std::ofstream(script) << "#!/bin/sh\n" << body << "\n";
+    chmod(script.c_str(), 0755);
+    rule_.extractor = "script:" + script.string();
+  }
+  Status Load(Json* met) {
+    return LoadMetadata(product_, rule_, testing::RunForTest, std::chrono::seconds(2), met);
+  }
+  fs::path dir_;
+  Product product_;
+  DatasetRule rule_;
+};
+
+TEST_F(MetadataTest, MetJsonOfTheJobWins) {
+  std::ofstream(product_.dir / "P1.met.json") << R"({"a": 1})";
+  Extractor("exit 1");
+  Json met;
+  ASSERT_TRUE(Load(&met).ok());
+  EXPECT_EQ(met, Json({{"a", 1}}));
+}
+
+TEST_F(MetadataTest, NoExtractorNoMetIsEmpty) {
+  Json met;
+  ASSERT_TRUE(Load(&met).ok());
+  EXPECT_EQ(met, Json::object());
+}
+
+TEST_F(MetadataTest, ExtractorOutputMergedWithSeedAndWritten) {
+  std::ofstream(product_.dir / "met.json") << R"({"seed": true})";
+  Extractor(R"(echo "{\"dir\": \"$1\", \"n\": 2}"; echo noise >&2)");
+  Json met;
+  Status st = Load(&met);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(met["dir"], product_.dir.string());
+  EXPECT_EQ(met["data_product_name"], "P1");
+  EXPECT_EQ(met["seed"], true);
+  EXPECT_FALSE(fs::exists(product_.dir / "met.json"));
+  Json written;
+  ASSERT_TRUE(ReadJsonFile((product_.dir / "P1.met.json").string(), &written).ok());
+  EXPECT_EQ(written, met);
+}
+
+TEST_F(MetadataTest, ExtractorFailureNamesProductEntryAndStderr) {
+  Extractor("echo 'cannot read the granule' >&2; exit 3");
+  Json met;
+  Status st = Load(&met);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("product P1: extractor"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("datasets[0]"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("exit code 3"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("cannot read the granule"), std::string::npos) << st.message();
+}
+
+TEST_F(MetadataTest, ExtractorGarbageOutputFails) {
+  Extractor("echo 'this is not json'");
+  Json met;
+  Status st = Load(&met);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("not a JSON object: this is not json"), std::string::npos)
+      << st.message();
+  Extractor("echo '[1, 2]'");
+  EXPECT_FALSE(Load(&met).ok());
+}
+
+TEST_F(MetadataTest, ExtractorTimeoutKills) {
+  Extractor("sleep 30");
+  Json met;
+  auto t0 = std::chrono::steady_clock::now();
+  Status st = Load(&met);
+  ASSERT_FALSE(st.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_NE(st.message().find("killed after 2 s"), std::string::npos) << st.message();
+}
+
+TEST(ExpandEnv, DollarNamesAndBraces) {
+  setenv("VERDI_T_X", "/opt/x", 1);
+  EXPECT_EQ(ExpandEnv("$VERDI_T_X/bin/${VERDI_T_X}/e $ end"), "/opt/x/bin//opt/x/e $ end");
+}
+
+}  // namespace
+}  // namespace verdi::publish

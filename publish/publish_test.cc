@@ -1,0 +1,260 @@
+#include "publish/publish.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "publish/process_testing.h"
+#include "tests/nginx_test_server.h"
+
+namespace verdi::publish {
+namespace {
+namespace fs = std::filesystem;
+
+std::string Read(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void Write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+// Files under `dir`, relative, sorted ("" when it does not exist).
+std::string Tree(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file()) names.push_back(fs::relative(it->path(), dir).string());
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const auto& n : names) out += n + "\n";
+  return out;
+}
+
+class PublishTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/verdi_publish_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    base_ = tmpl;
+    dest_ = base_ / "dest";
+    settings_.datasets_config_file = (base_ / "datasets.json").string();
+    settings_.run = testing::RunForTest;
+    settings_.hostname = "host1";
+    settings_.upload.backoff_seconds = 0.05;
+    settings_.index_backoff_seconds = 0.05;
+    settings_.log = [this](const std::string& line) { log_ += line + "\n"; };
+    Config("file://" + dest_.string());
+  }
+  void TearDown() override { fs::remove_all(base_); }
+
+  // One entry for products named P<n>, publishing under `root`.
+  void Config(const std::string& root, const std::string& location = "") {
+    Json entry = {{"ipath", "hysds::data/prod"},
+                  {"level", "l2"},
+                  {"type", "thing"},
+                  {"match_pattern", R"(/(?P<id>P(?P<n>\d+))$)"},
+                  {"publish",
+                   {{"location", location.empty() ? root + "/products/{version}/{id}" : location},
+                    {"urls", {"http://{hostname}/products/{version}/{id}"}}}},
+                  {"browse", {{"location", root + "/browse/{id}"}, {"urls", {"http://b/{id}"}}}}};
+    Write(base_ / "datasets.json", Json({{"datasets", {entry}}}).dump());
+  }
+
+  // A fresh job dir with products P1..Pn, run by payload `payload`.
+  fs::path Job(const std::string& name, int n, const std::string& payload,
+               Json context = Json::object()) {
+    fs::path dir = base_ / "jobs" / name;
+    Write(dir / "_context.json", context.dump());
+    for (int i = 1; i <= n; ++i) {
+      std::string id = "P" + std::to_string(i);
+      Write(dir / id / (id + ".dataset.json"), R"({"version": "v1", "label": ")" + id + "\"}");
+      Write(dir / id / "data.txt", "data of " + id + " by " + payload + "\n");
+    }
+    job_ = {{"job_id", name},
+            {"task_id", "task-" + name},
+            {"job_info",
+             {{"job_payload", {{"payload_task_id", payload}}},
+              {"payload_hash", "h"},
+              {"time_start", "2026-01-01T00:00:00.000000Z"},
+              {"metrics", {{"products_staged", Json::array()}}}}}};
+    context_ = context;
+    return dir;
+  }
+
+  Status Publish(const fs::path& dir) { return PublishDatasets(settings_, dir, context_, &job_); }
+
+  fs::path base_, dest_;
+  PublishSettings settings_;
+  Json job_, context_;
+  std::string log_;
+};
+
+TEST_F(PublishTest, PublishesEveryProductWithItsDocumentAndMetrics) {
+  fs::path dir = Job("j1", 2, "payload-a");
+  Write(dir / "P1/P1.browse_small.png", "small");
+  Write(dir / "P1/P1.browse.png", "big");
+  Status st = Publish(dir);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Tree(dest_ / "products/v1/P1"),
+            "P1.browse.png\nP1.browse_small.png\nP1.context.json\nP1.dataset.json\n"
+            "_publish.context.json\ndata.txt\n");
+  EXPECT_EQ(Read(dest_ / "products/v1/P2/data.txt"), "data of P2 by payload-a\n");
+  EXPECT_EQ(Tree(dest_ / "browse/P1"), "P1.browse.png\nP1.browse_small.png\n");
+  Json claim = Json::parse(Read(dest_ / "products/v1/P1/_publish.context.json"));
+  EXPECT_EQ(claim["payload_id"], "payload-a");
+  EXPECT_EQ(claim["task_id"], "task-j1");
+
+  Json docs = Json::parse(Read(dir / "_datasets.json"));
+  ASSERT_EQ(docs.size(), 2u);
+  EXPECT_EQ(docs[0]["id"], "P1");
+  EXPECT_EQ(docs[0]["dataset"], "prod");
+  EXPECT_EQ(docs[0]["ipath"], "hysds::data/prod");
+  EXPECT_EQ(docs[0]["system_version"], "v1");
+  EXPECT_EQ(docs[0]["dataset_level"], "l2");
+  EXPECT_EQ(docs[0]["label"], "P1");
+  EXPECT_EQ(docs[0]["urls"], Json({"http://host1/products/v1/P1"}));
+  EXPECT_EQ(docs[0]["browse_urls"], Json({"http://b/P1"}));
+  EXPECT_EQ(docs[0]["images"][0]["small_img"], "P1.browse_small.png");
+  const Json& staged = job_["job_info"]["metrics"]["products_staged"];
+  ASSERT_EQ(staged.size(), 2u);
+  EXPECT_EQ(staged[1]["id"], "P2");
+  EXPECT_EQ(staged[1]["path"], (dir / "P2").string());
+  EXPECT_GT(staged[1]["disk_usage"].get<int>(), 0);
+  const Json& prov = job_["job_info"]["metrics"]["product_provenance"]["P1"];
+  EXPECT_EQ(prov["product_type"], "prod");
+  EXPECT_TRUE(prov.contains("processing_latency"));
+}
+
+TEST_F(PublishTest, NoProductsWritesAnEmptyList) {
+  fs::path dir = Job("j0", 0, "payload-a");
+  ASSERT_TRUE(Publish(dir).ok());
+  EXPECT_EQ(Json::parse(Read(dir / "_datasets.json")), Json::array());
+}
+
+TEST_F(PublishTest, ProductOfAnotherPayloadIsNotReplaced) {
+  ASSERT_TRUE(Publish(Job("j1", 1, "payload-a")).ok());
+  Status st = Publish(Job("j2", 2, "payload-b"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("product P1 already exists at file://" +
+                              (dest_ / "products/v1/P1").string()),
+            std::string::npos)
+      << st.message();
+  EXPECT_NE(st.message().find("payload-a"), std::string::npos) << st.message();
+  EXPECT_EQ(Read(dest_ / "products/v1/P1/data.txt"), "data of P1 by payload-a\n");
+  EXPECT_FALSE(fs::exists(dest_ / "products/v1/P2"));
+}
+
+TEST_F(PublishTest, RetryOfTheSamePayloadReplaces) {
+  ASSERT_TRUE(Publish(Job("j1", 1, "payload-a")).ok());
+  fs::path dir = Job("j1-retry", 1, "payload-a");
+  Write(dir / "P1/data.txt", "second try\n");
+  Status st = Publish(dir);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Read(dest_ / "products/v1/P1/data.txt"), "second try\n");
+  EXPECT_NE(log_.find("replacing it (a retry of the same payload)"), std::string::npos) << log_;
+}
+
+TEST_F(PublishTest, ForceIngestReplaces) {
+  ASSERT_TRUE(Publish(Job("j1", 1, "payload-a")).ok());
+  Status st = Publish(Job("j2", 1, "payload-b", {{"_force_ingest", true}}));
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Read(dest_ / "products/v1/P1/data.txt"), "data of P1 by payload-b\n");
+  EXPECT_EQ(Json::parse(Read(dest_ / "products/v1/P1/_publish.context.json"))["payload_id"],
+            "payload-b");
+}
+
+TEST_F(PublishTest, UnknownTemplateFieldFailsBeforeAnyUpload) {
+  Config("", "file://" + dest_.string() + "/{id}/{dataset[nope]}");
+  Status st = Publish(Job("j1", 2, "payload-a"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("product P1: " + settings_.datasets_config_file +
+                              ": datasets[0] (ipath hysds::data/prod).publish.location: unknown "
+                              "field `{dataset[nope]}`"),
+            std::string::npos)
+      << st.message();
+  EXPECT_FALSE(fs::exists(dest_));
+}
+
+TEST_F(PublishTest, MissingVersionFails) {
+  fs::path dir = Job("j1", 1, "payload-a");
+  Write(dir / "P1/P1.dataset.json", "{}");
+  Status st = Publish(dir);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("P1.dataset.json: version is missing"), std::string::npos)
+      << st.message();
+}
+
+TEST_F(PublishTest, WebDavThirdOfFiveFailsAndNothingRemains) {
+  verdi::testing::NginxServer nginx({"/P3/"});
+  ASSERT_FALSE(nginx.url().empty()) << Read(nginx.dir() / "error.log");
+  Config(nginx.url() + "/data");
+  Status st = Publish(Job("j1", 5, "payload-a"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("P3"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("403"), std::string::npos) << st.message();
+  EXPECT_EQ(Tree(nginx.root() / "data"), "") << log_;
+  EXPECT_NE(log_.find("rolled back " + nginx.url() + "/data/products/v1/P2"), std::string::npos)
+      << log_;
+  EXPECT_FALSE(fs::exists(base_ / "jobs/j1/_datasets.json"));
+}
+
+TEST_F(PublishTest, WebDavIndexedOrRolledBack) {
+  verdi::testing::NginxServer nginx;
+  ASSERT_FALSE(nginx.url().empty()) << Read(nginx.dir() / "error.log");
+  Config("dav://" + nginx.url().substr(7) + "/data");
+  settings_.grq_update_url_bulk = nginx.url() + "/grq/fail";
+  settings_.index_tries = 2;
+  Status st = Publish(Job("j1", 2, "payload-a"));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("indexing the products at " + nginx.url() +
+                              "/grq/fail: HTTP 500 (after 2 tries)"),
+            std::string::npos)
+      << st.message();
+  EXPECT_EQ(Tree(nginx.root() / "data"), "");
+
+  settings_.grq_update_url_bulk = nginx.url() + "/grq/ok";
+  st = Publish(Job("j2", 2, "payload-a"));
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Read(nginx.root() / "data/products/v1/P2/data.txt"), "data of P2 by payload-a\n");
+  EXPECT_NE(Read(nginx.dir() / "access.log").find("POST /grq/ok"), std::string::npos);
+}
+
+TEST_F(PublishTest, TriageOfAFailedJob) {
+  Json entry = {{"ipath", "hysds::data/triaged_job"},
+                {"match_pattern", R"(/(?P<id>triaged_job-.+)$)"},
+                {"publish", {{"location", "file://" + dest_.string() + "/triage/{id}"}}}};
+  Write(base_ / "datasets.json", Json({{"datasets", {entry}}}).dump());
+  fs::path dir = Job("j1", 0, "payload-a", {{"_triage_additional_globs", {"extra/*.txt"}}});
+  Write(dir / "_stderr.txt", "boom\n");
+  Write(dir / "run.log", "log\n");
+  Write(dir / "extra/notes.txt", "notes\n");
+  Write(dir / "other.dat", "not triaged\n");
+  job_["job_info"]["status"] = 3;
+  Status st = TriageJob(settings_, dir, context_, &job_);
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::string id = "triaged_job-j1_task-task-j1";
+  EXPECT_EQ(Tree(dest_ / "triage" / id),
+            "_context.json\n_publish.context.json\n_stderr.txt\nnotes.txt\nrun.log\n" + id +
+                ".context.json\n" + id + ".dataset.json\n" + id + ".met.json\n");
+  Json triaged = Json::parse(Read(dir / "_triaged.json"));
+  EXPECT_EQ(triaged["id"], id);
+  // Triage replaces an earlier one whoever made it.
+  job_["job_info"]["job_payload"]["payload_task_id"] = "payload-b";
+  st = TriageJob(settings_, dir, context_, &job_);
+  ASSERT_TRUE(st.ok()) << st.message();
+
+  Json off = {{"_triage_disabled", true}};
+  fs::remove(dir / "_triaged.json");
+  ASSERT_TRUE(TriageJob(settings_, dir, off, &job_).ok());
+  EXPECT_FALSE(fs::exists(dir / "_triaged.json"));
+}
+
+}  // namespace
+}  // namespace verdi::publish

@@ -1,0 +1,29 @@
+// datasets.json templates: Python str.format fields, as HySDS fills them.
+//   {name}              a named group, version, level, type, hostname, ...
+//   {dataset[key]}      a field of <id>.dataset.json (keys may chain: [a][b])
+//   {met[key]}          a field of the product's metadata
+//   {{ and }}           literal braces
+//   ${name}             read as {name} (HySDS's sample config writes it so;
+//                       under str.format it leaves a stray '$')
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "jobspec/json_field.h"
+#include "jobspec/status.h"
+
+namespace verdi::publish {
+
+struct TemplateFields {
+  std::map<std::string, std::string> names;  // groups, version, level, type, hostname
+  /// What {name[key]...} reads: "dataset" and "met" for datasets.json.
+  std::map<std::string, Json> objects;
+};
+
+/// Fills `text`. A field that names nothing known, a positional field or a
+/// format spec fails with Invalid naming the field (the caller adds where
+/// the template came from).
+Status FillTemplate(const std::string& text, const TemplateFields& fields, std::string* out);
+
+}  // namespace verdi::publish
