@@ -73,9 +73,12 @@ class Publisher {
       return Status::Invalid(dataset_file.string() + ": expected a JSON object");
     if (!plan->dataset.contains("version"))
       return Status::Invalid(dataset_file.string() + ": version is missing (it is required)");
+    std::string missing;
     for (const char* key : {"label", "location", "starttime", "endtime", "creation_timestamp"})
-      if (!plan->dataset.contains(key) && s_.log)
-        s_.log(fmt::format("product {}: {} has no {}", product.id, dataset_file.string(), key));
+      if (!plan->dataset.contains(key)) missing += std::string(missing.empty() ? "" : ", ") + key;
+    if (!missing.empty() && s_.log)
+      s_.log(fmt::format("product {}: {} has no {} (optional)", product.id,
+                         dataset_file.filename().string(), missing));
     VERDI_RETURN_IF_ERROR(LoadMetadata(product, rule, s_.run, s_.extractor_timeout, &plan->met));
 
     TemplateFields fields;

@@ -17,6 +17,7 @@ Besides the served files:
   /grq/fail  any method: 500           (one that never does)
 """
 import os
+import pathlib
 import pwd
 import grp
 import signal
@@ -75,7 +76,7 @@ def answers(port):
 class NginxServer:
     def __init__(self, directory, deny=()):
         self.dir = os.path.abspath(str(directory))
-        self.root = os.path.join(self.dir, "root")
+        self.root = pathlib.Path(self.dir) / "root"
         self.deny = list(deny)
         self.proc = None
         self.port = None

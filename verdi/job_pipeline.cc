@@ -16,6 +16,7 @@
 #include "verdi/files.h"
 #include "verdi/host.h"
 #include "verdi/log.h"
+#include "verdi/publish_step.h"
 #include "verdi/run_script.h"
 #include "verdi/supervisor.h"
 #include "verdi/workdir.h"
@@ -91,6 +92,7 @@ class JobRun {
       Fail(st.message());
       outcome_.infrastructure_error = st.IsIOError();
     }
+    Publish();
     CloseOut();
     // After .done: a status that cannot be sent never keeps a job open (HC-374).
     if (settings_.observer != nullptr) settings_.observer->Finished(job_, outcome_);
@@ -400,6 +402,17 @@ class JobRun {
       return Status::Failed("the job left an unreadable _context.json: " + st.message());
     MergeContext(reloaded, &context_);
     return Status::OK();
+  }
+
+  // Datasets of a command that succeeded are published, a failed job is
+  // triaged (publish_step.h); a publish failure fails the job.
+  void Publish() {
+    if (dir_.empty()) return;
+    CommandResult result = !outcome_.completed()         ? CommandResult::kFailed
+                           : info().value("pid", 0) == 0 ? CommandResult::kNotRun
+                                                         : CommandResult::kSucceeded;
+    Status st = PublishOrTriage(settings_, dir_, context_, result, &job_);
+    if (!st.ok()) Fail(st.message());
   }
 
   void CloseOut() {

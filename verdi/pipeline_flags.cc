@@ -72,8 +72,18 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
                   "params._command is run")
       ->envname("HYSDS_WORKER_CFG");
   cmd->add_option("--datasets-config", flags->datasets_config,
-                  "datasets.json, recorded in job_info.datasets_cfg_file")
+                  "datasets.json: the rules that publish the datasets a job made (none:\n"
+                  "nothing is published)")
       ->envname("HYSDS_DATASETS_CFG");
+  cmd->add_option("--grq-update-url-bulk", flags->grq_update_url_bulk,
+                  "GRQ's bulk index URL: the published datasets' documents are POSTed there\n"
+                  "(none: not indexed)")
+      ->envname("GRQ_UPDATE_URL_BULK");
+  cmd->add_option("--backoff-max-tries", flags->backoff_max_tries,
+                  "Tries of an upload or of the index POST on transient failures")
+      ->envname("BACKOFF_MAX_TRIES")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
   cmd->add_option("--webdav-url", flags->webdav_url,
                   "Base of job_info.job_url (default http://<ip>:<webdav port>)")
       ->envname("HYSDS_WEBDAV_URL");
@@ -176,6 +186,8 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   if (!flags.root_work_dir.empty()) settings.root_work_dir = flags.root_work_dir;
   settings.worker_config_file = Given(flags.worker_config);
   settings.datasets_config_file = Given(flags.datasets_config);
+  settings.grq_update_url_bulk = flags.grq_update_url_bulk;
+  settings.backoff_max_tries = flags.backoff_max_tries;
   settings.webdav_url = Given(flags.webdav_url);
   settings.webdav_port = Given(flags.webdav_port);
   settings.kill_grace =

@@ -13,6 +13,8 @@ namespace verdi {
 
 struct PipelineFlags {
   std::string root_work_dir, worker_config, datasets_config, webdav_url, webdav_port;
+  std::string grq_update_url_bulk;
+  int backoff_max_tries = 10;
   std::string status_url, status_key = "logstash", info_url, info_key = "logstash";
   double kill_grace_seconds = 5;
   bool evict_cache = false;
@@ -27,7 +29,8 @@ struct PipelineFlags {
 };
 
 /// Adds --root-work-dir, --worker-config, --datasets-config, --webdav-url,
-/// --webdav-port, --kill-grace and --evict-cache, each with its HySDS
+/// --webdav-port, --kill-grace, --evict-cache, --grq-update-url-bulk and
+/// --backoff-max-tries, each with its HySDS
 /// environment variable as fallback, and the container flags
 /// (--container-engine, --container-engine-arg, --container-registry,
 /// --worker-mount-blacklist, --cache-read-only; HYSDS_GPU_AVAILABLE is read

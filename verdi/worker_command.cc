@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "localize/url.h"
 #include "verdi/broker_flags.h"
 #include "verdi/commands.h"
 #include "verdi/config_file.h"
@@ -63,6 +64,8 @@ constexpr ConfigKey kConfigKeys[] = {
     {"WEBDAV_URL", "--webdav-url", false},
     {"WEBDAV_PORT", "--webdav-port", false},
     {"EVICT_CACHE", "--evict-cache", false},
+    {"GRQ_UPDATE_URL_BULK", "--grq-update-url-bulk", false},
+    {"BACKOFF_MAX_TRIES", "--backoff-max-tries", false},
     {"REDIS_JOB_STATUS_URL", "--redis-job-status-url", false},
     {"REDIS_JOB_STATUS_KEY", "--redis-job-status-key", false},
     {"REDIS_JOB_INFO_URL", "--redis-job-info-url", false},
@@ -182,6 +185,11 @@ void PrintConfig(const WorkerSettings& s) {
   fmt::print("HYSDS_WORKER_CFG = {}\n",
              s.pipeline.worker_config_file.value_or("(none: params._command)"));
   fmt::print("HYSDS_DATASETS_CFG = {}\n", s.pipeline.datasets_config_file.value_or("(none)"));
+  fmt::print("GRQ_UPDATE_URL_BULK = {}\n",
+             s.pipeline.grq_update_url_bulk.empty()
+                 ? "(none)"
+                 : localize::Redacted(s.pipeline.grq_update_url_bulk));
+  fmt::print("BACKOFF_MAX_TRIES = {}\n", s.pipeline.backoff_max_tries);
   fmt::print("kill_grace = {}\n", s.pipeline.kill_grace.count() / 1000.0);
   fmt::print("max_message_size = {}\n", s.limits.max_body_bytes);
   const LifecycleSettings& l = s.lifecycle;
