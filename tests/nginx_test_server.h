@@ -35,7 +35,7 @@ class NginxServer {
     argv.push_back(nullptr);
     if (posix_spawn(&pid_, VERDI_PYTHON, nullptr, nullptr, argv.data(), environ) != 0) return;
     std::filesystem::path port_file = dir_ / "port";
-    for (int i = 0; i < 300 && !std::filesystem::exists(port_file); ++i)
+    for (int i = 0; i < 1200 && !std::filesystem::exists(port_file); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     std::ifstream in(port_file);
     std::stringstream ss;
