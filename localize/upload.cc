@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "jobspec/url_escape.h"
+#include "localize/s3_list.h"
 #include "localize/url.h"
 
 namespace verdi::localize {
@@ -30,8 +32,8 @@ std::string HttpForm(const std::string& url) {
 
 Status Parse(const std::string& text, Url* url) {
   VERDI_RETURN_IF_ERROR(ParseUrl(HttpForm(text), url));
-  if (url->scheme == Scheme::kFtp)
-    return Status::Invalid("publishing to ftp:// is not supported: " + Redacted(text));
+  if (url->scheme == Scheme::kFtp || url->scheme == Scheme::kSftp)
+    return Status::Invalid("publishing to ftp:// or sftp:// is not supported: " + Redacted(text));
   return Status::OK();
 }
 
@@ -139,29 +141,26 @@ Status Uploader::Http(const std::string& method, const std::string& url_text,
                       const fs::path* upload, Response* resp) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  const std::string url = HttpForm(url_text);
+  Url url;
+  VERDI_RETURN_IF_ERROR(Parse(url_text, &url));
   const int tries = std::max(1, opts_.tries);
   double backoff = opts_.backoff_seconds;
   for (int attempt = 1;; ++attempt) {
     CURL* e = curl_easy_init();
     if (e == nullptr) return Status::Failed("curl_easy_init failed");
+    TransferHeaders headers;
+    Status st = ConfigureTransfer(e, url, opts_.transfer, &headers);
+    if (!st.ok()) {
+      curl_easy_cleanup(e);
+      return st;
+    }
     char errbuf[CURL_ERROR_SIZE] = {0};
     FILE* in = nullptr;
     resp->body.clear();
     resp->code = 0;
-    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, opts_.connect_timeout_seconds);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, opts_.timeout_seconds);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, Collect);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp->body);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "verdi/" VERDI_VERSION);
-    if (!opts_.verify_tls) {
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
     if (upload != nullptr) {
       in = std::fopen(upload->c_str(), "rb");
       if (in == nullptr) {
@@ -185,15 +184,15 @@ Status Uploader::Http(const std::string& method, const std::string& url_text,
     if (in != nullptr) std::fclose(in);
     if (!Transient(code, resp->code)) {
       if (code == CURLE_OK) return Status::OK();
-      return Status::Failed(fmt::format("{} {}: {}", method, Redacted(url_text), why));
+      return Status::Failed(fmt::format("{} {}: {}", method, url.Redacted(), why));
     }
     std::string failure = code == CURLE_OK ? Describe(resp->code) : why;
     if (attempt >= tries)
       return Status::Failed(
-          fmt::format("{} {}: {} (after {} tries)", method, Redacted(url_text), failure, attempt));
+          fmt::format("{} {}: {} (after {} tries)", method, url.Redacted(), failure, attempt));
     if (opts_.log)
-      opts_.log(fmt::format("{} {}: {}; try {} of {} in {:.1f} s", method, Redacted(url_text),
-                            failure, attempt + 1, tries, backoff));
+      opts_.log(fmt::format("{} {}: {}; try {} of {} in {:.1f} s", method, url.Redacted(), failure,
+                            attempt + 1, tries, backoff));
     std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
     backoff = std::min(backoff * 2, 60.0);
   }
@@ -233,7 +232,7 @@ Status Uploader::Put(const fs::path& src, const std::string& url_text, bool no_c
       return Status::OK();
     }
   }
-  VERDI_RETURN_IF_ERROR(MakeCollections(url_text));
+  if (!url.IsS3()) VERDI_RETURN_IF_ERROR(MakeCollections(url_text));
   Response resp;
   VERDI_RETURN_IF_ERROR(Http("PUT", url_text, &src, &resp));
   if (resp.code >= 200 && resp.code < 300) return Status::OK();
@@ -287,6 +286,7 @@ Status Uploader::Remove(const std::string& url_text) {
     if (ec) return Status::IOError("removing " + url.path, ec.value());
     return Status::OK();
   }
+  if (url.IsS3()) return RemoveS3(url);
   Response resp;
   VERDI_RETURN_IF_ERROR(Http("DELETE", url_text, nullptr, &resp));
   // A collection is named with a trailing slash (nginx answers 409 otherwise).
@@ -294,6 +294,27 @@ Status Uploader::Remove(const std::string& url_text) {
     VERDI_RETURN_IF_ERROR(Http("DELETE", url_text + "/", nullptr, &resp));
   if (resp.code == 404 || (resp.code >= 200 && resp.code < 300)) return Status::OK();
   return Status::Failed(fmt::format("DELETE {}: {}", url.Redacted(), Describe(resp.code)));
+}
+
+// S3 has no directories: the object itself and every key under "<key>/".
+Status Uploader::RemoveS3(const Url& url) {
+  std::string key = PercentDecode(url.Key());
+  while (!key.empty() && key.back() == '/') key.pop_back();
+  std::vector<std::string> keys;
+  VERDI_RETURN_IF_ERROR(ListS3Prefix(url, key.empty() ? "" : key + "/", opts_.transfer,
+                                     std::max(1, opts_.tries), &keys));
+  if (!key.empty()) keys.push_back(key);
+  // scheme://[credentials@]endpoint/bucket, as given.
+  std::string bucket_url =
+      url.original.substr(0, url.original.size() - url.path.size()) + "/" + url.Bucket() + "/";
+  for (const std::string& k : keys) {
+    std::string object = bucket_url + EncodeS3Key(k);
+    Response resp;
+    VERDI_RETURN_IF_ERROR(Http("DELETE", object, nullptr, &resp));
+    if (resp.code != 404 && (resp.code < 200 || resp.code >= 300))
+      return Status::Failed(fmt::format("DELETE {}: {}", Redacted(object), Describe(resp.code)));
+  }
+  return Status::OK();
 }
 
 }  // namespace verdi::localize

@@ -5,6 +5,9 @@
 //             sees half a file.
 //   http(s):// and dav(s):// (WebDAV): MKCOL of the parent collections, PUT,
 //             HEAD, GET, DELETE.
+//   s3(s)://  SigV4-signed PUT, HEAD, GET, DELETE (a "directory" is every key
+//             under its prefix, listed with ListObjectsV2).
+// Every request is set up by the URL-scheme layer (transfer.h).
 #pragma once
 
 #include <filesystem>
@@ -13,15 +16,16 @@
 #include <string>
 
 #include "jobspec/status.h"
+#include "localize/transfer.h"
+#include "localize/url.h"
 
 namespace verdi::localize {
 
 struct UploadOptions {
   int tries = 3;               // for transient failures (5xx, 429, connection errors)
   double backoff_seconds = 1;  // before the 2nd try; doubles each time
-  long connect_timeout_seconds = 30;
-  long timeout_seconds = 600;  // a whole request
-  bool verify_tls = true;
+  /// Timeouts, TLS, BUCKET_PROFILES and AWS credentials: see transfer.h.
+  TransferSettings transfer;
   /// Progress lines (retries); URLs in them are redacted.
   std::function<void(const std::string&)> log;
 };
@@ -56,6 +60,7 @@ class Uploader {
   Status Http(const std::string& method, const std::string& url,
               const std::filesystem::path* upload, Response* resp);
   Status MakeCollections(const std::string& url);
+  Status RemoveS3(const Url& url);
 
   UploadOptions opts_;
   std::set<std::string> collections_;  // made (or found) already

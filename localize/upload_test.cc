@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "localize/test_server.h"
 #include "tests/nginx_test_server.h"
 #include "tests/redis_server.h"
 
@@ -122,6 +123,43 @@ TEST_F(UploadTest, UnreachableServerIsRetriedThenFails) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("after 2 tries"), std::string::npos) << st.message();
   EXPECT_NE(log.find("try 2 of 2"), std::string::npos) << log;
+}
+
+// tests/s3_server.py (s3rver behind a SigV4 check): its "priv" bucket takes
+// only requests signed with its test key.
+TEST_F(UploadTest, S3SignedPutHeadGetAndRemoveOfAPrefix) {
+  TestServer server;
+  std::string port = server.Start("s3_server.py", {});
+  ASSERT_FALSE(port.empty()) << "tests/s3_server.py did not start (node/npm, s3rver)";
+  setenv("AWS_ACCESS_KEY_ID", "VERDITESTKEY", 1);  // the values s3_server.py checks
+  setenv("AWS_SECRET_ACCESS_KEY", "verdi-test-secret-7f3a", 1);
+  setenv("AWS_SESSION_TOKEN", "verdi-test-session-token", 1);
+  std::string base = "s3://127.0.0.1:" + port + "/priv/products/p1";
+  Uploader up(opts_);
+  bool existed = true;
+  Status st = up.Put(dir_ / "src/a.txt", JoinUrl(base, "a.txt"), true, &existed);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_FALSE(existed);
+  ASSERT_TRUE(up.Put(dir_ / "src/b.txt", JoinUrl(base, "sub dir/b.txt"), true, &existed).ok());
+  ASSERT_TRUE(up.Put(dir_ / "src/b.txt", JoinUrl(base, "a.txt"), true, &existed).ok());
+  EXPECT_TRUE(existed) << "no-clobber keeps the first";
+  std::string body;
+  ASSERT_TRUE(up.Read(JoinUrl(base, "a.txt"), &body).ok());
+  EXPECT_EQ(body, "alpha\n");
+  st = up.Remove(base);
+  ASSERT_TRUE(st.ok()) << st.message();
+  bool exists = true;
+  ASSERT_TRUE(up.Exists(JoinUrl(base, "sub dir/b.txt"), &exists).ok());
+  EXPECT_FALSE(exists);
+  ASSERT_TRUE(up.Exists(JoinUrl(base, "a.txt"), &exists).ok());
+  EXPECT_FALSE(exists);
+  unsetenv("AWS_ACCESS_KEY_ID");
+  unsetenv("AWS_SECRET_ACCESS_KEY");
+  unsetenv("AWS_SESSION_TOKEN");
+  // Unsigned requests to the private bucket are refused, and say so.
+  st = up.Put(dir_ / "src/a.txt", JoinUrl(base, "c.txt"), false, nullptr);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("403"), std::string::npos) << st.message();
 }
 
 }  // namespace

@@ -308,23 +308,25 @@ class Publisher {
 
   // "" on a response (its code in *code), else why there was none.
   std::string Post(const std::string& body, long* code) {
+    localize::Url url;
+    Status st = localize::ParseUrl(s_.grq_update_url_bulk, &url);
+    if (!st.ok()) return st.message();
     CURL* e = curl_easy_init();
     if (e == nullptr) return "curl_easy_init failed";
     std::string response;
-    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-    curl_easy_setopt(e, CURLOPT_URL, s_.grq_update_url_bulk.c_str());
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, s_.upload.connect_timeout_seconds);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, s_.upload.timeout_seconds);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+    localize::TransferHeaders headers;
+    headers.Add("Content-Type: application/json");
+    st = localize::ConfigureTransfer(e, url, s_.upload.transfer, &headers);
+    if (!st.ok()) {
+      curl_easy_cleanup(e);
+      return st.message();
+    }
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, Collect);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &response);
     CURLcode rc = curl_easy_perform(e);
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, code);
-    curl_slist_free_all(headers);
     curl_easy_cleanup(e);
     return rc == CURLE_OK ? "" : curl_easy_strerror(rc);
   }

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "publish/process_testing.h"
 #include "tests/nginx_test_server.h"
@@ -223,7 +224,13 @@ TEST_F(PublishTest, WebDavIndexedOrRolledBack) {
   st = Publish(Job("j2", 2, "payload-a"));
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(Read(nginx.root() / "data/products/v1/P2/data.txt"), "data of P2 by payload-a\n");
-  EXPECT_NE(Read(nginx.dir() / "access.log").find("POST /grq/ok"), std::string::npos);
+  // nginx logs a request just after answering it.
+  std::string access;
+  for (int i = 0; i < 100 && access.find("POST /grq/ok") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    access = Read(nginx.dir() / "access.log");
+  }
+  EXPECT_NE(access.find("POST /grq/ok"), std::string::npos) << access;
 }
 
 TEST_F(PublishTest, TriageOfAFailedJob) {

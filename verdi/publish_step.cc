@@ -59,6 +59,7 @@ Status PublishOrTriage(const PipelineSettings& settings, const fs::path& job_dir
   ps.grq_update_url_bulk = settings.grq_update_url_bulk;
   ps.index_tries = settings.backoff_max_tries;
   ps.upload.tries = settings.backoff_max_tries;
+  ps.upload.transfer = settings.fetch.transfer;  // the same TLS, timeouts and S3 credentials
   ps.run = ExtractorRunner(settings, job_dir);
   ps.hostname = GetHostFacts().fqdn;
   ps.log = [&job_id](const std::string& line) { LogInfo("job {}: {}", job_id, line); };

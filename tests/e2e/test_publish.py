@@ -202,3 +202,25 @@ def test_failed_job_is_triaged_with_its_files(verdi, tmp_path):
     assert json.loads((job_dir / "_triaged.json").read_text())["id"] == tid
     info = job_json(job_dir)["job_info"]
     assert info["error"] == "Got non-zero exit code: 3"
+
+
+def test_products_published_to_s3_and_replaced_on_a_retry(verdi, tmp_path):
+    from s3_server import S3Server
+    s3 = S3Server(tmp_path / "s3").start()
+    try:
+        location = f"s3://{s3.endpoint}/priv/products/{{id}}"
+        cfg = write_config(verdi.tmp, [entry("hysds::data/p", r"/(?P<id>P\d)$", location)])
+        env = dict(s3.env(), HYSDS_DATASETS_CFG=cfg)
+        run = verdi(job_for(products_command("P1", "P2"), "pub-s3", "pay-s3"), env=env)
+        assert run.returncode == 0, run.stderr
+        assert s3.get("priv", "products/P2/data.txt") == (200, b"data-P2\n")
+        status, body = s3.get("priv", "products/P1/_publish.context.json")
+        assert status == 200 and json.loads(body)["payload_id"] == "pay-s3"
+        # A retry of the same payload replaces every object of the product.
+        run = verdi(job_for(products_command("P1", version="v9"), "pub-s3b", "pay-s3"), env=env)
+        assert run.returncode == 0, run.stderr
+        status, body = s3.get("priv", "products/P1/P1.dataset.json")
+        assert status == 200 and json.loads(body)["version"] == "v9"
+        assert "PUT /priv/products/P1/data.txt signed" in "\n".join(s3.log_lines())
+    finally:
+        s3.stop()
