@@ -51,7 +51,9 @@ class PodmanEnv:
             f'default_ulimits = ["nofile={nofile}:{nofile}", "nproc={nproc}:{nproc}"]\n'
             "[engine]\n"
             'runtime = "runc"\n'
-            'cgroup_manager = "cgroupfs"\n')
+            'cgroup_manager = "cgroupfs"\n'
+            'events_logger = "file"\n'
+            f'events_logfile_path = "{base / "events.log"}"\n')
         storage = base / "storage.conf"
         storage.write_text(
             "[storage]\n"
@@ -102,6 +104,19 @@ class PodmanEnv:
         self.podman("save", "-o", str(path), name)
         self.podman("rmi", name)
         return path
+
+    def started_images(self):
+        """The image of every container started since this store was made
+        (podman's event log), in order."""
+        out = self.podman("events", "--stream=false", "--filter", "event=start",
+                          "--format", "{{.Image}}").stdout
+        return [line for line in out.splitlines() if line.strip()]
+
+    def trust_registry(self, location):
+        """Lets podman use the plain-http registry at `location` (host:port)."""
+        conf = self.base / "registries.conf"
+        conf.write_text(f'[[registry]]\nlocation = "{location}"\ninsecure = true\n')
+        self.env["CONTAINERS_REGISTRIES_CONF"] = str(conf)
 
     def containers(self, label):
         """Names of the containers (running or not) with that label."""

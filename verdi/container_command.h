@@ -4,6 +4,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -36,6 +37,10 @@ struct ContainerSettings {
   std::optional<std::string> registry;
   /// How long to wait for another job loading the same image (HySDS: 600 s).
   int image_lock_wait_seconds = 600;
+  /// CONTAINER_IMAGE_CACHE_SIZE: downloaded image tarballs kept under
+  /// <root>/cache/images, least recently used evicted beyond this; 0 removes
+  /// each one once loaded (as HySDS does).
+  uint64_t image_cache_bytes = uint64_t{10} << 30;
 };
 
 /// One bind mount: `-v host:target[:mode]`.

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/utsname.h>
@@ -13,7 +12,10 @@
 #include <thread>
 
 #include "jobspec/job_status.h"
+#include "localize/checksum.h"
+#include "localize/url.h"
 #include "verdi/files.h"
+#include "verdi/image_cache.h"
 #include "verdi/log.h"
 #include "verdi/workdir.h"
 
@@ -42,50 +44,16 @@ std::string Describe(const ContainerSettings& settings, const std::vector<std::s
                      err);
 }
 
-Status FileSha256(const std::string& path, std::string* hex) {
-  FILE* f = fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::IOError("opening " + path, errno);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 16);
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), f)) > 0) EVP_DigestUpdate(ctx, buf.data(), n);
-  bool failed = ferror(f) != 0;
-  fclose(f);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  if (failed) return Status::IOError("reading " + path, EIO);
-  hex->clear();
-  for (unsigned int i = 0; i < len; ++i) *hex += fmt::format("{:02x}", md[i]);
-  return Status::OK();
-}
-
-Status LocalTarball(const std::string& url, std::string* path) {
-  if (url.rfind("file://", 0) == 0) {
-    *path = url.substr(7);
-  } else if (!url.empty() && url[0] == '/') {
-    *path = url;
-  } else {
-    return Status::Failed("container_image_url " + url +
-                          ": only local paths and file:// URLs are supported until the "
-                          "localize layer exists");
-  }
-  return Status::OK();
-}
-
+// A local tarball against `expected`, else its `<tarball>.sha256` sidecar.
 Status VerifySha256(const std::string& tarball, std::optional<std::string> expected) {
   if (!expected) {
     std::string sidecar;
     if (!ReadFileToString(tarball + ".sha256", &sidecar).ok()) return Status::OK();
-    expected = Trim(sidecar.substr(0, sidecar.find_first_of(" \t\n")));
+    expected = sidecar;
   }
-  std::string want = *expected;
-  if (want.rfind("sha256:", 0) == 0) want = want.substr(7);
-  for (char& c : want) c = static_cast<char>(tolower(c));
+  std::string want = NormalizeSha256(*expected);
   std::string got;
-  VERDI_RETURN_IF_ERROR(FileSha256(tarball, &got));
+  VERDI_RETURN_IF_ERROR(localize::FileDigest(tarball, "sha256", &got));
   if (got != want)
     return Status::Failed(fmt::format("container image {}: sha256 mismatch: expected {}, got {}",
                                       tarball, want, got));
@@ -117,10 +85,60 @@ Status LockFile(const fs::path& path, std::chrono::seconds wait, int* fd_out) {
   return Status::OK();
 }
 
-Status Acquire(const ContainerSettings& settings, const ImageSource& source) {
-  if (source.registry && !source.registry->empty()) {
+// Whether `name` names its registry host itself ("host.domain/x",
+// "host:5000/x", "localhost/x"): CONTAINER_REGISTRY is not put in front.
+bool NamesRegistry(const std::string& name) {
+  size_t slash = name.find('/');
+  if (slash == std::string::npos) return false;
+  std::string first = name.substr(0, slash);
+  return first == "localhost" || first.find_first_of(".:") != std::string::npos;
+}
+
+Status Load(const ContainerSettings& settings, const std::string& name,
+            const std::string& tarball) {
+  EngineResult r;
+  VERDI_RETURN_IF_ERROR(RunEngine(settings, {"load", "-i", tarball}, kLoadTimeout, &r));
+  if (r.exit_code != 0)
+    return Status::Failed("loading image " + name + ": " + Describe(settings, {"load"}, r));
+  return Status::OK();
+}
+
+// A tarball from a URL: a local file is loaded where it is; a network URL
+// goes through the image cache (downloaded once, kept within the bound).
+Status LoadFromUrl(const ContainerSettings& settings, const ImageSource& source,
+                   const fs::path& cache_dir) {
+  localize::Url url;
+  VERDI_RETURN_IF_ERROR(
+      localize::ParseUrl(*source.url, &url).WithPrefix("image " + source.name + ": image URL"));
+  if (!url.IsNetwork()) {
+    VERDI_RETURN_IF_ERROR(VerifySha256(url.path, source.sha256));
+    LogInfo("image {}: loading {}", source.name, url.path);
+    return Load(settings, source.name, url.path);
+  }
+  localize::FetchOptions opts;
+  opts.log = [&source](const std::string& line) { LogWarning("image {}: {}", source.name, line); };
+  fs::path images = cache_dir / "images";
+  ImageTarball tarball;
+  VERDI_RETURN_IF_ERROR(GetImageTarball(images, *source.url, source.sha256, opts, &tarball)
+                            .WithPrefix("image " + source.name));
+  LogInfo("image {}: loading {} ({})", source.name, url.Redacted(),
+          tarball.downloaded() ? "downloaded" : "from the image cache");
+  Status st = Load(settings, source.name, tarball.file().string());
+  if (!st.ok()) tarball.Discard();  // the next job downloads it again
+  tarball.Release();
+  std::vector<fs::path> evicted;
+  Status evict = EvictImageTarballs(images, settings.image_cache_bytes, &evicted);
+  if (!evict.ok()) LogWarning("image cache: {}", evict.message());
+  for (const auto& e : evicted) LogInfo("image cache: evicted {}", e.string());
+  return st;
+}
+
+Status Acquire(const ContainerSettings& settings, const ImageSource& source,
+               const fs::path& cache_dir) {
+  if (source.registry && !source.registry->empty() && !NamesRegistry(source.name)) {
     std::string remote = *source.registry + "/" + source.name;
     EngineResult r;
+    LogInfo("image {}: pulling {}", source.name, remote);
     Status st = RunEngine(settings, {"pull", remote}, kLoadTimeout, &r);
     if (st.ok() && r.exit_code == 0)
       st = RunEngine(settings, {"tag", remote, source.name}, kQuickTimeout, &r);
@@ -130,18 +148,7 @@ Status Acquire(const ContainerSettings& settings, const ImageSource& source) {
     std::optional<std::string> id;
     if (InspectImage(settings, source.name, &id).ok() && id) return Status::OK();
   }
-  if (source.url) {
-    std::string tarball;
-    VERDI_RETURN_IF_ERROR(LocalTarball(*source.url, &tarball));
-    VERDI_RETURN_IF_ERROR(VerifySha256(tarball, source.sha256));
-    LogInfo("image {}: loading {}", source.name, tarball);
-    EngineResult r;
-    VERDI_RETURN_IF_ERROR(RunEngine(settings, {"load", "-i", tarball}, kLoadTimeout, &r));
-    if (r.exit_code != 0)
-      return Status::Failed("loading image " + source.name + ": " +
-                            Describe(settings, {"load"}, r));
-    return Status::OK();
-  }
+  if (source.url) return LoadFromUrl(settings, source, cache_dir);
   LogInfo("image {}: pulling", source.name);
   EngineResult r;
   VERDI_RETURN_IF_ERROR(RunEngine(settings, {"pull", source.name}, kLoadTimeout, &r));
@@ -150,8 +157,8 @@ Status Acquire(const ContainerSettings& settings, const ImageSource& source) {
   return Status::OK();
 }
 
-Status CloseOutOrphanJob(const fs::path& dir, const std::string& reason,
-                         WallClock::time_point now) {
+Status CloseOutOrphanJob(const fs::path& dir, const std::string& reason, WallClock::time_point now,
+                         const ClosedJobCallback& closed) {
   if (!fs::exists(dir / ".running")) return Status::OK();
   Status st = AppendToFile((dir / "_stderr.txt").string(), reason + "\n");
   if (!st.ok()) LogWarning("{}", st.message());
@@ -166,7 +173,9 @@ Status CloseOutOrphanJob(const fs::path& dir, const std::string& reason,
     st = WriteFileAtomic((dir / "_job.json").string(), DumpJsonFile(job));
     if (!st.ok()) LogWarning("{}", st.message());
   }
-  return MarkJobDone(dir, now);
+  VERDI_RETURN_IF_ERROR(MarkJobDone(dir, now));
+  if (closed && job.is_object()) closed(job, reason);
+  return Status::OK();
 }
 
 }  // namespace
@@ -254,7 +263,7 @@ Status InspectImage(const ContainerSettings& settings, const std::string& image,
 }
 
 Status EnsureImage(const ContainerSettings& settings, const ImageSource& source,
-                   const fs::path& lock_dir, std::string* image_id) {
+                   const fs::path& cache_dir, std::string* image_id) {
   std::optional<std::string> id;
   VERDI_RETURN_IF_ERROR(InspectImage(settings, source.name, &id));
   if (!id) {
@@ -262,11 +271,11 @@ Status EnsureImage(const ContainerSettings& settings, const ImageSource& source,
     for (char& c : lock_name)
       if (c == '/' || c == ':') c = '_';
     int fd = -1;
-    VERDI_RETURN_IF_ERROR(LockFile(lock_dir / (lock_name + ".load.lock"),
+    VERDI_RETURN_IF_ERROR(LockFile(cache_dir / (lock_name + ".load.lock"),
                                    std::chrono::seconds(settings.image_lock_wait_seconds), &fd));
     // Another job may have loaded it while this one waited.
     Status st = InspectImage(settings, source.name, &id);
-    if (st.ok() && !id) st = Acquire(settings, source);
+    if (st.ok() && !id) st = Acquire(settings, source, cache_dir);
     if (st.ok() && !id) st = InspectImage(settings, source.name, &id);
     close(fd);
     VERDI_RETURN_IF_ERROR(st);
@@ -316,7 +325,8 @@ Status KillContainer(const ContainerSettings& settings, const std::string& name)
 }
 
 Status RemoveOrphanContainers(const ContainerSettings& settings, const std::string& worker_name,
-                              WallClock::time_point now, int* removed) {
+                              WallClock::time_point now, int* removed,
+                              const ClosedJobCallback& closed) {
   if (removed != nullptr) *removed = 0;
   EngineResult r;
   VERDI_RETURN_IF_ERROR(
@@ -354,7 +364,7 @@ Status RemoveOrphanContainers(const ContainerSettings& settings, const std::stri
         "Worker {} restarted while this job's container {} was running: container removed, job "
         "failed.",
         worker_name, name);
-    st = CloseOutOrphanJob(job_dir, reason, now);
+    st = CloseOutOrphanJob(job_dir, reason, now, closed);
     if (!st.ok()) LogError("{}: {}", job_dir, st.message());
   }
   return first;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,24 +36,28 @@ Status InspectImage(const ContainerSettings& settings, const std::string& image,
 /// Where an image comes from when the engine does not have it (§4.4).
 struct ImageSource {
   std::string name;
-  /// A tarball (`docker save` output): a local path or a file:// URL. HTTP
-  /// comes with the localize layer.
+  /// A tarball (`docker save` output): a local path or file:// URL (loaded
+  /// where it is), or any URL the localize layer fetches (http, https,
+  /// ftp, ...: downloaded into <cache_dir>/images, see image_cache.h).
   std::optional<std::string> url;
-  /// Lower-case hex sha256 of the tarball; else `<tarball>.sha256` is used
-  /// when it exists (first word of its first line).
+  /// Hex sha256 of the tarball; else `<url>.sha256` is used when it exists
+  /// (first word of its first line).
   std::optional<std::string> sha256;
-  /// CONTAINER_REGISTRY: pull <registry>/<name> and tag it <name> first.
+  /// CONTAINER_REGISTRY: pull <registry>/<name> and tag it <name> first
+  /// (not when the name starts with a registry host of its own).
   std::optional<std::string> registry;
 };
 
-/// Makes sure the engine has `source.name` and returns its id. Loads happen
-/// under an flock on `<lock_dir>/<name>.load.lock`: concurrent jobs needing
+/// Makes sure the engine has `source.name` and returns its id (§4.4:
+/// inspect; else registry pull + tag; else the tarball at the URL; else
+/// `pull <name>`). Loads happen under an flock on
+/// `<cache_dir>/<name>.load.lock`: concurrent jobs needing
 /// the same missing image load it once, the others wait (at most
 /// settings.image_lock_wait_seconds) and find it loaded. A failed load,
 /// pull or checksum fails with the reason (the engine's stderr); nothing is
 /// remembered, so the next job tries again.
 Status EnsureImage(const ContainerSettings& settings, const ImageSource& source,
-                   const std::filesystem::path& lock_dir, std::string* image_id);
+                   const std::filesystem::path& cache_dir, std::string* image_id);
 
 /// The platform.machine() of this host (x86_64, aarch64, ...).
 std::string MachineArch();
@@ -71,9 +76,13 @@ Status ContainerExists(const ContainerSettings& settings, const std::string& nam
 /// (left by an earlier life of this worker) is killed and removed, and its
 /// job directory (label verdi.job_dir), when still `.running`, is closed out
 /// as failed: the reason appended to `_stderr.txt`, `_job.json` with
-/// job_status job-failed and the error, then `.done`. Returns how many
-/// containers were removed in `removed` (may be null).
+/// job_status job-failed and the error, then `.done`, then `closed` (may be
+/// empty) is called with that job and the reason (the worker reports the
+/// final status). Returns how many containers were removed in `removed`
+/// (may be null).
+using ClosedJobCallback = std::function<void(const Json& job, const std::string& reason)>;
 Status RemoveOrphanContainers(const ContainerSettings& settings, const std::string& worker_name,
-                              WallClock::time_point now, int* removed);
+                              WallClock::time_point now, int* removed,
+                              const ClosedJobCallback& closed = nullptr);
 
 }  // namespace verdi

@@ -56,6 +56,11 @@ std::vector<std::string> CommandEnvironment(const std::vector<std::string>& base
   return env;
 }
 
+std::optional<std::string> Redacted(const std::optional<std::string>& url) {
+  if (!url) return url;
+  return localize::Redacted(*url);
+}
+
 // Credentials in localize_urls never reach the job files or the statuses.
 void RedactLocalizeUrls(Json* list) {
   if (!list->is_array()) return;
@@ -65,6 +70,22 @@ void RedactLocalizeUrls(Json* list) {
     else if (entry.is_string())
       entry = localize::Redacted(entry.get<std::string>());
   }
+}
+
+// The image URLs of a job (container_image_url(s), also in
+// dependency_images), which may hold credentials, redacted in place.
+void RedactImageUrls(Json* holder) {
+  if (!holder->is_object()) return;
+  if (auto it = holder->find("container_image_url"); it != holder->end() && it->is_string())
+    *it = localize::Redacted(it->get<std::string>());
+  if (auto it = holder->find("container_image_urls"); it != holder->end()) {
+    if (it->is_string()) *it = localize::Redacted(it->get<std::string>());
+    if (it->is_object())
+      for (auto& [arch, url] : it->items())
+        if (url.is_string()) url = localize::Redacted(url.get<std::string>());
+  }
+  if (auto it = holder->find("dependency_images"); it != holder->end() && it->is_array())
+    for (Json& dep : *it) RedactImageUrls(&dep);
 }
 
 // One run of one prepared job. Each step returns a Status; the first that
@@ -77,6 +98,9 @@ class JobRun {
   JobOutcome Run() {
     start_ = settings_.env->Now();
     steady_start_ = SteadyClock::now();
+    for (const char* key : {"container_image_url", "container_image_urls", "dependency_images"})
+      if (job_.contains(key)) images_[key] = job_[key];
+    RedactImageUrls(&job_);
     if (job_.contains("localize_urls")) RedactLocalizeUrls(&job_["localize_urls"]);
     if (job_.contains("params") && job_["params"].is_object() &&
         job_["params"].contains("localize_urls"))
@@ -189,8 +213,8 @@ class JobRun {
     std::vector<std::string> run_argv;
     VERDI_RETURN_IF_ERROR(ContainerRunArgv(cj, cs, lookup, p_.argv, &run_argv));
     Json params = Json::object();
-    std::optional<std::string> url = ImageUrlFor(job_, MachineArch());
-    VERDI_RETURN_IF_ERROR(DockerParams(cj, url, cs, lookup, &params[cj.image]));
+    std::optional<std::string> url = ImageUrlFor(images_, MachineArch());
+    VERDI_RETURN_IF_ERROR(DockerParams(cj, Redacted(url), cs, lookup, &params[cj.image]));
 
     fs::path cache = p_.root_work_dir / "cache";
     for (const fs::path& sub : {p_.root_work_dir / "jobs", p_.root_work_dir / "tasks",
@@ -208,7 +232,7 @@ class JobRun {
     context_["container_image_id"] = image_id;
 
     // Dependency images: loaded and described, never started.
-    Json deps = job_.value("dependency_images", Json::array());
+    Json deps = images_.value("dependency_images", Json::array());
     if (deps.empty() && spec)
       for (const auto& d : spec->dependency_images)
         deps.push_back({{"container_image_name", d.container_image_name},
@@ -225,11 +249,13 @@ class JobRun {
       dj.mappings = dep.value("container_mappings", Json::object());
       dj.runtime_options = dep.value("runtime_options", Json::object());
       std::optional<std::string> dep_url = ImageUrlFor(dep, MachineArch());
-      VERDI_RETURN_IF_ERROR(
-          DockerParams(dj, dep_url, cs, lookup, &params[dj.image]).WithPrefix("dependency_images"));
+      VERDI_RETURN_IF_ERROR(DockerParams(dj, Redacted(dep_url), cs, lookup, &params[dj.image])
+                                .WithPrefix("dependency_images"));
+      ImageSource dep_source{dj.image, dep_url, std::nullopt, cs.registry};
+      if (auto sha = dep.find("container_image_sha256"); sha != dep.end() && sha->is_string())
+        dep_source.sha256 = sha->get<std::string>();
       std::string dep_id;
-      VERDI_RETURN_IF_ERROR(EnsureImage(
-          cs, ImageSource{dj.image, dep_url, std::nullopt, cs.registry}, cache, &dep_id));
+      VERDI_RETURN_IF_ERROR(EnsureImage(cs, dep_source, cache, &dep_id));
     }
     VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_docker_params.json"), DumpJsonFile(params)));
 
@@ -452,6 +478,7 @@ class JobRun {
   std::vector<std::string> argv_;  // the job's argv, or the container run wrapping it
   std::string container_name_;     // set when the job runs in a container
   Json context_;
+  Json images_ = Json::object();  // the job's image URLs before redaction
   std::optional<int64_t> soft_limit_, hard_limit_;
   JobOutcome outcome_;
 };

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "jobspec/disk_usage.h"
 #include "jobspec/json_field.h"
 #include "localize/transfer.h"
 
@@ -22,6 +23,15 @@ std::vector<std::string> Words(std::string text) {
   std::vector<std::string> words;
   for (std::string w; in >> w;) words.push_back(w);
   return words;
+}
+
+// --image-cache-size: 0, or a size as job-specs write them ("10GB").
+Status ParseCacheSize(const std::string& text, uint64_t* bytes) {
+  if (text == "0") {
+    *bytes = 0;
+    return Status::OK();
+  }
+  return ParseDiskUsage(text, "--image-cache-size", bytes);
 }
 
 // HYSDS_GPU_AVAILABLE: set, and not 0 / false / empty.
@@ -179,6 +189,17 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
         Status st = ParseBucketProfiles(value, &profiles);
         return st.ok() ? "" : st.message();
       });
+  cmd->add_option("--image-cache-size", flags->image_cache_size,
+                  "Image tarballs downloaded from URLs are kept under <root>/cache/images up\n"
+                  "to this size (e.g. 500MB, 10GB), least recently used evicted first;\n"
+                  "0 deletes each once loaded")
+      ->envname("CONTAINER_IMAGE_CACHE_SIZE")
+      ->check([](const std::string& value) -> std::string {
+        uint64_t bytes = 0;
+        Status st = ParseCacheSize(value, &bytes);
+        return st.ok() ? "" : st.message();
+      })
+      ->capture_default_str();
 }
 
 PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string owner) {
@@ -200,6 +221,7 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   settings.containers.cache_read_only = flags.cache_read_only;
   settings.containers.gpu_available = GpuAvailable();
   if (!flags.container_registry.empty()) settings.containers.registry = flags.container_registry;
+  (void)ParseCacheSize(flags.image_cache_size, &settings.containers.image_cache_bytes);
   for (char** e = environ; *e != nullptr; ++e) settings.base_env.emplace_back(*e);
   localize::FetchOptions& fetch = settings.fetch;
   fetch.parallel = flags.localize_parallel;

@@ -22,6 +22,7 @@ struct PipelineFlags {
   std::vector<std::string> container_engine_args;
   std::string mount_blacklist = "/dev /etc /lib /proc /usr /var";
   bool cache_read_only = true;
+  std::string image_cache_size = "10GB";
   // Localizing inputs (localize/fetch.h).
   int localize_parallel = 8, localize_tries = 6;
   double localize_connect_timeout = 30, localize_stall_timeout = 60, localize_progress = 30;
@@ -33,8 +34,8 @@ struct PipelineFlags {
 /// --backoff-max-tries, each with its HySDS
 /// environment variable as fallback, and the container flags
 /// (--container-engine, --container-engine-arg, --container-registry,
-/// --worker-mount-blacklist, --cache-read-only; HYSDS_GPU_AVAILABLE is read
-/// from the environment) and the localize flags (--localize-parallel,
+/// --worker-mount-blacklist, --cache-read-only, --image-cache-size;
+/// HYSDS_GPU_AVAILABLE is read from the environment) and the localize flags (--localize-parallel,
 /// --localize-tries, --localize-connect-timeout, --localize-stall-timeout,
 /// --localize-progress-interval, --insecure-tls-hosts, --bucket-profiles,
 /// --ssh-key, --ssh-known-hosts).

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "jobspec/job_status.h"
 #include "verdi/celery_message.h"
 #include "verdi/container_engine.h"
 #include "verdi/echo.h"
@@ -94,8 +95,14 @@ class Worker {
     // An earlier life of this worker may have left containers and open job
     // dirs (killed with SIGKILL, or the machine went down): clean up first.
     int orphans = 0;
+    auto report = [this](const Json& job, const std::string& reason) {
+      if (settings_.reporter == nullptr) return;
+      StatusDetails details;
+      details.error = reason;
+      settings_.reporter->Report(job, kJobFailed, details);
+    };
     Status cleanup = RemoveOrphanContainers(settings_.pipeline.containers, settings_.nodename,
-                                            WallClock::now(), &orphans);
+                                            WallClock::now(), &orphans, report);
     if (!cleanup.ok())
       LogInfo("{}: no container cleanup: {}", settings_.nodename, cleanup.message());
     else if (orphans > 0)
