@@ -118,6 +118,10 @@ class PodmanEnv:
         conf.write_text(f'[[registry]]\nlocation = "{location}"\ninsecure = true\n')
         self.env["CONTAINERS_REGISTRIES_CONF"] = str(conf)
 
+    def remove_all_containers(self):
+        """At the end of a test module: nothing keeps running, pass or fail."""
+        self.podman("rm", "--all", "--force", "--time", "0", check=False)
+
     def containers(self, label):
         """Names of the containers (running or not) with that label."""
         out = self.podman("ps", "-a", "--filter", f"label={label}", "--format", "{{.Names}}").stdout

@@ -26,9 +26,11 @@ import podman_env  # noqa: E402
 @pytest.fixture(scope="module")
 def podman(tmp_path_factory):
     try:
-        return podman_env.PodmanEnv(tmp_path_factory.mktemp("podman"))
+        env = podman_env.PodmanEnv(tmp_path_factory.mktemp("podman"))
     except podman_env.Unavailable as e:
         pytest.skip(f"no container engine can run here: {e}")
+    yield env
+    env.remove_all_containers()
 
 
 class Files(http_server.ThreadingHTTPServer):
