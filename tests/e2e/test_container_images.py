@@ -8,6 +8,7 @@ import hashlib
 import http.server as http_server
 import json
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -62,7 +63,7 @@ class Files(http_server.ThreadingHTTPServer):
 
 
 @pytest.fixture(scope="module")
-def http():
+def web():
     server = Files()
     yield server
     server.shutdown()
@@ -112,11 +113,11 @@ def cached_entries(root):
     return sorted(p for p in images.iterdir() if p.is_dir()) if images.exists() else []
 
 
-def test_http_tarball_sha256_and_the_image_cache(podman, http, tarballs, tmp_path):
+def test_http_tarball_sha256_and_the_image_cache(podman, web, tarballs, tmp_path):
     name = "localhost/verdi-http:good"
     data, digest = tarballs[name]
-    http.files["/img/good.tar"] = data
-    url = http.url("/img/good.tar")
+    web.files["/img/good.tar"] = data
+    url = web.url("/img/good.tar")
     root = tmp_path / "root"
 
     proc, d = run_job(podman, root, cjob("bad-sha", name, container_image_url=url,
@@ -138,75 +139,81 @@ def test_http_tarball_sha256_and_the_image_cache(podman, http, tarballs, tmp_pat
     for f in ("_job.json", "_docker_params.json", "_context.json"):
         assert "secret" not in (d / f).read_text(), f
     assert json.loads((d / "_docker_params.json").read_text())[name]["image_url"] == \
-        http.url("/img/good.tar", auth="***@")
-    assert http.gets.count("/img/good.tar") == 2
+        web.url("/img/good.tar", auth="***@")
+    assert web.gets.count("/img/good.tar") == 2
     assert len(cached_entries(root)) == 1
 
     # Build once, run many: the engine lost the image, the cache has it.
     podman.podman("rmi", name)
     proc, d = run_job(podman, root, cjob("from-cache", name, container_image_url=url))
     assert proc.returncode == 0, proc.stderr
-    assert f"image {name}: loading {http.url('/img/good.tar', auth='***@')} (from the image cache)" \
+    assert f"image {name}: loading {web.url('/img/good.tar', auth='***@')} (from the image cache)" \
         in proc.stderr
-    assert http.gets.count("/img/good.tar") == 2, "no second download"
+    assert web.gets.count("/img/good.tar") == 2, "no second download"
     assert json.loads((d / "_context.json").read_text())["container_image_id"] == image_id
 
 
-def test_sha256_sidecar_over_http(podman, http, tarballs, tmp_path):
+def test_sha256_sidecar_and_per_machine_urls(podman, web, tarballs, tmp_path):
     name = "localhost/verdi-http:side"
     data, digest = tarballs[name]
-    http.files["/img/side.tar"] = data
-    http.files["/img/side.tar.sha256"] = b"f" * 64 + b"  side.tar\n"
+    web.files["/img/side.tar"] = data
+    web.files["/img/side.tar.sha256"] = b"f" * 64 + b"  side.tar\n"
     root = tmp_path / "root"
-    proc, d = run_job(podman, root, cjob("side-bad", name,
-                                         container_image_url=http.url("/img/side.tar")))
+    url = web.url("/img/side.tar")
+    # container_image_urls as JSON text, keyed by platform.machine().
+    proc, d = run_job(podman, root, cjob("side-bad", name, container_image_urls=json.dumps(
+        {platform.machine(): url})))
     error = job_info(d)["error"]
     assert proc.returncode != 0
-    assert f"expected {'f' * 64} ({http.url('/img/side.tar', auth='***@')}.sha256)" in error, error
-    http.files["/img/side.tar.sha256"] = f"{digest}  side.tar\n".encode()
-    proc, d = run_job(podman, root, cjob("side-good", name,
-                                         container_image_url=http.url("/img/side.tar")))
+    assert f"expected {'f' * 64} ({web.url('/img/side.tar', auth='***@')}.sha256)" in error, error
+    web.files["/img/side.tar.sha256"] = f"{digest}  side.tar\n".encode()
+    # ... or as an object; another machine's URL and container_image_url are not used.
+    proc, d = run_job(podman, root, cjob(
+        "side-good", name, container_image_url=web.url("/img/wrong.tar"),
+        container_image_urls={"not-this-machine": web.url("/img/wrong.tar"),
+                              platform.machine(): url}))
     assert proc.returncode == 0, proc.stderr
+    assert "/img/wrong.tar" not in web.gets
 
 
-def test_404_fails_the_job_naming_the_redacted_url(podman, http, tmp_path):
+def test_404_fails_the_job_naming_the_redacted_url(podman, web, tmp_path):
     proc, d = run_job(podman, tmp_path / "root",
                       cjob("404", "localhost/verdi-http:missing",
-                           container_image_url=http.url("/img/missing.tar")))
+                           container_image_url=web.url("/img/missing.tar")))
     info = job_info(d)
     assert proc.returncode != 0 and info["job_status"] == "job-failed"
     assert info["error"] == ("image localhost/verdi-http:missing: downloading "
-                             f"{http.url('/img/missing.tar', auth='***@')}: HTTP 404 not found")
+                             f"{web.url('/img/missing.tar', auth='***@')}: HTTP 404 not found")
     assert "secret" not in proc.stderr and "secret" not in (d / "_job.json").read_text()
     assert not (d / "_exit_code").exists()
 
 
-def test_failed_load_reports_the_engine_and_the_next_job_tries_again(podman, http, tarballs,
+def test_failed_load_reports_the_engine_and_the_next_job_tries_again(podman, web, tarballs,
                                                                      tmp_path):
     name = "localhost/verdi-http:retry"
-    http.files["/img/retry.tar"] = b"this is not an image archive"
+    web.files["/img/retry.tar"] = b"this is not an image archive"
     root = tmp_path / "root"
-    url = http.url("/img/retry.tar")
+    url = web.url("/img/retry.tar")
     proc, d = run_job(podman, root, cjob("load-bad", name, container_image_url=url))
     error = job_info(d)["error"]
     assert proc.returncode != 0
     assert error.startswith(f"loading image {name}: podman load failed (exit code 125): "), error
     assert len(error) > len(f"loading image {name}: podman load failed (exit code 125): ")
     assert cached_entries(root) == [], "a tarball the engine refused is not kept"
-    http.files["/img/retry.tar"] = tarballs[name][0]
+    web.files["/img/retry.tar"] = tarballs[name][0]
     proc, d = run_job(podman, root, cjob("load-good", name, container_image_url=url))
     assert proc.returncode == 0, proc.stderr
-    assert http.gets.count("/img/retry.tar") == 2
+    assert web.gets.count("/img/retry.tar") == 2
 
 
-def test_image_cache_size_bound_evicts_least_recently_used(podman, http, tarballs, tmp_path):
+def test_image_cache_size_bound_evicts_least_recently_used(podman, web, tarballs, tmp_path):
     root = tmp_path / "root"
     size = len(tarballs["localhost/verdi-http:a"][0])
     bound = f"{(size * 3 // 2) // 1024}KB"  # room for one tarball, not two
     for tag in ("a", "b"):
-        http.files[f"/img/{tag}.tar"] = tarballs[f"localhost/verdi-http:{tag}"][0]
+        web.files[f"/img/{tag}.tar"] = tarballs[f"localhost/verdi-http:{tag}"][0]
         proc, _ = run_job(podman, root, cjob(f"bound-{tag}", f"localhost/verdi-http:{tag}",
-                                             container_image_url=http.url(f"/img/{tag}.tar")),
+                                             container_image_url=web.url(f"/img/{tag}.tar")),
                           args=["--image-cache-size", bound])
         assert proc.returncode == 0, proc.stderr
     entries = cached_entries(root)
@@ -216,7 +223,7 @@ def test_image_cache_size_bound_evicts_least_recently_used(podman, http, tarball
     # 0: nothing is kept once loaded (HySDS's behaviour).
     podman.podman("rmi", "localhost/verdi-http:b")
     proc, _ = run_job(podman, root, cjob("bound-0", "localhost/verdi-http:b",
-                                         container_image_url=http.url("/img/b.tar")),
+                                         container_image_url=web.url("/img/b.tar")),
                       args=["--image-cache-size", "0"])
     assert proc.returncode == 0, proc.stderr
     assert cached_entries(root) == []
@@ -225,16 +232,16 @@ def test_image_cache_size_bound_evicts_least_recently_used(podman, http, tarball
     assert bad.returncode != 0 and "--image-cache-size" in bad.stderr
 
 
-def test_dependency_images_are_loaded_and_described_not_started(podman, http, tarballs,
+def test_dependency_images_are_loaded_and_described_not_started(podman, web, tarballs,
                                                                  tmp_path):
     dep = "localhost/verdi-dep:1"
-    http.files["/img/dep.tar"] = tarballs[dep][0]
+    web.files["/img/dep.tar"] = tarballs[dep][0]
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     before = podman.started_images()
     job = cjob("deps", podman.image, dependency_images=[{
         "container_image_name": dep,
-        "container_image_url": http.url("/img/dep.tar"),
+        "container_image_url": web.url("/img/dep.tar"),
         "container_image_sha256": tarballs[dep][1],
         "container_mappings": {str(data_dir): "/data"},
         "runtime_options": {"memory": "64m"}}])
@@ -245,7 +252,7 @@ def test_dependency_images_are_loaded_and_described_not_started(podman, http, ta
     params = json.loads((d / "_docker_params.json").read_text())
     assert set(params) == {podman.image, dep}
     p = params[dep]
-    assert p["image_name"] == dep and p["image_url"] == http.url("/img/dep.tar", auth="***@")
+    assert p["image_name"] == dep and p["image_url"] == web.url("/img/dep.tar", auth="***@")
     assert [str(data_dir), "/data:ro"] in p["volumes"] or [str(data_dir), "/data"] in p["volumes"]
     assert p["runtime_options"] == {"memory": "64m"}
     assert p["working_dir"] == str(d) and p["uid"] == os.getuid()
