@@ -106,7 +106,7 @@ Status Load(const ContainerSettings& settings, const std::string& name,
 // A tarball from a URL: a local file is loaded where it is; a network URL
 // goes through the image cache (downloaded once, kept within the bound).
 Status LoadFromUrl(const ContainerSettings& settings, const ImageSource& source,
-                   const fs::path& cache_dir) {
+                   const fs::path& cache_dir, const localize::FetchOptions& fetch) {
   localize::Url url;
   VERDI_RETURN_IF_ERROR(
       localize::ParseUrl(*source.url, &url).WithPrefix("image " + source.name + ": image URL"));
@@ -115,8 +115,11 @@ Status LoadFromUrl(const ContainerSettings& settings, const ImageSource& source,
     LogInfo("image {}: loading {}", source.name, url.path);
     return Load(settings, source.name, url.path);
   }
-  localize::FetchOptions opts;
+  localize::FetchOptions opts = fetch;
   opts.log = [&source](const std::string& line) { LogWarning("image {}: {}", source.name, line); };
+  opts.progress = [&source](const std::string& line) {
+    LogInfo("image {}: {}", source.name, line);
+  };
   fs::path images = cache_dir / "images";
   ImageTarball tarball;
   VERDI_RETURN_IF_ERROR(GetImageTarball(images, *source.url, source.sha256, opts, &tarball)
@@ -134,7 +137,7 @@ Status LoadFromUrl(const ContainerSettings& settings, const ImageSource& source,
 }
 
 Status Acquire(const ContainerSettings& settings, const ImageSource& source,
-               const fs::path& cache_dir) {
+               const fs::path& cache_dir, const localize::FetchOptions& fetch) {
   if (source.registry && !source.registry->empty() && !NamesRegistry(source.name)) {
     std::string remote = *source.registry + "/" + source.name;
     EngineResult r;
@@ -148,7 +151,7 @@ Status Acquire(const ContainerSettings& settings, const ImageSource& source,
     std::optional<std::string> id;
     if (InspectImage(settings, source.name, &id).ok() && id) return Status::OK();
   }
-  if (source.url) return LoadFromUrl(settings, source, cache_dir);
+  if (source.url) return LoadFromUrl(settings, source, cache_dir, fetch);
   LogInfo("image {}: pulling", source.name);
   EngineResult r;
   VERDI_RETURN_IF_ERROR(RunEngine(settings, {"pull", source.name}, kLoadTimeout, &r));
@@ -263,7 +266,8 @@ Status InspectImage(const ContainerSettings& settings, const std::string& image,
 }
 
 Status EnsureImage(const ContainerSettings& settings, const ImageSource& source,
-                   const fs::path& cache_dir, std::string* image_id) {
+                   const fs::path& cache_dir, const localize::FetchOptions& fetch,
+                   std::string* image_id) {
   std::optional<std::string> id;
   VERDI_RETURN_IF_ERROR(InspectImage(settings, source.name, &id));
   if (!id) {
@@ -275,7 +279,7 @@ Status EnsureImage(const ContainerSettings& settings, const ImageSource& source,
                                    std::chrono::seconds(settings.image_lock_wait_seconds), &fd));
     // Another job may have loaded it while this one waited.
     Status st = InspectImage(settings, source.name, &id);
-    if (st.ok() && !id) st = Acquire(settings, source, cache_dir);
+    if (st.ok() && !id) st = Acquire(settings, source, cache_dir, fetch);
     if (st.ok() && !id) st = InspectImage(settings, source.name, &id);
     close(fd);
     VERDI_RETURN_IF_ERROR(st);

@@ -13,6 +13,7 @@
 
 #include "jobspec/status.h"
 #include "jobspec/timestamp.h"
+#include "localize/fetch.h"
 #include "verdi/container_command.h"
 
 namespace verdi {
@@ -56,8 +57,10 @@ struct ImageSource {
 /// settings.image_lock_wait_seconds) and find it loaded. A failed load,
 /// pull or checksum fails with the reason (the engine's stderr); nothing is
 /// remembered, so the next job tries again.
+/// Downloads use `fetch` (the job's localize settings).
 Status EnsureImage(const ContainerSettings& settings, const ImageSource& source,
-                   const std::filesystem::path& cache_dir, std::string* image_id);
+                   const std::filesystem::path& cache_dir, const localize::FetchOptions& fetch,
+                   std::string* image_id);
 
 /// The platform.machine() of this host (x86_64, aarch64, ...).
 std::string MachineArch();

@@ -25,28 +25,30 @@ constexpr const char* kTmpInfix = ".tmp.";
 
 fs::path LockPath(const fs::path& entry) { return entry.string() + ".lock"; }
 
-// An flock on `path`: waits for it, or (wait false) gives up at once, with
-// *fd -1 and OK, when someone else holds it.
-Status Lock(const fs::path& path, bool wait, int* fd) {
+// Waits for the exclusive flock on `path` (the scrubber and the eviction
+// below only try it: they skip an entry while it is held).
+Status Lock(const fs::path& path, int* fd) {
   *fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (*fd < 0) return Status::IOError("opening " + path.string(), errno);
-  while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+  while (flock(*fd, LOCK_EX) != 0) {
     if (errno == EINTR) continue;
     int err = errno;
     close(*fd);
     *fd = -1;
-    if (err == EWOULDBLOCK && !wait) return Status::OK();
     return Status::IOError("locking " + path.string(), err);
   }
   return Status::OK();
 }
 
 // FetchAll's failure for a URL that does not exist (HTTP 404, a missing FTP
-// or local file): the only one that means "no sidecar".
+// or local file, an S3 key that is neither an object nor a prefix): the
+// only one that means "no sidecar".
 bool NotFound(const Status& st) {
-  const std::string& m = st.message();
-  const std::string tail = "not found";
-  return m.size() >= tail.size() && m.compare(m.size() - tail.size(), tail.size(), tail) == 0;
+  auto ends_with = [&st](const std::string& tail) {
+    const std::string& m = st.message();
+    return m.size() >= tail.size() && m.compare(m.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return ends_with("not found") || ends_with("no objects under this prefix");
 }
 
 // Removes an entry so that it never looks complete half-way: marker first.
@@ -137,7 +139,7 @@ Status GetImageTarball(const fs::path& dir, const std::string& url,
   t.entry_ = dir / localize::CacheEntryDir("", url).filename();
   std::string basename = parsed.Basename().empty() ? "image.tar" : parsed.Basename();
   t.file_ = t.entry_ / basename;
-  VERDI_RETURN_IF_ERROR(Lock(LockPath(t.entry_), true, &t.lock_fd_));
+  VERDI_RETURN_IF_ERROR(Lock(LockPath(t.entry_), &t.lock_fd_));
 
   if (fs::exists(t.entry_ / kMarker, ec) && fs::exists(t.file_, ec)) {
     std::string stored;
@@ -190,19 +192,15 @@ Status EvictImageTarballs(const fs::path& dir, uint64_t max_bytes, std::vector<f
   }
   if (ec) return Status::IOError("listing " + dir.string(), ec.value());
 
-  auto remove_locked = [&](const fs::path& entry, const fs::path& lock_of) -> Status {
-    int fd = -1;
-    VERDI_RETURN_IF_ERROR(Lock(LockPath(lock_of), false, &fd));
-    if (fd < 0) return Status::OK();  // in use
+  auto remove_unlocked = [&](const fs::path& entry, const fs::path& lock_of) {
+    localize::CacheEntryLock lock(lock_of);
+    if (!lock.held()) return;  // in use, or being filled
     RemoveEntry(entry);
-    close(fd);
     if (removed != nullptr) removed->push_back(entry);
-    return Status::OK();
   };
   for (const fs::path& p : leftovers) {
     std::string name = p.filename().string();
-    fs::path owner = dir / name.substr(0, name.find(kTmpInfix));
-    VERDI_RETURN_IF_ERROR(remove_locked(p, owner));
+    remove_unlocked(p, dir / name.substr(0, name.find(kTmpInfix)));
   }
   std::sort(complete.begin(), complete.end(), [](const Entry& a, const Entry& b) {
     return a.used != b.used ? a.used < b.used : a.dir < b.dir;
@@ -211,11 +209,9 @@ Status EvictImageTarballs(const fs::path& dir, uint64_t max_bytes, std::vector<f
   for (const Entry& e : complete) total += e.bytes;
   for (const Entry& e : complete) {
     if (total <= max_bytes) break;
-    int fd = -1;
-    VERDI_RETURN_IF_ERROR(Lock(LockPath(e.dir), false, &fd));
-    if (fd < 0) continue;  // in use: never evicted
+    localize::CacheEntryLock lock(e.dir);
+    if (!lock.held()) continue;  // in use: never evicted
     RemoveEntry(e.dir);
-    close(fd);
     total -= e.bytes;
     if (removed != nullptr) removed->push_back(e.dir);
   }

@@ -6,7 +6,8 @@
 // Layout: images/<md5(url)>/ holds the tarball (the URL's basename), `.sha256`
 // (its digest, computed when it was downloaded) and `.localized` (written
 // last; its mtime is the entry's last use). `images/<md5(url)>.lock` is
-// flocked while an entry is filled, used or evicted.
+// flocked while an entry is filled, used or evicted (localize::CacheEntryLock
+// is how eviction, here and in the scrubber, tries it).
 #pragma once
 
 #include <cstdint>

@@ -227,7 +227,7 @@ class JobRun {
     if (auto sha = job_.find("container_image_sha256"); sha != job_.end() && sha->is_string())
       source.sha256 = sha->get<std::string>();
     std::string image_id;
-    VERDI_RETURN_IF_ERROR(EnsureImage(cs, source, cache, &image_id));
+    VERDI_RETURN_IF_ERROR(EnsureImage(cs, source, cache, settings_.fetch, &image_id));
     job_["container_image_id"] = image_id;
     context_["container_image_id"] = image_id;
 
@@ -255,7 +255,7 @@ class JobRun {
       if (auto sha = dep.find("container_image_sha256"); sha != dep.end() && sha->is_string())
         dep_source.sha256 = sha->get<std::string>();
       std::string dep_id;
-      VERDI_RETURN_IF_ERROR(EnsureImage(cs, dep_source, cache, &dep_id));
+      VERDI_RETURN_IF_ERROR(EnsureImage(cs, dep_source, cache, settings_.fetch, &dep_id));
     }
     VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_docker_params.json"), DumpJsonFile(params)));
 
