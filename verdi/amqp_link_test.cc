@@ -29,7 +29,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-const fs::path kRepo = fs::path(__FILE__).parent_path().parent_path();
+const fs::path kRepo = VERDI_SOURCE_DIR;
 
 std::string UniqueName(const std::string& what) {
   static int counter = 0;
