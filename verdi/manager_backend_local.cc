@@ -103,7 +103,7 @@ Status LocalBackend::StartWorker(const WorkerLaunch& launch) {
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, verdi_.c_str(), &actions, &attr, cargv.data(), cenv.data());
+  int rc = posix_spawnp(&pid, verdi_.c_str(), &actions, &attr, cargv.data(), cenv.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return Status::IOError("starting " + verdi_ + " worker", rc);
