@@ -11,7 +11,8 @@
 namespace verdi {
 
 struct ArchiveSettings {
-  /// Where archives go: a directory URL (file:// for now); empty: off.
+  /// Where archives go: a directory URL (file://, http(s):// or dav(s)://
+  /// WebDAV, as localize::Uploader puts files); empty: off.
   std::string url;
   /// --archive-on always; otherwise only failed jobs are archived.
   bool always = false;

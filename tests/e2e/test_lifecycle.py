@@ -17,6 +17,7 @@ import redis
 from kombu import Connection
 
 from conftest import VERDI, make_job
+from nginx_server import NginxServer
 
 RUN_JOB = "hysds.job_worker.run_job"
 
@@ -316,3 +317,17 @@ def test_archive_on_always(start_worker, celery_app, queue_name, tmp_path):
     while not list(archives.glob("*.tar.gz")) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [p.name for p in archives.glob("*.tar.gz")] == [f"{ok['job_id']}-{r.id}.tar.gz"]
+
+
+def test_archive_to_webdav_through_the_uploader(start_worker, celery_app, queue_name, tmp_path):
+    import tarfile
+    with NginxServer(tmp_path / "nginx") as dav:
+        start_worker("--archive-work-dir", f"{dav.url}/archives/run-1")
+        failed = job("/bin/sh -c 'echo boom >&2; exit 5'")
+        r = celery_app.send_task(RUN_JOB, args=[failed], queue=queue_name)
+        with pytest.raises(Exception):
+            r.get(timeout=30)
+        stored = pathlib.Path(dav.root) / "archives" / "run-1" / f"{failed['job_id']}-{r.id}.tar.gz"
+        assert stored.exists(), list(pathlib.Path(dav.root).rglob("*"))
+        with tarfile.open(stored) as tar:
+            assert tar.extractfile(f"{failed['job_id']}/_stderr.txt").read() == b"boom\n"
