@@ -77,7 +77,7 @@ void AddLifecycleFlags(CLI::App* cmd, LifecycleFlags* flags) {
       ->envname("VERDI_TASK_GROUPS");
   cmd->add_option("--archive-work-dir", flags->archive_url,
                   "After a job's close-out, put a .tar.gz of its directory at\n"
-                  "URL/<dir>-<task id>.tar.gz (file://) and record where in\n"
+                  "URL/<dir>-<task id>.tar.gz (file://, WebDAV, s3://) and record where in\n"
                   "job_info.work_dir_archive_url of its final status")
       ->envname("VERDI_ARCHIVE_WORK_DIR");
   cmd->add_option("--archive-on", flags->archive_on,

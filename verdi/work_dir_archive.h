@@ -12,7 +12,7 @@ namespace verdi {
 
 struct ArchiveSettings {
   /// Where archives go: a directory URL (file://, http(s):// or dav(s)://
-  /// WebDAV, as localize::Uploader puts files); empty: off.
+  /// WebDAV, s3(s)://, as localize::Uploader puts files); empty: off.
   std::string url;
   /// --archive-on always; otherwise only failed jobs are archived.
   bool always = false;

@@ -331,3 +331,24 @@ def test_archive_to_webdav_through_the_uploader(start_worker, celery_app, queue_
         assert stored.exists(), list(pathlib.Path(dav.root).rglob("*"))
         with tarfile.open(stored) as tar:
             assert tar.extractfile(f"{failed['job_id']}/_stderr.txt").read() == b"boom\n"
+
+
+def test_archive_to_s3_signed(start_worker, celery_app, queue_name, tmp_path):
+    import io
+    import tarfile
+    from s3_server import S3Server
+    s3 = S3Server(tmp_path / "s3").start()
+    try:
+        start_worker("--archive-work-dir", f"s3://{s3.endpoint}/priv/archives", env=s3.env())
+        failed = job("/bin/sh -c 'echo to s3 > out.txt; exit 4'")
+        r = celery_app.send_task(RUN_JOB, args=[failed], queue=queue_name)
+        with pytest.raises(Exception):
+            r.get(timeout=30)
+        key = f"archives/{failed['job_id']}-{r.id}.tar.gz"
+        status, body = s3.get("priv", key)
+        assert status == 200, s3.log_lines()
+        with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+            assert tar.extractfile(f"{failed['job_id']}/out.txt").read() == b"to s3\n"
+        assert f"PUT /priv/{key} signed" in "\n".join(s3.log_lines())
+    finally:
+        s3.stop()
