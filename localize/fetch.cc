@@ -72,7 +72,7 @@ Status CopyLocal(const Url& url, const fs::path& dest, FetchResult* r) {
   std::error_code ec;
   fs::path src = url.path;
   auto st = fs::status(src, ec);
-  if (ec || !fs::exists(st)) return Status::Failed(url.Redacted() + ": file not found");
+  if (ec || !fs::exists(st)) return Status::NotFound(url.Redacted() + ": file not found");
   if (!dest.parent_path().empty()) {
     fs::create_directories(dest.parent_path(), ec);
     if (ec) return Status::IOError(dest.parent_path().string(), ec.value());
@@ -323,7 +323,10 @@ Status Fetcher::Done(Transfer* t, CURLcode code) {
   }
   r.time_end = std::chrono::system_clock::now();
   std::string after = t->tries > 1 ? " (after " + std::to_string(t->tries) + " tries)" : "";
-  r.status = Status::Failed("downloading " + t->url.Redacted() + ": " + why + after);
+  std::string message = "downloading " + t->url.Redacted() + ": " + why + after;
+  bool missing = fst.ok() && ((code == CURLE_HTTP_RETURNED_ERROR && http == 404) ||
+                              code == CURLE_REMOTE_FILE_NOT_FOUND);
+  r.status = missing ? Status::NotFound(message) : Status::Failed(message);
   return r.status;
 }
 
@@ -396,7 +399,7 @@ Status Fetcher::Run() {
       results_[i].time_start = std::chrono::system_clock::now();
       bool any = false;
       Status st = Expand(u, i, PercentDecode(key), &any);
-      if (st.ok() && !any) st = Status::Failed(u.Redacted() + ": no objects under this prefix");
+      if (st.ok() && !any) st = Status::NotFound(u.Redacted() + ": no objects under this prefix");
       if (!st.ok()) {
         results_[i].status = st;
         return st;

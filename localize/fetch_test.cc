@@ -89,6 +89,7 @@ TEST_F(FetchTest, NotFoundFailsAtOnceNamingTheUrl) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
   EXPECT_NE(st.message().find("/status/404/missing.txt"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("404"), std::string::npos) << st.message();
+  EXPECT_TRUE(st.IsNotFound()) << st.message();
   EXPECT_EQ(results[0].tries, 1);
   EXPECT_FALSE(fs::exists(dir_ / "m.txt"));
   EXPECT_FALSE(fs::exists(dir_ / "m.txt.part"));
@@ -96,6 +97,7 @@ TEST_F(FetchTest, NotFoundFailsAtOnceNamingTheUrl) {
     st =
         FetchAll({{base_ + "/status/" + std::to_string(code) + "/x", dir_ / "x"}}, opts_, &results);
     EXPECT_FALSE(st.ok());
+    EXPECT_FALSE(st.IsNotFound()) << code;  // denied is not absent
     EXPECT_EQ(results[0].tries, 1) << code;
   }
 }

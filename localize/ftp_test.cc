@@ -78,6 +78,7 @@ TEST_F(FtpTest, MissingFileFailsAtOnce) {
   EXPECT_EQ(results_[0].tries, 1);
   EXPECT_NE(st.message().find("/pub/none.txt"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("not found"), std::string::npos) << st.message();
+  EXPECT_TRUE(st.IsNotFound()) << st.message();
   EXPECT_FALSE(fs::exists(dir_ / "none.txt"));
   EXPECT_FALSE(fs::exists(dir_ / "none.txt.part"));
 }

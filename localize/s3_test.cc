@@ -297,6 +297,7 @@ TEST_F(S3Test, MissingKeyFailsFastAsNotFound) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
   EXPECT_NE(st.message().find("404"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("priv/in/none.txt"), std::string::npos) << st.message();
+  EXPECT_TRUE(st.IsNotFound()) << st.message();
   EXPECT_FALSE(fs::exists(dir_ / "none.txt"));
 }
 
@@ -322,6 +323,7 @@ TEST_F(S3Test, PrefixesAreFetchedRecursively) {
   st = FetchAll({{S3("priv/nothing/"), dir_ / "n"}}, opts_, &results_);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("no objects"), std::string::npos) << st.message();
+  EXPECT_TRUE(st.IsNotFound()) << st.message();
 }
 
 TEST_F(S3Test, ListingPagesAreFollowed) {

@@ -67,6 +67,7 @@ TEST_F(SftpTest, MissingFileFailsAtOnce) {
   ASSERT_FALSE(st.ok());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
   EXPECT_NE(st.message().find("not found"), std::string::npos) << st.message();
+  EXPECT_TRUE(st.IsNotFound()) << st.message();
   EXPECT_EQ(results_[0].tries, 1);
   EXPECT_FALSE(fs::exists(dir_ / "job/none.txt"));
 }

@@ -40,17 +40,6 @@ Status Lock(const fs::path& path, int* fd) {
   return Status::OK();
 }
 
-// FetchAll's failure for a URL that does not exist (HTTP 404, a missing FTP
-// or local file, an S3 key that is neither an object nor a prefix): the
-// only one that means "no sidecar".
-bool NotFound(const Status& st) {
-  auto ends_with = [&st](const std::string& tail) {
-    const std::string& m = st.message();
-    return m.size() >= tail.size() && m.compare(m.size() - tail.size(), tail.size(), tail) == 0;
-  };
-  return ends_with("not found") || ends_with("no objects under this prefix");
-}
-
 // Removes an entry so that it never looks complete half-way: marker first.
 void RemoveEntry(const fs::path& entry) {
   std::error_code ec;
@@ -81,7 +70,7 @@ Status Fill(const fs::path& tmp, const std::string& url, const std::string& base
       if (want->empty()) return Status::Failed(from + " holds no digest");
       std::error_code ec;
       fs::remove(sidecar, ec);
-    } else if (!NotFound(st)) {
+    } else if (!st.IsNotFound()) {  // a missing sidecar is no sidecar
       return st;
     }
   }
