@@ -185,73 +185,8 @@ Status CloseOutOrphanJob(const fs::path& dir, const std::string& reason, WallClo
 
 Status RunEngine(const ContainerSettings& settings, const std::vector<std::string>& args,
                  std::chrono::milliseconds timeout, EngineResult* result) {
-  std::vector<std::string> argv = EngineArgv(settings, args);
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) return Status::IOError("pipe", errno);
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    int err = errno;
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    return Status::IOError("pipe", err);
-  }
-  pid_t pid = fork();
-  if (pid < 0) {
-    int err = errno;
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
-    return Status::IOError("fork", err);
-  }
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    setpgid(0, 0);
-    execvp(cargv[0], cargv.data());
-    dprintf(2, "cannot execute %s: %s\n", cargv[0], strerror(errno));
-    _exit(127);
-  }
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  *result = EngineResult();
-  Clock::time_point deadline = Clock::now() + timeout;
-  struct pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result->out, &result->err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) {
-      result->timed_out = true;
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      break;
-    }
-    int n = poll(fds, 2, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
-    if (n < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      char buf[4096];
-      ssize_t got = read(fds[i].fd, buf, sizeof buf);
-      if (got > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(got));
-      } else if (got == 0 || errno != EINTR) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (auto& fd : fds)
-    if (fd.fd >= 0) close(fd.fd);
-  int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-  }
-  result->exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -WTERMSIG(wstatus);
-  if (result->exit_code == 127 && result->err.find("cannot execute") == 0)
-    return Status::Failed("container engine: " + Trim(result->err));
-  return Status::OK();
+  return RunCommandOutput(EngineArgv(settings, args), "", timeout, result)
+      .WithPrefix("container engine");
 }
 
 Status InspectImage(const ContainerSettings& settings, const std::string& image,

@@ -14,19 +14,16 @@
 #include "jobspec/status.h"
 #include "jobspec/timestamp.h"
 #include "localize/fetch.h"
+#include "verdi/command_output.h"
 #include "verdi/container_command.h"
 
 namespace verdi {
 
-struct EngineResult {
-  int exit_code = 0;  // -N when killed by signal N (timeouts: SIGKILL)
-  bool timed_out = false;
-  std::string out, err;
-};
+using EngineResult = CommandOutput;
 
-/// Runs `<engine> [global args] args...` with verdi's environment, stdin
-/// /dev/null, output captured; killed after `timeout`. IOError when it
-/// could not be started; a non-zero exit is reported in `result`.
+/// Runs `<engine> [global args] args...` with verdi's environment, no input,
+/// output captured; killed after `timeout`. An error when it could not be
+/// started; a non-zero exit is reported in `result`.
 Status RunEngine(const ContainerSettings& settings, const std::vector<std::string>& args,
                  std::chrono::milliseconds timeout, EngineResult* result);
 
