@@ -1,6 +1,7 @@
 #include "localize/fetch.h"
 
 #include "localize/cache.h"
+#include "tests/test_files.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -19,12 +20,7 @@ namespace verdi::localize {
 namespace {
 namespace fs = std::filesystem;
 
-std::string Read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test_files::Read;
 
 class FetchTest : public ::testing::Test {
  protected:

@@ -13,6 +13,7 @@
 #include "localize/test_server.h"
 #include "localize/transfer.h"
 #include "localize/url.h"
+#include "tests/test_files.h"
 
 namespace verdi::localize {
 namespace {
@@ -25,17 +26,8 @@ const char* kToken = "verdi-test-session-token";
 const char* kPlainKey = "VERDIPLAINKEY";  // a long-term key: no token
 const char* kPlainSecret = "verdi-plain-secret-51c0";
 
-std::string Read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void Write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
+using test_files::Read;
+using test_files::Write;
 
 // Every AWS_* variable a test may set, cleared around each test; the
 // credentials and config files point into the test's dir.

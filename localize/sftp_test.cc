@@ -8,17 +8,13 @@
 
 #include "localize/fetch.h"
 #include "localize/test_server.h"
+#include "tests/test_files.h"
 
 namespace verdi::localize {
 namespace {
 namespace fs = std::filesystem;
 
-std::string Read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test_files::Read;
 
 class SftpTest : public ::testing::Test {
  protected:

@@ -8,22 +8,14 @@
 
 #include "publish/process_testing.h"
 #include "tests/nginx_test_server.h"
+#include "tests/test_files.h"
 
 namespace verdi::publish {
 namespace {
 namespace fs = std::filesystem;
 
-std::string Read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void Write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
+using test_files::Read;
+using test_files::Write;
 
 // Files under `dir`, relative, sorted ("" when it does not exist).
 std::string Tree(const fs::path& dir) {

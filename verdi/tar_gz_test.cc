@@ -10,17 +10,14 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_files.h"
+
 namespace verdi {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test_files::Read;
 
 // Checked with GNU tar: what users will open the archives with.
 TEST(TarGzTest, GnuTarExtractsWhatWasArchived) {
