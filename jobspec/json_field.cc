@@ -1,5 +1,7 @@
 #include "jobspec/json_field.h"
 
+#include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -147,6 +149,17 @@ Status ReadJsonFile(const std::string& path, Json* out) {
 
 std::string DumpJsonFile(const Json& value) {
   return value.dump(2, ' ', true, Json::error_handler_t::replace);
+}
+
+Status WriteJsonFile(const std::string& path, const Json& value) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << DumpJsonFile(value);
+    if (!out) return Status::IOError("writing " + tmp, errno);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::IOError("renaming " + tmp, errno);
+  return Status::OK();
 }
 
 }  // namespace verdi

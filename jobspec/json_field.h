@@ -77,4 +77,8 @@ Status ReadJsonFile(const std::string& path, Json* out);
 /// keys sorted, two-space indent, non-ASCII escaped, no newline at the end.
 std::string DumpJsonFile(const Json& value);
 
+/// Writes DumpJsonFile(value) to `path` through `<path>.tmp` and a rename: a
+/// reader sees the old file or the new one, never half.
+Status WriteJsonFile(const std::string& path, const Json& value);
+
 }  // namespace verdi

@@ -295,6 +295,22 @@ TEST(JsonFieldTest, ReadJsonFile) {
   EXPECT_EQ(st.message(), missing + ": No such file or directory");
 }
 
+TEST(JsonFieldTest, WriteJsonFileReplacesWholeAndLeavesNoTemporary) {
+  std::string path = ::testing::TempDir() + "json_field_test_write.json";
+  ASSERT_TRUE(WriteJsonFile(path, Json{{"a", 1}}).ok());
+  ASSERT_TRUE(WriteJsonFile(path, Json{{"b", "x"}}).ok());
+  Json out;
+  ASSERT_TRUE(ReadJsonFile(path, &out).ok());
+  EXPECT_EQ(out, Json({{"b", "x"}}));
+  EXPECT_NE(access((path + ".tmp").c_str(), F_OK), 0);
+  std::remove(path.c_str());
+
+  std::string nowhere = ::testing::TempDir() + "no_such_dir_for_json/x.json";
+  Status st = WriteJsonFile(nowhere, out);
+  EXPECT_TRUE(st.IsIOError());
+  EXPECT_NE(st.message().find(nowhere + ".tmp"), std::string::npos) << st.message();
+}
+
 TEST(JsonFieldTest, DumpJsonFileMatchesPythonJsonDump) {
   // Expected text: json.dumps(d, sort_keys=True, indent=2) from Python 3.
   Json doc = Json::parse(R"({"b": 1, "a": {"é": "é ☃ 😀", "z": [1, 2.5, true, null]},

@@ -18,19 +18,6 @@ std::string Tail(const std::string& text, size_t n = 300) {
   return t;
 }
 
-Status WriteJson(const fs::path& path, const Json& value) {
-  fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << DumpJsonFile(value);
-    if (!out) return Status::IOError("writing " + tmp.string(), errno);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Status::IOError("renaming " + tmp.string(), ec.value());
-  return Status::OK();
-}
-
 }  // namespace
 
 std::string ExpandEnv(const std::string& text) {
@@ -108,7 +95,7 @@ Status LoadMetadata(const Product& product, const DatasetRule& rule, const Proce
     if (extra.is_object()) doc.update(extra);
     fs::remove(seed, ec);
   }
-  VERDI_RETURN_IF_ERROR(WriteJson(met_file, doc));
+  VERDI_RETURN_IF_ERROR(WriteJsonFile(met_file.string(), doc));
   *met = std::move(doc);
   return Status::OK();
 }

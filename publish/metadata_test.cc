@@ -28,8 +28,7 @@ class MetadataTest : public ::testing::Test {
   }
   // A generous timeout: a loaded machine must not fail the other tests.
   Status Load(Json* met, int timeout_s = 30) {
-    return LoadMetadata(product_, rule_, testing::RunForTest, std::chrono::seconds(timeout_s),
-                        met);
+    return LoadMetadata(product_, rule_, testing::RunForTest, std::chrono::seconds(timeout_s), met);
   }
   fs::path dir_;
   Product product_;

@@ -21,19 +21,6 @@ namespace {
 
 constexpr const char* kPublishContext = "_publish.context.json";
 
-Status WriteJson(const fs::path& path, const Json& value) {
-  fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << DumpJsonFile(value);
-    if (!out) return Status::IOError("writing " + tmp.string(), errno);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return Status::IOError("renaming " + tmp.string(), ec.value());
-  return Status::OK();
-}
-
 const Json& At(const Json& doc, std::initializer_list<std::string_view> keys) {
   static const Json kNull;
   const Json* v = FindPath(doc, keys);
@@ -253,7 +240,7 @@ class Publisher {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return Status::IOError("creating " + dir.string(), ec.value());
-    VERDI_RETURN_IF_ERROR(WriteJson(dir / kPublishContext, claim));
+    VERDI_RETURN_IF_ERROR(WriteJsonFile((dir / kPublishContext).string(), claim));
     std::string url = localize::JoinUrl(plan.location, kPublishContext);
     std::string where = localize::Redacted(plan.location);
     Status st = [&]() -> Status {
@@ -411,7 +398,7 @@ Status PublishDatasets(const PublishSettings& settings, const fs::path& job_dir,
     bool force = context.value("_force_ingest", false) == true;
     VERDI_RETURN_IF_ERROR(PublishProducts(settings, job_dir, context, products, force, job, &docs));
   }
-  return WriteJson(job_dir / "_datasets.json", docs);
+  return WriteJsonFile((job_dir / "_datasets.json").string(), docs);
 }
 
 }  // namespace verdi::publish

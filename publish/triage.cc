@@ -17,13 +17,6 @@ namespace {
 
 constexpr const char* kDefaultIdFormat = "triaged_job-{job_id}_task-{job[task_id]}";
 
-Status WriteJson(const fs::path& path, const Json& value) {
-  std::ofstream out(path);
-  out << DumpJsonFile(value);
-  if (!out) return Status::IOError("writing " + path.string(), errno);
-  return Status::OK();
-}
-
 // Copies `src` (a file, or a directory with what is in it) into `dir`;
 // links are followed when they stay in the job dir, else skipped.
 void CopyIn(const fs::path& root, const fs::path& src, const fs::path& dir,
@@ -103,14 +96,14 @@ Status TriageJob(const PublishSettings& settings, const fs::path& job_dir, const
                   {"label", id},
                   {"starttime", info.value("cmd_start", Json())},
                   {"endtime", info.value("cmd_end", Json())}};
-  VERDI_RETURN_IF_ERROR(WriteJson(dir / (id + ".dataset.json"), dataset));
-  VERDI_RETURN_IF_ERROR(WriteJson(dir / (id + ".met.json"), info));
+  VERDI_RETURN_IF_ERROR(WriteJsonFile((dir / (id + ".dataset.json")).string(), dataset));
+  VERDI_RETURN_IF_ERROR(WriteJsonFile((dir / (id + ".met.json")).string(), info));
 
   Product product{id, dir, dir};
   Json docs;
   VERDI_RETURN_IF_ERROR(
       PublishProducts(settings, root, context, {product}, true, job, &docs).WithPrefix("triage"));
-  return WriteJson(root / "_triaged.json", docs.empty() ? Json::object() : docs[0]);
+  return WriteJsonFile((root / "_triaged.json").string(), docs.empty() ? Json::object() : docs[0]);
 }
 
 }  // namespace verdi::publish
