@@ -73,7 +73,20 @@ def verdi(tmp_path):
 # -- real services and a running worker ---------------------------------------
 
 sys.path.insert(0, str(REPO / "tests"))
+import podman_env  # noqa: E402
 from services import Services  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def podman(tmp_path_factory):
+    """A private podman (tests/podman_env.py) with the busybox test image;
+    its containers are removed when the module ends."""
+    try:
+        env = podman_env.PodmanEnv(tmp_path_factory.mktemp("podman"))
+    except podman_env.Unavailable as e:
+        pytest.skip(f"no container engine can run here: {e}")
+    yield env
+    env.remove_all_containers()
 
 
 @pytest.fixture(scope="session")

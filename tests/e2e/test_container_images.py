@@ -24,16 +24,6 @@ sys.path.insert(0, str(REPO / "tests"))
 import podman_env  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory):
-    try:
-        env = podman_env.PodmanEnv(tmp_path_factory.mktemp("podman"))
-    except podman_env.Unavailable as e:
-        pytest.skip(f"no container engine can run here: {e}")
-    yield env
-    env.remove_all_containers()
-
-
 class Files(http_server.ThreadingHTTPServer):
     """Serves `files` (path -> bytes) on a loopback port and counts GETs."""
     daemon_threads = True

@@ -21,16 +21,6 @@ import podman_env  # noqa: E402
 RUN_JOB = "hysds.job_worker.run_job"
 
 
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory):
-    try:
-        env = podman_env.PodmanEnv(tmp_path_factory.mktemp("podman"))
-    except podman_env.Unavailable as e:
-        pytest.skip(f"no container engine can run here: {e}")
-    yield env
-    env.remove_all_containers()
-
-
 def statuses(redis_url, key, task_id):
     client = redis.Redis.from_url(redis_url)
     docs = [msgpack.unpackb(raw, raw=False) for raw in client.lrange(key, 0, -1)]

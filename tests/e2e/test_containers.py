@@ -17,14 +17,6 @@ sys.path.insert(0, str(REPO / "tests"))
 import podman_env  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def podman(tmp_path_factory):
-    try:
-        return podman_env.PodmanEnv(tmp_path_factory.mktemp("podman"))
-    except podman_env.Unavailable as e:
-        pytest.skip(f"no container engine can run here: {e}")
-
-
 def cjob(podman, command, job_id="c-job-20240101T000000.0Z", **extra):
     job = make_job(command, job_id=job_id, **extra)
     job.setdefault("container_image_name", podman.image)
