@@ -421,4 +421,22 @@ Json CurrentRusage() {
           {"nivcsw", r.ru_nivcsw}};
 }
 
+Json BrokerInfo(const AmqpUrl& url) {
+  return {{"hostname", url.host},
+          {"userid", url.user},
+          {"virtual_host", url.vhost},
+          {"port", url.port},
+          {"insist", false},
+          {"ssl", url.tls},
+          {"transport", "amqp"},
+          {"connect_timeout", url.connect_timeout_seconds},
+          {"transport_options", Json::object()},
+          {"login_method", "PLAIN"},
+          {"uri_prefix", nullptr},
+          {"heartbeat", url.heartbeat_seconds},
+          {"failover_strategy", "round-robin"},
+          {"alternates", Json::array()},
+          {"credential_provider", nullptr}};
+}
+
 }  // namespace verdi

@@ -11,6 +11,7 @@
 
 #include "jobspec/json_field.h"
 #include "jobspec/status.h"
+#include "verdi/amqp_url.h"
 
 namespace verdi {
 
@@ -105,5 +106,8 @@ Status ParseSignal(const Json& value, int* signum);
 /// getrusage(RUSAGE_SELF) as Celery's stats reports it (utime, stime,
 /// maxrss, ...). The one helper here that reads the system.
 Json CurrentRusage();
+
+/// kombu's Connection.info() for the broker `url`, without the password.
+Json BrokerInfo(const AmqpUrl& url);
 
 }  // namespace verdi

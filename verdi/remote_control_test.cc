@@ -58,6 +58,19 @@ Json ReplyOf(const Json& command, const WorkerSnapshot& w = Worker()) {
   return d.reply ? d.reply_body.at(kNode) : Json(nullptr);
 }
 
+TEST(RemoteControl, BrokerInfoIsKombusWithoutThePassword) {
+  AmqpUrl url;
+  ASSERT_TRUE(ParseAmqpUrl("amqps://bob:s3cret@mq.example:5671/jobs", &url).ok());
+  Json info = BrokerInfo(url);
+  EXPECT_EQ(info["hostname"], "mq.example");
+  EXPECT_EQ(info["userid"], "bob");
+  EXPECT_EQ(info["virtual_host"], "jobs");
+  EXPECT_EQ(info["port"], 5671);
+  EXPECT_EQ(info["ssl"], true);
+  EXPECT_EQ(info["transport"], "amqp");
+  EXPECT_EQ(info.dump().find("s3cret"), std::string::npos) << info.dump();
+}
+
 TEST(RemoteControl, PidboxQueueName) {
   EXPECT_EQ(PidboxQueueName(kNode), "celery@host1.celery.pidbox");
 }

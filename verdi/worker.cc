@@ -513,21 +513,7 @@ class Worker {
     w.prefetch_count = Prefetch();
     w.clock = events_.clock().value();
     w.task_events = events_.task_events();
-    w.broker = {{"hostname", url_.host},
-                {"userid", url_.user},
-                {"virtual_host", url_.vhost},
-                {"port", url_.port},
-                {"insist", false},
-                {"ssl", url_.tls},
-                {"transport", "amqp"},
-                {"connect_timeout", url_.connect_timeout_seconds},
-                {"transport_options", Json::object()},
-                {"login_method", "PLAIN"},
-                {"uri_prefix", nullptr},
-                {"heartbeat", url_.heartbeat_seconds},
-                {"failover_strategy", "round-robin"},
-                {"alternates", Json::array()},
-                {"credential_provider", nullptr}};
+    w.broker = BrokerInfo(url_);
     w.rusage = CurrentRusage();
     w.conf = {{"broker_url", RedactUrl(settings_.broker_url)},
               {"result_backend", RedactUrl(settings_.result_backend)},
