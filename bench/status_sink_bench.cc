@@ -18,6 +18,7 @@
 #include <string>
 
 #include "events/job_status_doc.h"
+#include "events/msgpack_writer.h"
 #include "events/status_sink.h"
 #include "jobspec/timestamp.h"
 
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
                                                                verdi::StatusDetails(), now)
                                     : verdi::JobInfoDocument(job, now));
   }
-  size_t payload_bytes = verdi::Json::to_msgpack(docs[0]).size();
+  size_t payload_bytes = verdi::PackMsgpack(docs[0]).size();
   int64_t ttl = verdi::StatusTtlSeconds(docs[0]["job"]);
 
   auto start = std::chrono::steady_clock::now();

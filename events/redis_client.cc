@@ -39,23 +39,25 @@ RedisReply ConvertReply(const redisReply* r) {
   return out;
 }
 
-/// RESP bytes of one command.
-bool FormatCommand(const std::vector<std::string>& argv, std::string* out) {
-  std::vector<const char*> args;
-  std::vector<size_t> lens;
-  for (const std::string& arg : argv) {
-    args.push_back(arg.data());
-    lens.push_back(arg.size());
-  }
-  char* cmd = nullptr;
-  int len = redisFormatCommandArgv(&cmd, static_cast<int>(argv.size()), args.data(), lens.data());
-  if (len < 0 || cmd == nullptr) return false;
-  out->append(cmd, static_cast<size_t>(len));
-  redisFreeCommand(cmd);
-  return true;
+/// One RESP bulk string.
+void AppendBulk(std::string_view arg, std::string* out) {
+  fmt::format_to(std::back_inserter(*out), "${}\r\n", arg.size());
+  out->append(arg);
+  out->append("\r\n");
+}
+
+/// The RESP bytes of one command.
+void AppendCommand(const std::vector<std::string>& argv, std::string* out) {
+  fmt::format_to(std::back_inserter(*out), "*{}\r\n", argv.size());
+  for (const std::string& arg : argv) AppendBulk(arg, out);
 }
 
 }  // namespace
+
+void AppendRedisCommand(std::initializer_list<std::string_view> argv, std::string* out) {
+  fmt::format_to(std::back_inserter(*out), "*{}\r\n", argv.size());
+  for (std::string_view arg : argv) AppendBulk(arg, out);
+}
 
 RedisClient::RedisClient() = default;
 
@@ -106,7 +108,7 @@ Status RedisClient::Authenticate(const RedisUrl& url, Clock::time_point deadline
   }
   if (url.db != 0) commands.push_back({"SELECT", std::to_string(url.db)});
   std::string bytes;
-  for (const auto& argv : commands) FormatCommand(argv, &bytes);
+  for (const auto& argv : commands) AppendCommand(argv, &bytes);
   VERDI_RETURN_IF_ERROR(Check(stream_.WriteAll(bytes, deadline)));
   for (const auto& argv : commands) {
     RedisReply reply;
@@ -129,19 +131,23 @@ Status RedisClient::Command(const std::vector<std::string>& argv, RedisReply* re
 
 Status RedisClient::Pipeline(const std::vector<std::vector<std::string>>& commands,
                              std::vector<RedisReply>* replies) {
+  std::string bytes;
+  for (const auto& argv : commands) {
+    if (argv.empty()) return Status::Invalid("redis command: empty");
+    AppendCommand(argv, &bytes);
+  }
+  return SendEncoded(bytes, commands.size(), replies);
+}
+
+Status RedisClient::SendEncoded(const std::string& bytes, size_t count,
+                                std::vector<RedisReply>* replies) {
   replies->clear();
   if (!connected()) {
     return Status::IOError(fmt::format("redis {}: not connected", endpoint_), ENOTCONN);
   }
-  std::string bytes;
-  for (const auto& argv : commands) {
-    if (argv.empty() || !FormatCommand(argv, &bytes)) {
-      return Status::Invalid("redis command: empty or cannot be formatted");
-    }
-  }
   Clock::time_point deadline = Clock::now() + timeout_;
   VERDI_RETURN_IF_ERROR(Check(stream_.WriteAll(bytes, deadline)));
-  replies->resize(commands.size());
+  replies->resize(count);
   for (RedisReply& reply : *replies) {
     Status read = ReadReply(&reply, deadline);
     if (!read.ok()) {

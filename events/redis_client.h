@@ -4,7 +4,9 @@
 #pragma once
 
 #include <chrono>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "events/net_stream.h"
@@ -26,6 +28,9 @@ struct RedisReply {
 
 /// TLS settings that do not fit in a URL (the worker's config). The URL's
 /// ssl_ca_certs / ssl_certfile / ssl_keyfile, when given, win over these.
+/// Appends the RESP bytes of one command (binary-safe arguments) to `*out`.
+void AppendRedisCommand(std::initializer_list<std::string_view> argv, std::string* out);
+
 struct RedisTls {
   /// PEM file of the CAs to trust; empty: the system's default CAs.
   std::string ca_file;
@@ -64,6 +69,9 @@ class RedisClient {
   /// Writes all commands, then reads one reply per command, in order.
   Status Pipeline(const std::vector<std::vector<std::string>>& commands,
                   std::vector<RedisReply>* replies);
+
+  /// The same for `count` commands already in RESP (AppendRedisCommand).
+  Status SendEncoded(const std::string& bytes, size_t count, std::vector<RedisReply>* replies);
 
   /// Reads the next reply without sending anything: for the messages of a
   /// SUBSCRIBE. A timeout is an IOError like any other and closes the client.

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "events/job_status_doc.h"
+#include "events/msgpack_writer.h"
 #include "events/redis_url.h"
 #include "jobspec/timestamp.h"
 
@@ -33,12 +34,6 @@ struct Item {
   std::string list_key;
   std::string packed;
 };
-
-std::string Pack(const Json& doc) {
-  std::string out;
-  Json::to_msgpack(doc, out);
-  return out;
-}
 
 /// Error replies about the server's state rather than the command: retried.
 bool IsTransientError(const std::string& error) {
@@ -227,16 +222,21 @@ class StatusSink::Channel {
         return false;
       }
     }
-    std::vector<std::vector<std::string>> commands;
-    commands.reserve(batch.size() * 2);
+    // RESP written straight from the items: the payloads are copied once.
+    // A buffer grown by a burst is given back rather than kept for good.
+    if (bytes_.capacity() > (256 << 10)) std::string().swap(bytes_);
+    bytes_.clear();
+    size_t count = 0;
     for (const Item* item : batch) {
       if (!item->setex_key.empty()) {
-        commands.push_back({"SETEX", item->setex_key, std::to_string(item->ttl), item->status});
+        AppendRedisCommand({"SETEX", item->setex_key, std::to_string(item->ttl), item->status},
+                           &bytes_);
+        ++count;
       }
-      commands.push_back({"RPUSH", item->list_key, item->packed});
+      AppendRedisCommand({"RPUSH", item->list_key, item->packed}, &bytes_);
+      ++count;
     }
-    std::vector<RedisReply> replies;
-    if (Status st = client_.Pipeline(commands, &replies); !st.ok()) {
+    if (Status st = client_.SendEncoded(bytes_, count, &replies_); !st.ok()) {
       *error = st.message();
       return false;
     }
@@ -245,13 +245,16 @@ class StatusSink::Channel {
       size_t n = item->setex_key.empty() ? 1 : 2;
       std::string rejection;
       for (size_t k = r; k < r + n; ++k) {
-        if (replies[k].type != RedisReply::Type::kError) continue;
-        if (IsTransientError(replies[k].str)) {
-          *error = "error reply: " + replies[k].str;
+        const RedisReply& reply = replies_[k];
+        if (reply.type != RedisReply::Type::kError) continue;
+        if (IsTransientError(reply.str)) {
+          *error = "error reply: " + reply.str;
           client_.Close();  // a fresh connection may land on a recovered server
           return false;
         }
-        rejection = fmt::format("{} {}: {}", commands[k][0], commands[k][1], replies[k].str);
+        bool setex = n == 2 && k == r;
+        rejection = fmt::format("{} {}: {}", setex ? "SETEX" : "RPUSH",
+                                setex ? item->setex_key : item->list_key, reply.str);
       }
       if (rejection.empty()) {
         ++*delivered;
@@ -276,7 +279,9 @@ class StatusSink::Channel {
   uint64_t burst_ = 0;  // drops since the last accepted item
   bool stop_ = false;
 
-  RedisClient client_;  // the thread's only
+  RedisClient client_;  // the thread's only, like the two buffers below
+  std::string bytes_;
+  std::vector<RedisReply> replies_;
   std::thread thread_;
 };
 
@@ -328,7 +333,7 @@ bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
   item.status = status->get<std::string>();
   item.ttl = std::clamp<int64_t>(ttl_seconds, 1, kMaxStatusTtlSeconds);
   item.list_key = options_.status_key;
-  item.packed = Pack(doc);
+  item.packed = PackMsgpack(doc);
   bool terminal = IsTerminalStatus(item.status);
 
   std::unique_lock<std::mutex> lock(guard_mu_);
@@ -354,7 +359,7 @@ bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
 bool StatusSink::LogJobInfo(const Json& doc) {
   Item item;
   item.list_key = options_.info_key;
-  item.packed = Pack(doc);
+  item.packed = PackMsgpack(doc);
   return InfoChannel().Push(std::move(item));
 }
 
@@ -362,8 +367,8 @@ bool StatusSink::LogCustomEvent(const std::string& type, const std::string& stat
                                 const Json& event, const std::vector<std::string>& tags) {
   Item item;
   item.list_key = options_.status_key;
-  item.packed =
-      Pack(CustomEventDocument(type, status, event, tags, hostname_, NewUuid4(), WallClock::now()));
+  item.packed = PackMsgpack(
+      CustomEventDocument(type, status, event, tags, hostname_, NewUuid4(), WallClock::now()));
   return status_->Push(std::move(item));
 }
 
