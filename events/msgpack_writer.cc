@@ -73,46 +73,52 @@ void AppendMsgpack(const Json& value, std::string* out) {
       out->push_back(static_cast<char>(0xc0));
       break;
     case Json::value_t::boolean:
-      out->push_back(static_cast<char>(value.get<bool>() ? 0xc3 : 0xc2));
+      out->push_back(static_cast<char>(*value.get_ptr<const Json::boolean_t*>() ? 0xc3 : 0xc2));
       break;
     case Json::value_t::number_integer:
-      PutSigned(value.get<int64_t>(), out);
+      PutSigned(*value.get_ptr<const Json::number_integer_t*>(), out);
       break;
     case Json::value_t::number_unsigned:
-      PutUnsigned(value.get<uint64_t>(), out);
+      PutUnsigned(*value.get_ptr<const Json::number_unsigned_t*>(), out);
       break;
     case Json::value_t::number_float: {
-      double d = value.get<double>();
+      double d = *value.get_ptr<const Json::number_float_t*>();
       uint64_t bits;
       std::memcpy(&bits, &d, sizeof bits);
       Put(out, 0xcb, bits, 8);
       break;
     }
     case Json::value_t::string:
-      PutString(value.get_ref<const std::string&>(), out);
+      PutString(*value.get_ptr<const Json::string_t*>(), out);
       break;
     case Json::value_t::binary: {
-      const auto& bytes = value.get_binary();
+      const auto& bytes = *value.get_ptr<const Json::binary_t*>();
       PutHeader(bytes.size(), 0, 0, 0xc4, 0xc5, out);
       out->append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
       break;
     }
-    case Json::value_t::array:
-      PutHeader(value.size(), 0x90, 16, 0, 0xdc, out);
-      for (const Json& item : value) AppendMsgpack(item, out);
+    case Json::value_t::array: {
+      const auto& array = *value.get_ptr<const Json::array_t*>();
+      PutHeader(array.size(), 0x90, 16, 0, 0xdc, out);
+      for (const Json& item : array) AppendMsgpack(item, out);
       break;
-    case Json::value_t::object:
-      PutHeader(value.size(), 0x80, 16, 0, 0xde, out);
-      for (const auto& [key, item] : value.items()) {
+    }
+    case Json::value_t::object: {
+      // The map itself, not nlohmann's items() proxies: this is the hot loop.
+      const auto& object = *value.get_ptr<const Json::object_t*>();
+      PutHeader(object.size(), 0x80, 16, 0, 0xde, out);
+      for (const auto& [key, item] : object) {
         PutString(key, out);
         AppendMsgpack(item, out);
       }
       break;
+    }
   }
 }
 
 std::string PackMsgpack(const Json& value) {
   std::string out;
+  out.reserve(2048);  // a status document fits: no regrowth on the way
   AppendMsgpack(value, &out);
   return out;
 }
