@@ -50,6 +50,25 @@ TEST(MsgpackWriter, StringsAndContainersAsPythonWritesThem) {
   EXPECT_EQ(Hex(Json::binary({'a', 'b'})), "c4026162");
 }
 
+// A document as the status sink packs it, against Python's msgpack 1.0,
+// checked by hand: for this document (keys sorted, no floats)
+//   msgpack.packb({k: d[k] for k in sorted(d)}) == these bytes.
+// Strings are str (fixstr, str8 0xd9, str16 0xda), never bin or raw.
+TEST(MsgpackWriter, DocumentAsPythonWritesIt) {
+  Json doc = {{"n", -1},
+              {"big", 70000},
+              {"ok", true},
+              {"none", nullptr},
+              {"list", {"a", 2}},
+              {"s40", std::string(40, 'x')},
+              {"utf8", "\xc3\xa9t\xc3\xa9"}};
+  EXPECT_EQ(Hex(doc),
+            "87a3626967ce00011170a46c69737492a16102a16eff"
+            "a46e6f6e65c0a26f6bc3a3733430d928"
+            "78787878787878787878787878787878787878787878787878787878787878787878787878787878"
+            "a475746638a5c3a974c3a9");
+}
+
 // Whatever it writes, a msgpack reader reads back the same document.
 TEST(MsgpackWriter, RoundTripsThroughAReader) {
   Json doc = {{"uuid", "t-1"},
