@@ -17,10 +17,10 @@
 #include <string>
 #include <thread>
 
-#include "jobspec/timestamp.h"
-#include "verdi/amqp_link.h"
-#include "verdi/amqp_url.h"
-#include "verdi/celery_message.h"
+#include "base/timestamp.h"
+#include "verdi/amqp/link.h"
+#include "verdi/amqp/url.h"
+#include "verdi/celery/task_message.h"
 
 namespace {
 

@@ -17,10 +17,10 @@
 #include <memory>
 #include <string>
 
+#include "base/timestamp.h"
 #include "events/job_status_doc.h"
 #include "events/msgpack_writer.h"
 #include "events/status_sink.h"
-#include "jobspec/timestamp.h"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "base/timestamp.h"
 #include "jobspec/json_field.h"
-#include "jobspec/timestamp.h"
 
 namespace verdi {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "events/net_stream.h"
 #include "events/redis_url.h"
-#include "jobspec/status.h"
 
 struct redisReader;
 

@@ -13,10 +13,10 @@
 
 #include <fmt/format.h>
 
+#include "base/timestamp.h"
 #include "events/job_status_doc.h"
 #include "events/msgpack_writer.h"
 #include "events/redis_url.h"
-#include "jobspec/timestamp.h"
 
 namespace verdi {
 namespace {

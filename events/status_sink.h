@@ -14,9 +14,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/status.h"
 #include "events/redis_client.h"
 #include "jobspec/json_field.h"
-#include "jobspec/status.h"
 
 namespace verdi {
 

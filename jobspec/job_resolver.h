@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/timestamp.h"
 #include "jobspec/hysds_io.h"
 #include "jobspec/json_field.h"
-#include "jobspec/timestamp.h"
 
 namespace verdi {
 

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 
 namespace verdi {
 

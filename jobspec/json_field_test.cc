@@ -10,8 +10,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "base/timestamp.h"
 #include "jobspec/job.h"
-#include "jobspec/timestamp.h"
 
 namespace verdi {
 namespace {

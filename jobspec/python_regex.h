@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 
 namespace verdi {
 

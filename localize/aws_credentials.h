@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 
 namespace verdi::localize {
 

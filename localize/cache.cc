@@ -1,6 +1,6 @@
 #include "localize/cache.h"
 
-#include "jobspec/timestamp.h"
+#include "base/timestamp.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>

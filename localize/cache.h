@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 #include "localize/fetch.h"
 
 namespace verdi::localize {

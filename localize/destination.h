@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 
 namespace verdi::localize {
 

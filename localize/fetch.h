@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 #include "localize/transfer.h"
 
 namespace verdi::localize {

@@ -5,7 +5,7 @@
 #include <set>
 #include <system_error>
 
-#include "jobspec/timestamp.h"
+#include "base/timestamp.h"
 
 namespace verdi::localize {
 namespace fs = std::filesystem;

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 
 namespace verdi::localize {
 

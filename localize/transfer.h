@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 #include "localize/url.h"
 
 namespace verdi::localize {

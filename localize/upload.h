@@ -15,7 +15,7 @@
 #include <set>
 #include <string>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 #include "localize/transfer.h"
 #include "localize/url.h"
 

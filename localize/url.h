@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "jobspec/status.h"
+#include "base/status.h"
 
 namespace verdi::localize {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "jobspec/json_field.h"
 #include "jobspec/python_regex.h"
-#include "jobspec/status.h"
 
 namespace verdi::publish {
 

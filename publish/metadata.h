@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "jobspec/json_field.h"
-#include "jobspec/status.h"
 #include "publish/datasets_config.h"
 #include "publish/products.h"
 

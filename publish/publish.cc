@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "jobspec/timestamp.h"
+#include "base/timestamp.h"
 #include "publish/datasets_config.h"
 #include "publish/products.h"
 #include "publish/template.h"

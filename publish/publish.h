@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "base/status.h"
 #include "jobspec/json_field.h"
-#include "jobspec/status.h"
 #include "localize/upload.h"
 #include "localize/url.h"
 #include "publish/metadata.h"

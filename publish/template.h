@@ -10,8 +10,8 @@
 #include <map>
 #include <string>
 
+#include "base/status.h"
 #include "jobspec/json_field.h"
-#include "jobspec/status.h"
 
 namespace verdi::publish {
 

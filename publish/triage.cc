@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "jobspec/timestamp.h"
+#include "base/timestamp.h"
 #include "publish/publish.h"
 #include "publish/template.h"
 

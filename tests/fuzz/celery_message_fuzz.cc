@@ -22,7 +22,7 @@
 #include "jobspec/context.h"
 #include "jobspec/job.h"
 #include "jobspec/worker_config.h"
-#include "verdi/celery_message.h"
+#include "verdi/celery/task_message.h"
 
 namespace {
 

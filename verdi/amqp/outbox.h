@@ -1,0 +1,59 @@
+// What job slots ask of the broker connection, which only the connection
+// thread may use: acks, rejects and publishes, handed over through here.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "verdi/amqp/message.h"
+
+namespace verdi {
+
+struct BrokerAction {
+  enum class Kind { kAck, kReject, kPublish };
+  Kind kind = Kind::kAck;
+  uint64_t delivery_tag = 0;          // kAck, kReject
+  bool requeue = false;               // kReject
+  std::string exchange, routing_key;  // kPublish
+  AmqpOutgoing message;               // kPublish
+  /// The broker connection the delivery came on: an ack or reject for a
+  /// connection that has since been lost is dropped (the broker redelivers).
+  uint64_t connection = 0;
+
+  static BrokerAction Ack(uint64_t tag) { return {Kind::kAck, tag}; }
+  static BrokerAction Reject(uint64_t tag, bool requeue) { return {Kind::kReject, tag, requeue}; }
+  static BrokerAction Publish(std::string exchange, std::string routing_key, AmqpOutgoing message) {
+    BrokerAction a;
+    a.kind = Kind::kPublish;
+    a.exchange = std::move(exchange);
+    a.routing_key = std::move(routing_key);
+    a.message = std::move(message);
+    return a;
+  }
+};
+
+/// A thread-safe queue of BrokerActions with an eventfd that is readable
+/// while it is not empty, so the connection thread can poll() it together
+/// with the broker's socket.
+class Outbox {
+ public:
+  Outbox();
+  ~Outbox();
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  /// Any thread.
+  void Push(BrokerAction action);
+  /// The connection thread: everything pushed so far, in order.
+  std::vector<BrokerAction> TakeAll();
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  std::mutex mu_;
+  std::vector<BrokerAction> actions_;
+};
+
+}  // namespace verdi

@@ -1,0 +1,113 @@
+// Celery remote control (the pidbox, celery-protocol.md §6) as pure logic:
+// given a decoded command and a snapshot of the worker, decide whether this
+// node is addressed, what to reply and what the worker must then do. No I/O:
+// the worker declares, consumes, publishes and performs the effects.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "jobspec/json_field.h"
+#include "verdi/amqp/url.h"
+
+namespace verdi {
+
+inline constexpr const char* kPidboxExchange = "celery.pidbox";
+inline constexpr const char* kReplyExchange = "reply.celery.pidbox";
+
+/// The pidbox queue of a node: "<nodename>.celery.pidbox".
+std::string PidboxQueueName(const std::string& nodename);
+
+/// One task the worker holds, as Celery's Request.info() describes it.
+struct ControlTask {
+  std::string id, name;
+  Json args = Json::array(), kwargs = Json::object();
+  /// UNIX seconds when the job started; absent for tasks not started yet.
+  std::optional<double> time_start;
+  bool acknowledged = false;
+  std::string exchange, routing_key;
+  int priority = 0;
+  bool redelivered = false;
+  int worker_pid = 0;
+  /// ISO-8601 ETA of a scheduled task ("" when none).
+  std::string eta;
+};
+
+/// A queue the worker consumes, for active_queues.
+struct ControlQueue {
+  std::string name;
+  Json arguments = Json::object();
+};
+
+/// What the commands report about the worker, taken when a command arrives.
+struct WorkerSnapshot {
+  std::string nodename;
+  int pid = 0;
+  int64_t uptime_seconds = 0;
+  int64_t processed = 0;  // tasks accepted, all run_job
+  int concurrency = 1;
+  int prefetch_count = 0;
+  int64_t clock = 0;
+  bool task_events = true;
+  /// kombu's Connection.info() without the password.
+  Json broker = Json::object();
+  /// getrusage() as Celery reports it (see CurrentRusage), or "N/A".
+  Json rusage = "N/A";
+  /// A few settings for `conf`.
+  Json conf = Json::object();
+  std::vector<ControlTask> active, reserved, scheduled;
+  std::vector<std::string> revoked;
+  std::vector<ControlQueue> queues;
+};
+
+/// What the worker must do after a command.
+struct ControlEffects {
+  /// Ids to add to the revoked set.
+  std::vector<std::string> revoke;
+  /// Signal the running jobs of `revoke` with this signal (0: none).
+  int terminate_signal = 0;
+  bool shutdown = false;
+  bool heartbeat = false;
+  std::optional<bool> task_events;
+  std::string add_consumer, cancel_consumer;
+};
+
+struct ControlDecision {
+  /// False: the command is for other nodes; nothing is done or sent.
+  bool addressed = false;
+  /// True when a reply must be published: body {nodename: reply}.
+  bool reply = false;
+  Json reply_body;
+  ControlEffects effects;
+};
+
+/// Node.handle_message: `destination` (non-empty list) names this node, or
+/// `pattern` matches it with `matcher` ("glob", the default, or "pcre"), or
+/// neither is given.
+bool IsAddressed(const Json& body, const std::string& nodename);
+
+/// fnmatch-style glob: *, ?, [set], [!set].
+bool GlobMatch(const std::string& pattern, const std::string& text);
+
+/// Decides what to do with one command body ({method, arguments,
+/// destination, pattern, matcher, ticket, reply_to}). A reply is wanted
+/// when reply_to is present and the command gives one (shutdown, heartbeat
+/// and hello from this node do not).
+ControlDecision HandleControl(const Json& body, const WorkerSnapshot& worker);
+
+/// Celery's signals.signum: an integer, or an uppercase name with or
+/// without "SIG". Invalid with the Python exception repr to reply with, e.g.
+/// "TypeError('signal name must be uppercase string.')".
+Status ParseSignal(const Json& value, int* signum);
+
+/// getrusage(RUSAGE_SELF) as Celery's stats reports it (utime, stime,
+/// maxrss, ...). The one helper here that reads the system.
+Json CurrentRusage();
+
+/// kombu's Connection.info() for the broker `url`, without the password.
+Json BrokerInfo(const AmqpUrl& url);
+
+}  // namespace verdi

@@ -1,0 +1,321 @@
+#include "verdi/celery/remote_control.h"
+
+#include <csignal>
+
+#include <gtest/gtest.h>
+
+namespace verdi {
+namespace {
+
+const char* kNode = "celery@host1";
+
+Json Command(const std::string& method, Json arguments = Json::object()) {
+  return {{"method", method},
+          {"arguments", std::move(arguments)},
+          {"destination", nullptr},
+          {"pattern", nullptr},
+          {"matcher", nullptr},
+          {"ticket", "t-1"},
+          {"reply_to", {{"exchange", "reply.celery.pidbox"}, {"routing_key", "c-1"}}}};
+}
+
+WorkerSnapshot Worker() {
+  WorkerSnapshot w;
+  w.nodename = kNode;
+  w.pid = 4242;
+  w.uptime_seconds = 17;
+  w.processed = 3;
+  w.concurrency = 2;
+  w.prefetch_count = 2;
+  w.clock = 99;
+  w.broker = {{"hostname", "localhost"}, {"port", 5672}};
+  ControlTask running;
+  running.id = "run-1";
+  running.name = "hysds.job_worker.run_job";
+  running.args = Json::array({{{"job_id", "j"}}});
+  running.time_start = 1700000000.5;
+  running.exchange = "";
+  running.routing_key = "q";
+  running.worker_pid = 4242;
+  w.active.push_back(running);
+  ControlTask queued = running;
+  queued.id = "queued-1";
+  queued.time_start.reset();
+  w.reserved.push_back(queued);
+  ControlTask held = queued;
+  held.id = "eta-1";
+  held.eta = "2030-01-01T00:00:00+00:00";
+  w.scheduled.push_back(held);
+  w.revoked = {"gone-1"};
+  w.queues.push_back({"q", Json::object()});
+  return w;
+}
+
+Json ReplyOf(const Json& command, const WorkerSnapshot& w = Worker()) {
+  ControlDecision d = HandleControl(command, w);
+  EXPECT_TRUE(d.addressed);
+  EXPECT_TRUE(d.reply) << command.dump();
+  return d.reply ? d.reply_body.at(kNode) : Json(nullptr);
+}
+
+TEST(RemoteControl, BrokerInfoIsKombusWithoutThePassword) {
+  AmqpUrl url;
+  ASSERT_TRUE(ParseAmqpUrl("amqps://bob:s3cret@mq.example:5671/jobs", &url).ok());
+  Json info = BrokerInfo(url);
+  EXPECT_EQ(info["hostname"], "mq.example");
+  EXPECT_EQ(info["userid"], "bob");
+  EXPECT_EQ(info["virtual_host"], "jobs");
+  EXPECT_EQ(info["port"], 5671);
+  EXPECT_EQ(info["ssl"], true);
+  EXPECT_EQ(info["transport"], "amqp");
+  EXPECT_EQ(info.dump().find("s3cret"), std::string::npos) << info.dump();
+}
+
+TEST(RemoteControl, PidboxQueueName) {
+  EXPECT_EQ(PidboxQueueName(kNode), "celery@host1.celery.pidbox");
+}
+
+TEST(RemoteControl, Addressing) {
+  Json c = Command("ping");
+  EXPECT_TRUE(IsAddressed(c, kNode));
+  c["destination"] = Json::array({"other@x"});
+  EXPECT_FALSE(IsAddressed(c, kNode));
+  EXPECT_FALSE(HandleControl(c, Worker()).addressed);
+  c["destination"] = Json::array({"other@x", kNode});
+  EXPECT_TRUE(IsAddressed(c, kNode));
+  c["destination"] = Json::array();
+  EXPECT_TRUE(IsAddressed(c, kNode));
+  c["pattern"] = "celery@host*";
+  c["matcher"] = "glob";
+  EXPECT_TRUE(IsAddressed(c, kNode));
+  c["pattern"] = "worker@*";
+  EXPECT_FALSE(IsAddressed(c, kNode));
+  c["pattern"] = "celery@h[a-z]st?";
+  EXPECT_TRUE(IsAddressed(c, kNode));
+  c["matcher"] = "pcre";
+  c["pattern"] = "celery@.*1";
+  EXPECT_TRUE(IsAddressed(c, kNode));
+  c["pattern"] = "host1";  // re.match anchors at the start
+  EXPECT_FALSE(IsAddressed(c, kNode));
+  c["pattern"] = "(bad";
+  EXPECT_FALSE(IsAddressed(c, kNode));
+}
+
+TEST(RemoteControl, Glob) {
+  EXPECT_TRUE(GlobMatch("*", ""));
+  EXPECT_TRUE(GlobMatch("a*b*c", "axxbyyc"));
+  EXPECT_FALSE(GlobMatch("a*b*c", "axxbyy"));
+  EXPECT_TRUE(GlobMatch("[!x]y", "zy"));
+  EXPECT_FALSE(GlobMatch("[!x]y", "xy"));
+  EXPECT_TRUE(GlobMatch("a[", "a["));
+}
+
+TEST(RemoteControl, PingAndReplyEnvelope) {
+  ControlDecision d = HandleControl(Command("ping"), Worker());
+  ASSERT_TRUE(d.reply);
+  EXPECT_EQ(d.reply_body, Json({{kNode, {{"ok", "pong"}}}}));
+  Json no_reply = Command("ping");
+  no_reply.erase("reply_to");
+  d = HandleControl(no_reply, Worker());
+  EXPECT_TRUE(d.addressed);
+  EXPECT_FALSE(d.reply);
+}
+
+TEST(RemoteControl, UnknownMethod) {
+  EXPECT_EQ(ReplyOf(Command("foo")), Json({{"error", "KeyError('foo')"}}));
+}
+
+TEST(RemoteControl, Stats) {
+  Json s = ReplyOf(Command("stats"));
+  EXPECT_EQ(s["total"], Json({{"hysds.job_worker.run_job", 3}}));
+  EXPECT_EQ(s["pid"], 4242);
+  EXPECT_EQ(s["clock"], "99");
+  EXPECT_EQ(s["uptime"], 17);
+  EXPECT_EQ(s["pool"]["implementation"], "verdi");
+  EXPECT_EQ(s["pool"]["max-concurrency"], 2);
+  EXPECT_EQ(s["pool"]["processes"], Json::array({4242}));
+  EXPECT_EQ(s["pool"]["max-tasks-per-child"], "N/A");
+  EXPECT_EQ(s["pool"]["put-guarded-by-semaphore"], false);
+  EXPECT_EQ(s["pool"]["timeouts"], Json::array({0, 0}));
+  EXPECT_EQ(s["broker"]["hostname"], "localhost");
+  EXPECT_EQ(s["prefetch_count"], 2);
+  EXPECT_TRUE(s.contains("rusage"));
+  WorkerSnapshot idle = Worker();
+  idle.processed = 0;
+  EXPECT_EQ(ReplyOf(Command("stats"), idle)["total"], Json::object());
+}
+
+TEST(RemoteControl, RusageFields) {
+  Json r = CurrentRusage();
+  for (const char* key : {"utime", "stime", "maxrss", "minflt", "nvcsw", "nivcsw"})
+    EXPECT_TRUE(r.contains(key)) << key;
+}
+
+TEST(RemoteControl, ActiveReservedScheduled) {
+  Json active = ReplyOf(Command("active"));
+  ASSERT_EQ(active.size(), 1u);
+  const Json& a = active[0];
+  EXPECT_EQ(a["id"], "run-1");
+  EXPECT_EQ(a["name"], "hysds.job_worker.run_job");
+  EXPECT_EQ(a["type"], "hysds.job_worker.run_job");
+  EXPECT_EQ(a["hostname"], kNode);
+  EXPECT_EQ(a["time_start"], 1700000000.5);
+  EXPECT_EQ(a["acknowledged"], false);
+  EXPECT_EQ(a["args"], Json::array({{{"job_id", "j"}}}));
+  EXPECT_EQ(a["kwargs"], Json::object());
+  EXPECT_EQ(
+      a["delivery_info"],
+      Json({{"exchange", ""}, {"routing_key", "q"}, {"priority", 0}, {"redelivered", false}}));
+  EXPECT_EQ(a["worker_pid"], 4242);
+  Json reserved = ReplyOf(Command("reserved"));
+  ASSERT_EQ(reserved.size(), 1u);
+  EXPECT_EQ(reserved[0]["id"], "queued-1");
+  EXPECT_TRUE(reserved[0]["time_start"].is_null());
+  Json scheduled = ReplyOf(Command("scheduled"));
+  ASSERT_EQ(scheduled.size(), 1u);
+  EXPECT_EQ(scheduled[0]["eta"], "2030-01-01T00:00:00+00:00");
+  EXPECT_EQ(scheduled[0]["priority"], 6);
+  EXPECT_EQ(scheduled[0]["request"]["id"], "eta-1");
+}
+
+TEST(RemoteControl, SimpleInspections) {
+  EXPECT_EQ(ReplyOf(Command("registered")), Json::array({"hysds.job_worker.run_job"}));
+  EXPECT_EQ(ReplyOf(Command("revoked")), Json::array({"gone-1"}));
+  EXPECT_EQ(ReplyOf(Command("clock")), Json({{"clock", 99}}));
+  EXPECT_TRUE(ReplyOf(Command("report"))["ok"].is_string());
+  EXPECT_TRUE(ReplyOf(Command("conf")).is_object());
+}
+
+TEST(RemoteControl, ActiveQueues) {
+  WorkerSnapshot w = Worker();
+  w.queues.push_back({"prio", {{"x-max-priority", 10}}});
+  Json queues = ReplyOf(Command("active_queues"), w);
+  ASSERT_EQ(queues.size(), 2u);
+  const Json& q = queues[0];
+  EXPECT_EQ(q["name"], "q");
+  EXPECT_EQ(q["routing_key"], "q");
+  EXPECT_EQ(q["exchange"]["name"], "q");
+  EXPECT_EQ(q["exchange"]["type"], "direct");
+  EXPECT_EQ(q["durable"], true);
+  EXPECT_EQ(q["exclusive"], false);
+  EXPECT_EQ(q["auto_delete"], false);
+  EXPECT_EQ(q["no_ack"], false);
+  EXPECT_TRUE(q["alias"].is_null());
+  EXPECT_TRUE(q["queue_arguments"].is_null());
+  EXPECT_TRUE(q["binding_arguments"].is_null());
+  EXPECT_EQ(queues[1]["queue_arguments"], Json({{"x-max-priority", 10}}));
+  EXPECT_EQ(queues[1]["max_priority"], 10);
+}
+
+TEST(RemoteControl, QueryTask) {
+  Json r = ReplyOf(Command("query_task", {{"ids", Json::array({"run-1", "queued-1", "nope"})}}));
+  EXPECT_EQ(r["run-1"][0], "active");
+  EXPECT_EQ(r["run-1"][1]["id"], "run-1");
+  EXPECT_EQ(r["queued-1"][0], "reserved");
+  EXPECT_FALSE(r.contains("nope"));
+  EXPECT_TRUE(ReplyOf(Command("query_task", {{"ids", "run-1"}}))["run-1"].is_array());
+}
+
+TEST(RemoteControl, Hello) {
+  Json r = ReplyOf(Command("hello", {{"from_node", "other@x"}, {"revoked", Json::object()}}));
+  EXPECT_EQ(r["clock"], 99);
+  EXPECT_TRUE(r["revoked"].contains("gone-1"));
+  ControlDecision d = HandleControl(Command("hello", {{"from_node", kNode}}), Worker());
+  EXPECT_TRUE(d.addressed);
+  EXPECT_FALSE(d.reply);
+}
+
+TEST(RemoteControl, HeartbeatAndShutdownDoNotReply) {
+  ControlDecision d = HandleControl(Command("heartbeat"), Worker());
+  EXPECT_FALSE(d.reply);
+  EXPECT_TRUE(d.effects.heartbeat);
+  d = HandleControl(Command("shutdown", {{"msg", "bye"}}), Worker());
+  EXPECT_FALSE(d.reply);
+  EXPECT_TRUE(d.effects.shutdown);
+}
+
+TEST(RemoteControl, EnableDisableEvents) {
+  WorkerSnapshot w = Worker();
+  w.task_events = false;
+  ControlDecision d = HandleControl(Command("enable_events"), w);
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "task events enabled"}}));
+  EXPECT_EQ(d.effects.task_events, true);
+  EXPECT_EQ(ReplyOf(Command("disable_events"), w), Json({{"ok", "task events already disabled"}}));
+  w.task_events = true;
+  EXPECT_EQ(ReplyOf(Command("enable_events"), w), Json({{"ok", "task events already enabled"}}));
+  d = HandleControl(Command("disable_events"), w);
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "task events disabled"}}));
+  EXPECT_EQ(d.effects.task_events, false);
+}
+
+TEST(RemoteControl, Revoke) {
+  ControlDecision d = HandleControl(Command("revoke", {{"task_id", "a"}}), Worker());
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "tasks a flagged as revoked"}}));
+  EXPECT_EQ(d.effects.revoke, std::vector<std::string>({"a"}));
+  EXPECT_EQ(d.effects.terminate_signal, 0);
+
+  d = HandleControl(Command("revoke", {{"task_id", Json::array({"a", "b", "a"})},
+                                       {"terminate", false},
+                                       {"signal", "SIGTERM"}}),
+                    Worker());
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "tasks a, b flagged as revoked"}}));
+  EXPECT_EQ(d.effects.revoke, std::vector<std::string>({"a", "b"}));
+
+  d = HandleControl(Command("revoke", {{"task_id", "a"}, {"terminate", true}}), Worker());
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "terminate: tasks unknown"}}));
+  EXPECT_EQ(d.effects.terminate_signal, SIGTERM);
+
+  d = HandleControl(
+      Command("revoke",
+              {{"task_id", Json::array({"run-1", "x"})}, {"terminate", true}, {"signal", "KILL"}}),
+      Worker());
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "terminate: run-1"}}));
+  EXPECT_EQ(d.effects.terminate_signal, SIGKILL);
+
+  d = HandleControl(Command("terminate", {{"task_id", "run-1"}, {"signal", 2}}), Worker());
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "terminate: run-1"}}));
+  EXPECT_EQ(d.effects.terminate_signal, SIGINT);
+
+  d = HandleControl(
+      Command("revoke", {{"task_id", "run-1"}, {"terminate", true}, {"signal", "term"}}), Worker());
+  EXPECT_EQ(d.reply_body[kNode],
+            Json({{"error", "TypeError('signal name must be uppercase string.')"}}));
+  EXPECT_TRUE(d.effects.revoke.empty());
+}
+
+TEST(RemoteControl, ParseSignal) {
+  int sig = 0;
+  ASSERT_TRUE(ParseSignal(Json("SIGTERM"), &sig).ok());
+  EXPECT_EQ(sig, SIGTERM);
+  ASSERT_TRUE(ParseSignal(Json("USR1"), &sig).ok());
+  EXPECT_EQ(sig, SIGUSR1);
+  ASSERT_TRUE(ParseSignal(Json(9), &sig).ok());
+  EXPECT_EQ(sig, 9);
+  Status st = ParseSignal(Json("SIGFOO"), &sig);
+  EXPECT_EQ(st.message(), "AttributeError(\"module 'signal' has no attribute 'SIGFOO'\")");
+  EXPECT_FALSE(ParseSignal(Json("sigterm"), &sig).ok());
+  EXPECT_FALSE(ParseSignal(Json(nullptr), &sig).ok());
+}
+
+TEST(RemoteControl, Consumers) {
+  ControlDecision d = HandleControl(Command("add_consumer", {{"queue", "extra"}}), Worker());
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "add consumer extra"}}));
+  EXPECT_EQ(d.effects.add_consumer, "extra");
+  d = HandleControl(Command("cancel_consumer", {{"queue", "q"}}), Worker());
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "no longer consuming from q"}}));
+  EXPECT_EQ(d.effects.cancel_consumer, "q");
+}
+
+TEST(RemoteControl, Limits) {
+  EXPECT_EQ(ReplyOf(Command("time_limit", {{"task_name", "x"}, {"soft", 1}})),
+            Json({{"error", "unknown task"}}));
+  EXPECT_EQ(ReplyOf(Command("rate_limit", {{"task_name", "x"}, {"rate_limit", "1/s"}})),
+            Json({{"error", "unknown task"}}));
+  EXPECT_TRUE(ReplyOf(Command("time_limit", {{"task_name", "hysds.job_worker.run_job"}}))
+                  .contains("error"));
+  EXPECT_TRUE(ReplyOf(Command("rate_limit", {{"task_name", "hysds.job_worker.run_job"}}))
+                  .contains("error"));
+}
+
+}  // namespace
+}  // namespace verdi

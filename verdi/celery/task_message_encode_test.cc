@@ -1,0 +1,211 @@
+#include "verdi/celery/task_message.h"
+
+#include <zlib.h>
+
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "verdi/celery/task_message_testing.h"
+
+namespace verdi {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::seconds;
+
+using namespace celery_testing;
+
+TEST(CeleryMessageEncode, MatchesPythonProducer) {
+  TaskMessage t;
+  t.task = "proj.tasks.add";
+  t.id = "d2e2b4a1-0000-4000-8000-000000000001";
+  t.args = {2, 2};
+  t.kwargs = {{"z", 1}};
+  t.eta = Utc(2026, 11, 23, 8, 4, 54, 22062);
+  t.expires = Utc(2026, 11, 23, 8, 5, 44, 22062);
+  t.hard_time_limit = 30;
+  t.soft_time_limit = 20;
+  t.origin = "gen10779@vm";
+  t.reply_to = "afab1891-544d-3a15-873e-05dee3281fd1";
+  AmqpOutgoing out = EncodeTaskMessage(t);
+  // Checked once with Python (celery 5.2.6, kombu 5.2.4): kombu.serialization.loads(out.body,
+  // 'application/json', 'utf-8') gives ([2, 2], {'z': 1}, {...all None}), and the headers
+  // below equal app.amqp.as_task_v2(id, 'proj.tasks.add', args=(2, 2), kwargs={'z': 1},
+  // eta=..., expires=..., time_limit=30, soft_time_limit=20).headers key for key, except
+  // argsrepr/kwargsrepr (Python repr "(2, 2)" / "{'z': 1}": we write JSON) and origin (the
+  // producer's node name). The body is byte for byte what kombu's json.dumps writes.
+  EXPECT_EQ(out.body, kCeleryJsonBody);
+  Json expected = CeleryHeaders();
+  expected["argsrepr"] = "[2, 2]";
+  expected["kwargsrepr"] = "{\"z\": 1}";
+  EXPECT_EQ(out.headers, expected);
+  EXPECT_TRUE(out.headers["timelimit"][0].is_number_integer());
+  EXPECT_EQ(out.content_type, "application/json");
+  EXPECT_EQ(out.content_encoding, "utf-8");
+  EXPECT_EQ(out.correlation_id, t.id);
+  EXPECT_EQ(out.reply_to, t.reply_to);
+}
+
+TEST(CeleryMessageEncode, RoundTrip) {
+  TaskMessage t;
+  t.task = "hysds.job_worker.run_job";
+  t.id = "id-rt";
+  t.args = Json::parse(R"([{"job_info": {"x": [1, 2.5, null, "\u00e9\ud83d\ude00"]}}])");
+  t.args.push_back(
+      std::string("\x00\xff"
+                  "ab",
+                  4));  // bytes from a msgpack bin
+  t.kwargs = {{"flag", true}};
+  t.embed = {{"callbacks", nullptr}, {"errbacks", nullptr}, {"chain", nullptr}, {"chord", nullptr}};
+  t.eta = Utc(2026, 1, 2, 3, 4, 5);
+  t.hard_time_limit = 7.25;
+  t.retries = 4;
+  t.ignore_result = true;
+  t.root_id = "root";
+  t.parent_id = "parent";
+  t.group_id = "group";
+  t.origin = "verdi@host";
+  t.shadow = "shadow";
+  t.reply_to = "r";
+  AmqpOutgoing out = EncodeTaskMessage(t);
+  EXPECT_EQ(out.headers["timelimit"], Json::parse("[7.25, null]"));
+  EXPECT_EQ(out.headers["eta"], "2026-01-02T03:04:05+00:00");
+  Delivery d = JsonDelivery(out.body, out.headers);
+  d.correlation_id = out.correlation_id;
+  d.reply_to = out.reply_to;
+  TaskMessage back;
+  Status st = Decode(d, &back);
+  ASSERT_TRUE(st.ok()) << st.message();
+  t.correlation_id = "id-rt";
+  EXPECT_EQ(back.task, t.task);
+  EXPECT_EQ(back.id, t.id);
+  EXPECT_EQ(back.args, t.args);
+  EXPECT_EQ(back.kwargs, t.kwargs);
+  EXPECT_EQ(back.embed, t.embed);
+  EXPECT_EQ(back.eta, t.eta);
+  EXPECT_FALSE(back.expires);
+  EXPECT_EQ(back.hard_time_limit, t.hard_time_limit);
+  EXPECT_FALSE(back.soft_time_limit);
+  EXPECT_EQ(back.retries, t.retries);
+  EXPECT_EQ(back.ignore_result, t.ignore_result);
+  EXPECT_EQ(back.root_id, t.root_id);
+  EXPECT_EQ(back.parent_id, t.parent_id);
+  EXPECT_EQ(back.group_id, t.group_id);
+  EXPECT_EQ(back.origin, t.origin);
+  EXPECT_EQ(back.shadow, t.shadow);
+  EXPECT_EQ(back.reply_to, t.reply_to);
+  EXPECT_EQ(back.correlation_id, t.correlation_id);
+}
+
+TEST(CeleryMessageEncode, ReprIsCutAt1024Bytes) {
+  TaskMessage t;
+  t.task = "t";
+  t.id = "i";
+  t.args = {std::string(2000, 'a')};
+  AmqpOutgoing out = EncodeTaskMessage(t);
+  std::string repr = out.headers["argsrepr"];
+  EXPECT_EQ(repr.size(), 1024u);
+  EXPECT_EQ(repr, "[\"" + std::string(1019, 'a') + "...");
+  EXPECT_EQ(out.headers["kwargsrepr"], "{}");
+  EXPECT_EQ(out.headers["root_id"], "i");
+  EXPECT_EQ(out.headers["timelimit"], Json::parse("[null, null]"));
+  EXPECT_EQ(out.headers["ignore_result"], false);
+  EXPECT_TRUE(out.headers["origin"].is_null());
+}
+
+TEST(CeleryMessageEncode, PyJsonDumpsMatchesPython) {
+  // json.dumps({"a": [1, 2.5, None, True, 1e16, 1e-7, 30.0], "b": "é😀\n\"\x01/", "c": {},
+  //             "d": float('nan')}) in Python 3.11.
+  Json v = {{"a", {1, 2.5, nullptr, true, 1e16, 1e-7, 30.0}},
+            {"b", "\u00e9\U0001F600\n\"\x01/"},
+            {"c", Json::object()},
+            {"d", std::nan("")}};
+  EXPECT_EQ(
+      PyJsonDumps(v),
+      R"({"a": [1, 2.5, null, true, 1e+16, 1e-07, 30.0], "b": "\u00e9\ud83d\ude00\n\"\u0001/", )"
+      R"("c": {}, "d": NaN})");
+  // Not UTF-8: kombu's base64 marker (kombu >= 5.3 JSONEncoder does the same for bytes).
+  EXPECT_EQ(PyJsonDumps(Json(std::string("\x00\xff"
+                                         "ab",
+                                         4))),
+            R"({"__type__": "base64", "__value__": "AP9hYg=="})");
+  EXPECT_EQ(PyJsonDumps(Json(std::string("\xff"))),
+            R"({"__type__": "base64", "__value__": "/w=="})");
+  EXPECT_EQ(PyJsonDumps(Json(std::string("\xff\xfe"))),
+            R"({"__type__": "base64", "__value__": "//4="})");
+  EXPECT_EQ(PyJsonDumps({{"k\xff", 1}}), R"({"k\ufffd": 1})");
+}
+
+TEST(CeleryMessageEncode, FormatIsoTime) {
+  EXPECT_EQ(FormatIsoTime(Utc(2026, 11, 23, 8, 4, 54, 22062)), "2026-11-23T08:04:54.022062+00:00");
+  EXPECT_EQ(FormatIsoTime(Utc(2026, 11, 23, 8, 4, 54)), "2026-11-23T08:04:54+00:00");
+  EXPECT_EQ(FormatIsoTime(Utc(1969, 12, 31, 23, 59, 59, 500000)),
+            "1969-12-31T23:59:59.500000+00:00");
+  // The clamped extremes (nanosecond ticks: years 1677..2262) format and parse back.
+  EXPECT_EQ(FormatIsoTime(WallClock::time_point::max()), "2262-04-11T23:47:16.854775+00:00");
+  EXPECT_EQ(FormatIsoTime(WallClock::time_point::min()), "1677-09-21T00:12:43.145224+00:00");
+  WallClock::time_point t;
+  ASSERT_TRUE(ParseIsoTime(FormatIsoTime(WallClock::time_point::min()), &t));
+  EXPECT_EQ(t, WallClock::time_point::min());
+}
+
+const WallClock::time_point kDone = Utc(2026, 11, 26, 12, 54, 22, 512138);
+
+TEST(CeleryMessageResult, SuccessAsCeleryWritesIt) {
+  // celery 5.2.6 cache backend, store_result('t-ok', {...}, 'SUCCESS', request with no
+  // group/parent) stored exactly this, except date_done: 5.2 writes a naive
+  // "2026-11-26T12:54:22.512138"; 5.6 (and verdi) add the +00:00.
+  TaskMessage request;
+  EXPECT_EQ(
+      EncodeResultJson("t-ok", "SUCCESS", {{"files", {"a"}}, {"exit", 0}}, nullptr, &request,
+                       kDone),
+      R"({"status": "SUCCESS", "result": {"exit": 0, "files": ["a"]}, "traceback": null, )"
+      R"("children": [], "date_done": "2026-11-26T12:54:22.512138+00:00", "task_id": "t-ok"})");
+}
+
+TEST(CeleryMessageResult, FailureWithGroupAndParent) {
+  // Python: mark_as_failure('t-fail', RuntimeError('Got non-zero exit code: 3'),
+  // traceback='Traceback...\n', request with group 'g-1' and parent 'p-1') stored
+  // {"status": "FAILURE", "result": {"exc_type": "RuntimeError", "exc_message": ["Got non-zero
+  // exit code: 3"], "exc_module": "builtins"}, "traceback": "Traceback...\n", "children": [],
+  // "date_done": "...", "group_id": "g-1", "parent_id": "p-1", "task_id": "t-fail"}.
+  // Checked once with Python: celery.backends.base's exception_to_python on
+  // ExceptionResult("RuntimeError", "builtins", "Got non-zero exit code: 3") rebuilds
+  // RuntimeError('Got non-zero exit code: 3').
+  TaskMessage request;
+  request.group_id = "g-1";
+  request.parent_id = "p-1";
+  Json exc = ExceptionResult("RuntimeError", "builtins", "Got non-zero exit code: 3");
+  EXPECT_EQ(exc, Json::parse(R"({"exc_type": "RuntimeError",
+      "exc_message": ["Got non-zero exit code: 3"], "exc_module": "builtins"})"));
+  std::string doc = EncodeResultJson("t-fail", "FAILURE", exc, "Traceback...\n", &request, kDone);
+  EXPECT_EQ(Json::parse(doc), Json::parse(R"({"status": "FAILURE", "result": {"exc_type":
+      "RuntimeError", "exc_message": ["Got non-zero exit code: 3"], "exc_module": "builtins"},
+      "traceback": "Traceback...\n", "children": [], "date_done": "2026-11-26T12:54:22.512138+00:00",
+      "group_id": "g-1", "parent_id": "p-1", "task_id": "t-fail"})"));
+  // Celery's key order.
+  EXPECT_LT(doc.find("\"date_done\""), doc.find("\"group_id\""));
+  EXPECT_LT(doc.find("\"group_id\""), doc.find("\"parent_id\""));
+  EXPECT_LT(doc.find("\"parent_id\""), doc.find("\"task_id\""));
+}
+
+TEST(CeleryMessageResult, NotReadyHasNoDateAndNoRequestNoChildren) {
+  // store_result('t-start', {"pid": 12, "hostname": "w@h"}, 'STARTED') without a request.
+  EXPECT_EQ(EncodeResultJson("t-start", "STARTED", {{"pid", 12}, {"hostname", "w@h"}}, nullptr,
+                             nullptr, kDone),
+            R"({"status": "STARTED", "result": {"hostname": "w@h", "pid": 12}, "traceback": null, )"
+            R"("children": null, "date_done": null, "task_id": "t-start"})");
+  TaskMessage request;
+  std::string revoked = EncodeResultJson(
+      "t-rev", "REVOKED", ExceptionResult("TaskRevokedError", "celery.exceptions", "revoked"),
+      nullptr, &request, kDone);
+  EXPECT_NE(revoked.find("\"date_done\": \"2026-11-26T12:54:22.512138+00:00\""), std::string::npos);
+  std::string retry = EncodeResultJson("t-retry", "RETRY", nullptr, nullptr, &request, kDone);
+  EXPECT_NE(retry.find("\"date_done\": null"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace verdi

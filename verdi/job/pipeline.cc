@@ -1,0 +1,531 @@
+#include "verdi/job/pipeline.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "base/files.h"
+#include "base/log.h"
+#include "jobspec/context.h"
+#include "jobspec/job_status.h"
+#include "jobspec/shell_words.h"
+#include "jobspec/uuid.h"
+#include "localize/cache.h"
+#include "localize/checksum.h"
+#include "localize/destination.h"
+#include "localize/mark_datasets.h"
+#include "localize/url.h"
+#include "verdi/container/engine.h"
+#include "verdi/job/host_facts.h"
+#include "verdi/job/publish_step.h"
+#include "verdi/job/run_script.h"
+#include "verdi/process/supervisor.h"
+#include "verdi/workdir/job_dir.h"
+
+namespace verdi {
+namespace {
+
+constexpr const char* kDefaultRootWorkDir = "/data/work";
+constexpr const char* kDefaultWebdavPort = "8085";
+
+Status LoadWorkerConfig(const Job& job, const PipelineSettings& settings, WorkerConfig* config) {
+  if (!settings.worker_config_file) return WorkerConfigFromJob(job, config);
+  Json doc;
+  VERDI_RETURN_IF_ERROR(ReadJsonFile(*settings.worker_config_file, &doc));
+  return ParseWorkerConfig(doc, *settings.worker_config_file, config);
+}
+
+// The limit from job_info, else from the job-spec; 0 means none.
+std::optional<int64_t> Limit(std::optional<int64_t> from_job_info,
+                             std::optional<int64_t> from_spec) {
+  std::optional<int64_t> limit = from_job_info ? from_job_info : from_spec;
+  if (limit && *limit == 0) return std::nullopt;
+  return limit;
+}
+
+// The command inherits the worker's environment plus its own env entries.
+std::vector<std::string> CommandEnvironment(const std::vector<std::string>& base,
+                                            const std::vector<EnvVar>& extra) {
+  std::vector<std::string> env;
+  for (const auto& entry : base) {
+    std::string_view name = std::string_view(entry).substr(0, entry.find('='));
+    bool overridden = false;
+    for (const auto& var : extra) overridden |= var.key == name;
+    if (!overridden) env.push_back(entry);
+  }
+  for (const auto& var : extra) env.push_back(var.key + "=" + var.value);
+  return env;
+}
+
+std::optional<std::string> Redacted(const std::optional<std::string>& url) {
+  if (!url) return url;
+  return localize::Redacted(*url);
+}
+
+// Credentials in localize_urls never reach the job files or the statuses.
+void RedactLocalizeUrls(Json* list) {
+  if (!list->is_array()) return;
+  for (Json& entry : *list) {
+    if (entry.is_object() && entry.contains("url") && entry["url"].is_string())
+      entry["url"] = localize::Redacted(entry["url"].get<std::string>());
+    else if (entry.is_string())
+      entry = localize::Redacted(entry.get<std::string>());
+  }
+}
+
+// The image URLs of a job (container_image_url(s), also in
+// dependency_images), which may hold credentials, redacted in place.
+void RedactImageUrls(Json* holder) {
+  if (!holder->is_object()) return;
+  if (auto it = holder->find("container_image_url"); it != holder->end() && it->is_string())
+    *it = localize::Redacted(it->get<std::string>());
+  if (auto it = holder->find("container_image_urls"); it != holder->end()) {
+    if (it->is_string()) *it = localize::Redacted(it->get<std::string>());
+    if (it->is_object())
+      for (auto& [arch, url] : it->items())
+        if (url.is_string()) url = localize::Redacted(url.get<std::string>());
+  }
+  if (auto it = holder->find("dependency_images"); it != holder->end() && it->is_array())
+    for (Json& dep : *it) RedactImageUrls(&dep);
+}
+
+// One run of one prepared job. Each step returns a Status; the first that
+// fails becomes the job's error, and close-out runs whatever happened.
+class JobRun {
+ public:
+  JobRun(PreparedJob* prepared, const PipelineSettings& settings, Interrupts* interrupts)
+      : p_(*prepared), job_(prepared->job.doc), settings_(settings), interrupts_(interrupts) {}
+
+  JobOutcome Run() {
+    start_ = settings_.env->Now();
+    steady_start_ = SteadyClock::now();
+    for (const char* key : {"container_image_url", "container_image_urls", "dependency_images"})
+      if (job_.contains(key)) images_[key] = job_[key];
+    RedactImageUrls(&job_);
+    if (job_.contains("localize_urls")) RedactLocalizeUrls(&job_["localize_urls"]);
+    if (job_.contains("params") && job_["params"].is_object() &&
+        job_["params"].contains("localize_urls"))
+      RedactLocalizeUrls(&job_["params"]["localize_urls"]);
+    Status st = MakeRoom();
+    if (st.ok()) st = CreateDirectory();
+    if (st.ok()) st = WriteJobFiles();
+    if (st.ok() && settings_.observer != nullptr) settings_.observer->Started(job_);
+    if (st.ok()) st = Localize();
+    if (st.ok()) st = RunCommand();
+    if (st.ok()) st = ReadBackContext();
+    if (!st.ok() && outcome_.error.empty()) {
+      Fail(st.message());
+      outcome_.infrastructure_error = st.IsIOError();
+    }
+    Publish();
+    CloseOut();
+    // After .done: a status that cannot be sent never keeps a job open (HC-374).
+    if (settings_.observer != nullptr) settings_.observer->Finished(job_, outcome_);
+    return outcome_;
+  }
+
+ private:
+  const std::string& job_id() const { return p_.job.job_id; }
+  Json& info() { return job_["job_info"]; }
+  std::string InDir(const char* name) const { return (dir_ / name).string(); }
+
+  void Fail(std::string error) {
+    if (outcome_.status.empty()) outcome_.status = kJobFailed;
+    outcome_.error = std::move(error);
+  }
+
+  Status MakeRoom() {
+    std::error_code ec;
+    fs::create_directories(p_.root_work_dir, ec);
+    if (ec)
+      return Status::IOError("creating the work root " + p_.root_work_dir.string(), ec.value());
+    return EnsureFreeSpace(settings_.env, p_.root_work_dir, p_.disk_usage_bytes, settings_.scrub);
+  }
+
+  Status CreateDirectory() {
+    fs::path dir;
+    VERDI_RETURN_IF_ERROR(CreateJobDir(JobDirPath(p_.root_work_dir, start_, job_id()), start_,
+                                       settings_.owner, &dir));
+    dir_ = dir;
+    outcome_.job_dir = dir;
+    LogInfo("job {}: work dir {}", job_id(), dir.string());
+    return Status::OK();
+  }
+
+  Status WriteJobFiles() {
+    const HostFacts& facts = GetHostFacts();
+    if (!job_.contains("job_info") || !job_["job_info"].is_object())
+      job_["job_info"] = Json::object();
+    job_["command"] = p_.command.ToJson();
+    info()["job_dir"] = dir_.string();
+    info()["metrics"] = {{"inputs_localized", Json::array()},
+                         {"products_staged", Json::array()},
+                         {"job_dir_size", 0},
+                         {"usage_stats", Json::array()}};
+    info()["facts"] = facts.ToJson();
+    info()["execute_node"] = facts.fqdn;
+    info()["public_ip"] = facts.public_ip;
+    info()["job_url"] = p_.webdav_url + "/" + dir_.lexically_relative(p_.root_work_dir).string();
+    info()["context_file"] = InDir("_context.json");
+    info()["datasets_cfg_file"] =
+        settings_.datasets_config_file ? Json(*settings_.datasets_config_file) : Json(nullptr);
+    info()["time_start"] = IsoUtc(start_);
+
+    context_ = ComposeContext(job_);
+    argv_ = p_.argv;
+    Status st = PrepareContainer();
+    VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
+    VERDI_RETURN_IF_ERROR(WriteJobJson());
+    VERDI_RETURN_IF_ERROR(st);
+    return WriteFileAtomic(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, argv_),
+                           0755);
+  }
+
+  // A job with container_image_name: its image loaded, its dependency images
+  // loaded and described in _docker_params.json, and argv_ wrapped in
+  // `<engine> run ...` (DESIGN.md, HySDS reference §4.4, §4.5).
+  Status PrepareContainer() {
+    auto image = job_.find("container_image_name");
+    if (image == job_.end() || !image->is_string() || image->get<std::string>().empty())
+      return Status::OK();
+    const ContainerSettings& cs = settings_.containers;
+    std::vector<std::string> env = CommandEnvironment(settings_.base_env, p_.command.env);
+    EnvLookup lookup = LookupIn(env);
+    const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
+
+    ContainerJob cj;
+    cj.image = image->get<std::string>();
+    cj.root_work_dir = p_.root_work_dir;
+    cj.job_dir = dir_;
+    cj.uid = getuid();
+    cj.gid = getgid();
+    cj.job_id = job_id();
+    cj.task_id = p_.job.task_id;
+    cj.worker_name = settings_.owner;
+    cj.mappings = job_.value("container_mappings", spec ? spec->imported_worker_files : Json());
+    if (cj.mappings.is_null()) cj.mappings = Json::object();
+    cj.runtime_options = job_.value("runtime_options", spec ? spec->runtime_options : Json());
+    if (cj.runtime_options.is_null()) cj.runtime_options = Json::object();
+    for (const auto& var : p_.command.env) cj.env.push_back(var.key + "=" + var.value);
+    cj.datasets_config_file = settings_.datasets_config_file;
+    cj.worker_config_file = settings_.worker_config_file;
+    container_name_ = ContainerName(cj.job_id, cj.task_id);
+
+    std::vector<std::string> run_argv;
+    VERDI_RETURN_IF_ERROR(ContainerRunArgv(cj, cs, lookup, p_.argv, &run_argv));
+    Json params = Json::object();
+    std::optional<std::string> url = ImageUrlFor(images_, MachineArch());
+    VERDI_RETURN_IF_ERROR(DockerParams(cj, Redacted(url), cs, lookup, &params[cj.image]));
+
+    fs::path cache = p_.root_work_dir / "cache";
+    for (const fs::path& sub : {p_.root_work_dir / "jobs", p_.root_work_dir / "tasks",
+                                p_.root_work_dir / "workers", cache}) {
+      std::error_code ec;
+      fs::create_directories(sub, ec);
+      if (ec) return Status::IOError("creating " + sub.string(), ec.value());
+    }
+    ImageSource source{cj.image, url, std::nullopt, cs.registry};
+    if (auto sha = job_.find("container_image_sha256"); sha != job_.end() && sha->is_string())
+      source.sha256 = sha->get<std::string>();
+    std::string image_id;
+    VERDI_RETURN_IF_ERROR(EnsureImage(cs, source, cache, settings_.fetch, &image_id));
+    job_["container_image_id"] = image_id;
+    context_["container_image_id"] = image_id;
+
+    // Dependency images: loaded and described, never started.
+    Json deps = images_.value("dependency_images", Json::array());
+    if (deps.empty() && spec)
+      for (const auto& d : spec->dependency_images)
+        deps.push_back({{"container_image_name", d.container_image_name},
+                        {"container_image_url",
+                         d.container_image_url ? Json(*d.container_image_url) : Json(nullptr)},
+                        {"container_mappings", d.container_mappings},
+                        {"runtime_options", d.runtime_options}});
+    for (const auto& dep : deps) {
+      if (!dep.is_object() || !dep.contains("container_image_name") ||
+          !dep["container_image_name"].is_string())
+        return Status::Invalid("dependency_images: each needs a container_image_name");
+      ContainerJob dj = cj;
+      dj.image = dep["container_image_name"].get<std::string>();
+      dj.mappings = dep.value("container_mappings", Json::object());
+      dj.runtime_options = dep.value("runtime_options", Json::object());
+      std::optional<std::string> dep_url = ImageUrlFor(dep, MachineArch());
+      VERDI_RETURN_IF_ERROR(DockerParams(dj, Redacted(dep_url), cs, lookup, &params[dj.image])
+                                .WithPrefix("dependency_images"));
+      ImageSource dep_source{dj.image, dep_url, std::nullopt, cs.registry};
+      if (auto sha = dep.find("container_image_sha256"); sha != dep.end() && sha->is_string())
+        dep_source.sha256 = sha->get<std::string>();
+      std::string dep_id;
+      VERDI_RETURN_IF_ERROR(EnsureImage(cs, dep_source, cache, settings_.fetch, &dep_id));
+    }
+    VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_docker_params.json"), DumpJsonFile(params)));
+
+    // A container of the same name (an earlier delivery of this task) goes first.
+    bool exists = false;
+    VERDI_RETURN_IF_ERROR(ContainerExists(cs, container_name_, &exists));
+    if (exists) VERDI_RETURN_IF_ERROR(KillContainer(cs, container_name_));
+    argv_ = std::move(run_argv);
+    return Status::OK();
+  }
+
+  // After the engine's CLI is gone: the container must be gone too.
+  void RemoveContainer(Ending ending) {
+    if (container_name_.empty()) return;
+    const ContainerSettings& cs = settings_.containers;
+    bool exists = true;
+    if (ending == Ending::kExited) {
+      Status st = ContainerExists(cs, container_name_, &exists);
+      if (!st.ok()) LogWarning("job {}: {}", job_id(), st.message());
+    }
+    if (!exists) return;
+    Status st = KillContainer(cs, container_name_);
+    if (st.ok())
+      LogInfo("job {}: container {} killed and removed", job_id(), container_name_);
+    else
+      LogError("job {}: {}", job_id(), st.message());
+  }
+
+  // The job's localize_urls, into the job dir (through the input cache
+  // unless cache is false), then their checksum sidecars checked (HySDS
+  // reference §4.2, §4.3). Records metrics.inputs_localized and
+  // _prov.wasDerivedFrom.
+  Status Localize() {
+    const auto& urls = p_.job.localize_urls;
+    if (urls.empty()) return Status::OK();
+    std::vector<localize::LocalizeItem> items;
+    for (size_t i = 0; i < urls.size(); ++i) {
+      fs::path dest;
+      VERDI_RETURN_IF_ERROR(localize::Destination(dir_, i, urls[i].url, urls[i].local_path, &dest));
+      items.push_back({urls[i].url, dest, urls[i].cache});
+    }
+    localize::FetchOptions opts = settings_.fetch;
+    opts.log = [this](const std::string& line) { LogWarning("job {}: {}", job_id(), line); };
+    opts.progress = [this](const std::string& line) { LogInfo("job {}: {}", job_id(), line); };
+    int stop_signal = 0;  // a stop request stops the downloads
+    if (interrupts_ != nullptr) {
+      opts.cancelled = [this, &stop_signal] {
+        if (stop_signal == 0) stop_signal = interrupts_->Take();
+        return stop_signal != 0;
+      };
+    }
+    LogInfo("job {}: localizing {} input(s)", job_id(), items.size());
+    std::vector<localize::FetchResult> results;
+    Status st =
+        localize::LocalizeAll(items, p_.root_work_dir / "cache", opts, &results, &cache_holds_);
+    if (stop_signal != 0) {
+      Interrupted(stop_signal);
+      return Status::Failed("stopped while localizing the inputs");
+    }
+    if (!st.ok()) return Status::Failed("localizing the inputs: " + st.message());
+    Json& localized = info()["metrics"]["inputs_localized"];
+    Json derived = Json::array();
+    std::vector<fs::path> paths;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const localize::FetchResult& r = results[i];
+      double seconds = SecondsBetween(r.time_start, r.time_end);
+      std::string url = localize::Redacted(items[i].url);
+      localized.push_back({{"url", url},
+                           {"path", items[i].dest.string()},
+                           {"disk_usage", r.bytes},
+                           {"time_start", IsoUtc(r.time_start)},
+                           {"time_end", IsoUtc(r.time_end)},
+                           {"duration", seconds},
+                           {"transfer_rate", seconds > 0 ? r.bytes / seconds : 0.0}});
+      derived.push_back("url:" + url);
+      paths.push_back(items[i].dest);
+    }
+    if (!context_.contains("_prov") || !context_["_prov"].is_object())
+      context_["_prov"] = Json::object();
+    context_["_prov"]["wasDerivedFrom"] = derived;
+    VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
+    VERDI_RETURN_IF_ERROR(WriteJobJson());
+    VERDI_RETURN_IF_ERROR(localize::ValidateChecksumFiles(paths));
+    // Input datasets are marked so that publishing passes them over (§4.3).
+    std::vector<fs::path> marked;
+    VERDI_RETURN_IF_ERROR(localize::MarkLocalizedDatasets(dir_, &marked));
+    for (const fs::path& d : marked)
+      LogInfo("job {}: input dataset {} marked .localized", job_id(), d.string());
+    return Status::OK();
+  }
+
+  Status WriteJobJson() { return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_)); }
+
+  Status RunCommand() {
+    // A stop request that came while the job was being set up ends it here.
+    if (interrupts_ != nullptr) {
+      if (int sig = interrupts_->Take(); sig != 0) {
+        Interrupted(sig);
+        return Status::OK();
+      }
+    }
+    RunRequest request;
+    request.argv = argv_;
+    request.env = CommandEnvironment(settings_.base_env, p_.command.env);
+    request.dir = dir_;
+    request.kill_grace = settings_.kill_grace;
+    const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
+    soft_limit_ = Limit(p_.job.soft_time_limit, spec ? spec->soft_time_limit : std::nullopt);
+    hard_limit_ = Limit(p_.job.time_limit, spec ? spec->time_limit : std::nullopt);
+    if (soft_limit_) request.soft_deadline = steady_start_ + std::chrono::seconds(*soft_limit_);
+    if (hard_limit_) request.hard_deadline = steady_start_ + std::chrono::seconds(*hard_limit_);
+
+    LogInfo("job {}: running {}", job_id(), ShellJoin(argv_));
+    RunResult result;
+    Status st = RunSupervised(request, interrupts_, &result);
+    RemoveContainer(st.ok() ? result.ending : Ending::kInterrupted);
+    info()["cmd_start"] = IsoUtc(st.ok() ? result.start : settings_.env->Now());
+    info()["cmd_end"] = IsoUtc(st.ok() ? result.end : settings_.env->Now());
+    info()["cmd_duration"] = st.ok() ? SecondsBetween(result.start, result.end) : 0.0;
+    info()["status"] = result.exit_code;
+    info()["pid"] = result.pid;
+    info()["stdout"] = "";
+    info()["stderr"] = "";
+    VERDI_RETURN_IF_ERROR(st);
+    outcome_.exit_code = result.exit_code;
+    Judge(result);
+    return Status::OK();
+  }
+
+  // Turns how the command ended into the job's status and error.
+  void Judge(const RunResult& result) {
+    std::string note;
+    switch (result.ending) {
+      case Ending::kExited:
+        if (result.exit_code != 0)
+          Fail(fmt::format("Got non-zero exit code: {}", result.exit_code));
+        break;
+      case Ending::kNotStarted:
+        Fail(result.error);
+        break;
+      case Ending::kSoftLimit:
+        note = fmt::format("Soft time limit ({}s) exceeded for {}.", *soft_limit_, job_id());
+        Fail(note);
+        break;
+      case Ending::kHardLimit:
+        note = fmt::format("Hard time limit ({}s) exceeded for {}.", *hard_limit_, job_id());
+        Fail(note);
+        break;
+      case Ending::kInterrupted:
+        Interrupted(result.signal);
+        break;
+    }
+    if (!note.empty()) {
+      Status st = AppendToFile(InDir("_stderr.txt"), note + "\n");
+      if (!st.ok()) LogWarning("job {}: {}", job_id(), st.message());
+    }
+  }
+
+  void Interrupted(int sig) {
+    outcome_.status = SignalStatus(sig);
+    outcome_.signum = sig;
+    outcome_.error = fmt::format("caught signal {}", sig);
+  }
+
+  // The command may have changed _context.json to pass flags back.
+  Status ReadBackContext() {
+    Json reloaded;
+    Status st = ReadJsonFile(InDir("_context.json"), &reloaded);
+    if (!st.ok())
+      return Status::Failed("the job left an unreadable _context.json: " + st.message());
+    MergeContext(reloaded, &context_);
+    return Status::OK();
+  }
+
+  // Datasets of a command that succeeded are published, a failed job is
+  // triaged (publish_step.h); a publish failure fails the job.
+  void Publish() {
+    if (dir_.empty()) return;
+    CommandResult result = !outcome_.completed()         ? CommandResult::kFailed
+                           : info().value("pid", 0) == 0 ? CommandResult::kNotRun
+                                                         : CommandResult::kSucceeded;
+    Status st = PublishOrTriage(settings_, dir_, context_, result, &job_);
+    if (!st.ok()) Fail(st.message());
+  }
+
+  void CloseOut() {
+    WallClock::time_point end = settings_.env->Now();
+    if (!outcome_.error.empty()) {
+      // HySDS: a failed job's status is never 0.
+      if (outcome_.exit_code == 0) outcome_.exit_code = 1;
+      if (outcome_.status.empty()) outcome_.status = kJobFailed;
+    } else {
+      outcome_.status = kJobCompleted;
+    }
+    if (dir_.empty()) return;  // nothing was created
+    info()["status"] = outcome_.exit_code;
+    if (!info().contains("pid")) info()["pid"] = 0;
+    info()["metrics"]["job_dir_size"] = DirectorySize(dir_);
+    info()["time_end"] = IsoUtc(end);
+    info()["duration"] = SecondsBetween(start_, end);
+    info()["job_status"] = outcome_.status;
+    if (!outcome_.error.empty()) info()["error"] = outcome_.error;
+    if (outcome_.signum != 0) info()["signum"] = outcome_.signum;
+    Status st = WriteJobJson();
+    if (!st.ok()) LogError("job {}: {}", job_id(), st.message());
+    // .done last: once it is there, the directory may be scrubbed.
+    st = MarkJobDone(dir_, end);
+    if (!st.ok()) LogError("job {}: {}", job_id(), st.message());
+  }
+
+  PreparedJob& p_;
+  Json& job_;
+  const PipelineSettings& settings_;
+  Interrupts* interrupts_;
+  // The cache entries this job's inputs link to: not evicted while it runs.
+  localize::CacheHolds cache_holds_;
+  WallClock::time_point start_;
+  SteadyClock::time_point steady_start_;
+  fs::path dir_;
+  std::vector<std::string> argv_;  // the job's argv, or the container run wrapping it
+  std::string container_name_;     // set when the job runs in a container
+  Json context_;
+  Json images_ = Json::object();  // the job's image URLs before redaction
+  std::optional<int64_t> soft_limit_, hard_limit_;
+  JobOutcome outcome_;
+};
+
+}  // namespace
+
+Status PrepareJob(Json payload, const PipelineSettings& settings, PreparedJob* prepared) {
+  PreparedJob out;
+  VERDI_RETURN_IF_ERROR(ParseJob(std::move(payload), &out.job));
+  Job& job = out.job;
+  if (job.task_id.empty()) {
+    job.task_id = NewUuid4();
+    job.doc["task_id"] = job.task_id;
+  }
+
+  WorkerConfig config;
+  VERDI_RETURN_IF_ERROR(LoadWorkerConfig(job, settings, &config));
+  const TypeConfig* type_config = config.Find(job.type);
+  if (type_config == nullptr)
+    return Status::Invalid(fmt::format(
+        "job.type: no work configuration for type '{}'{}", job.type,
+        settings.worker_config_file ? " in " + *settings.worker_config_file : std::string()));
+  out.command = type_config->command;
+  VERDI_RETURN_IF_ERROR(ResolveArgv(out.command, job.doc["params"], &out.argv));
+  out.disk_usage_bytes =
+      type_config->disk_usage_bytes ? type_config->disk_usage_bytes : job.disk_usage_bytes;
+
+  out.root_work_dir = settings.root_work_dir ? *settings.root_work_dir
+                      : config.root_work_dir ? fs::path(*config.root_work_dir)
+                                             : fs::path(kDefaultRootWorkDir);
+  if (!out.root_work_dir.is_absolute())
+    out.root_work_dir = fs::absolute(out.root_work_dir).lexically_normal();
+  std::string port = settings.webdav_port ? *settings.webdav_port
+                     : config.webdav_port ? *config.webdav_port
+                                          : kDefaultWebdavPort;
+  out.webdav_url = settings.webdav_url ? *settings.webdav_url
+                   : config.webdav_url
+                       ? *config.webdav_url
+                       : fmt::format("http://{}:{}", GetHostFacts().public_ip, port);
+  while (!out.webdav_url.empty() && out.webdav_url.back() == '/') out.webdav_url.pop_back();
+  *prepared = std::move(out);
+  return Status::OK();
+}
+
+JobOutcome RunPreparedJob(PreparedJob* prepared, const PipelineSettings& settings,
+                          Interrupts* interrupts) {
+  return JobRun(prepared, settings, interrupts).Run();
+}
+
+}  // namespace verdi

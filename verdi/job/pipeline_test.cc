@@ -1,0 +1,178 @@
+#include "verdi/job/pipeline.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "base/files.h"
+
+namespace verdi {
+namespace {
+
+// A fixed clock and a disk whose free space the test sets.
+class FakeEnv : public Env {
+ public:
+  WallClock::time_point now =
+      WallClock::time_point(std::chrono::seconds(1704164645));  // 2024-01-02T03:04:05Z
+  DiskSpace space{50, 100};
+  WallClock::time_point Now() override { return now; }
+  Status GetDiskSpace(const std::string&, DiskSpace* out) override {
+    *out = space;
+    return Status::OK();
+  }
+};
+
+// Interrupts with one request already pending.
+class PendingInterrupt : public Interrupts {
+ public:
+  explicit PendingInterrupt(int sig) : sig_(sig) { pipe2(fds_, O_CLOEXEC | O_NONBLOCK); }
+  ~PendingInterrupt() override {
+    close(fds_[0]);
+    close(fds_[1]);
+  }
+  int fd() const override { return fds_[0]; }
+  int Take() override { return std::exchange(sig_, 0); }
+
+ private:
+  int sig_;
+  int fds_[2];
+};
+
+class JobPipelineTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/verdi-pipeline-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    tmp_ = tmpl;
+    settings_.root_work_dir = tmp_ / "root";
+    settings_.env = &env_;
+    settings_.owner = "test@host";
+    settings_.base_env = {"PATH=/usr/bin:/bin"};
+  }
+  void TearDown() override { fs::remove_all(tmp_); }
+
+  Json JobWithCommand(const std::string& command) {
+    return {{"job_id", "job-1"}, {"type", "job-t:1"}, {"params", {{"_command", command}}}};
+  }
+
+  std::string Read(const fs::path& path) {
+    std::string text;
+    EXPECT_TRUE(ReadFileToString(path, &text).ok()) << path;
+    return text;
+  }
+
+  fs::path tmp_;
+  FakeEnv env_;
+  PipelineSettings settings_;
+};
+
+TEST_F(JobPipelineTest, PrepareRejectsAJobWithNothingToRun) {
+  PreparedJob prepared;
+  Status st = PrepareJob({{"job_id", "job-1"}, {"type", "t"}}, settings_, &prepared);
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message().rfind("job.params._command: is missing", 0), 0u) << st.message();
+}
+
+TEST_F(JobPipelineTest, PrepareResolvesArgvRootAndJobUrl) {
+  settings_.webdav_url = "https://dav.example/";
+  PreparedJob prepared;
+  ASSERT_TRUE(PrepareJob(JobWithCommand("/bin/echo 'a b' c"), settings_, &prepared).ok());
+  EXPECT_EQ(prepared.argv, (std::vector<std::string>{"/bin/echo", "a b", "c"}));
+  EXPECT_EQ(prepared.root_work_dir, tmp_ / "root");
+  EXPECT_EQ(prepared.webdav_url, "https://dav.example");
+  EXPECT_EQ(prepared.job.task_id.size(), 36u);  // made up when missing
+  EXPECT_EQ(prepared.job.doc["task_id"], prepared.job.task_id);
+}
+
+TEST_F(JobPipelineTest, RunsInTheDirectoryNamedAfterTheStartTime) {
+  PreparedJob prepared;
+  ASSERT_TRUE(PrepareJob(JobWithCommand("/bin/echo hi"), settings_, &prepared).ok());
+  JobOutcome outcome = RunPreparedJob(&prepared, settings_, nullptr);
+  EXPECT_EQ(outcome.status, "job-completed");
+  EXPECT_EQ(outcome.error, "");
+  fs::path dir = tmp_ / "root/jobs/2024/01/02/03/04/job-1";
+  EXPECT_EQ(outcome.job_dir, dir);
+  EXPECT_EQ(Read(dir / "_stdout.txt"), "hi\n");
+  EXPECT_EQ(Read(dir / ".done"), "2024-01-02T03:04:05.000000Z\n");
+  Json job = Json::parse(Read(dir / "_job.json"));
+  EXPECT_EQ(job["job_info"]["time_start"], "2024-01-02T03:04:05.000000Z");
+  EXPECT_EQ(job["job_info"]["job_url"], "http://" +
+                                            job["job_info"]["public_ip"].get<std::string>() +
+                                            ":8085/jobs/2024/01/02/03/04/job-1");
+}
+
+TEST_F(JobPipelineTest, SameJobIdInTheSameMinuteNeverSharesADirectory) {
+  std::vector<fs::path> dirs;
+  for (int i = 0; i < 2; ++i) {
+    PreparedJob prepared;
+    ASSERT_TRUE(PrepareJob(JobWithCommand("/bin/true"), settings_, &prepared).ok());
+    JobOutcome outcome = RunPreparedJob(&prepared, settings_, nullptr);
+    EXPECT_EQ(outcome.status, "job-completed");
+    dirs.push_back(outcome.job_dir);
+  }
+  fs::path base = tmp_ / "root/jobs/2024/01/02/03/04";
+  EXPECT_EQ(dirs, (std::vector<fs::path>{base / "job-1", base / "job-1.2"}));
+  Json job = Json::parse(Read(dirs[1] / "_job.json"));
+  EXPECT_EQ(job["job_info"]["job_dir"], dirs[1].string());
+  EXPECT_TRUE(
+      job["job_info"]["job_url"].get<std::string>().ends_with("/jobs/2024/01/02/03/04/job-1.2"));
+}
+
+TEST_F(JobPipelineTest, ShortDiskFailsBeforeAnyDirectoryWithTheFigures) {
+  env_.space = {5, 100};  // 5% free, 10% needed, nothing to scrub
+  PreparedJob prepared;
+  ASSERT_TRUE(PrepareJob(JobWithCommand("/bin/true"), settings_, &prepared).ok());
+  JobOutcome outcome = RunPreparedJob(&prepared, settings_, nullptr);
+  EXPECT_EQ(outcome.status, "job-failed");
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_TRUE(outcome.job_dir.empty());
+  EXPECT_NE(outcome.error.find("5% free"), std::string::npos) << outcome.error;
+  EXPECT_NE(outcome.error.find("10%"), std::string::npos) << outcome.error;
+  EXPECT_FALSE(fs::exists(tmp_ / "root/jobs"));
+}
+
+TEST_F(JobPipelineTest, DiskUsageOfTheJobSetsTheThreshold) {
+  env_.space = {30, 100};
+  Json job = JobWithCommand("/bin/true");
+  job["params"]["_disk_usage"] = "1KB";  // 1024 bytes of a 100-byte disk: never enough
+  PreparedJob prepared;
+  ASSERT_TRUE(PrepareJob(job, settings_, &prepared).ok());
+  EXPECT_EQ(prepared.disk_usage_bytes, 1024u);
+  JobOutcome outcome = RunPreparedJob(&prepared, settings_, nullptr);
+  EXPECT_EQ(outcome.status, "job-failed");
+  EXPECT_TRUE(outcome.job_dir.empty());
+}
+
+TEST_F(JobPipelineTest, AStopRequestedDuringSetUpSkipsTheCommandAndClosesOut) {
+  PendingInterrupt interrupt(15);
+  PreparedJob prepared;
+  ASSERT_TRUE(PrepareJob(JobWithCommand("/bin/touch ran"), settings_, &prepared).ok());
+  JobOutcome outcome = RunPreparedJob(&prepared, settings_, &interrupt);
+  EXPECT_EQ(outcome.status, "job-terminated");
+  EXPECT_EQ(outcome.signum, 15);
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_FALSE(fs::exists(outcome.job_dir / "ran"));
+  EXPECT_TRUE(fs::exists(outcome.job_dir / ".done"));
+  Json job = Json::parse(Read(outcome.job_dir / "_job.json"));
+  EXPECT_EQ(job["job_info"]["job_status"], "job-terminated");
+  EXPECT_EQ(job["job_info"]["pid"], 0);
+}
+
+TEST_F(JobPipelineTest, CommandEnvOverridesTheWorkersEnvironment) {
+  settings_.base_env = {"PATH=/usr/bin:/bin", "GREETING=worker", "KEEP=1"};
+  fs::path cfg = tmp_ / "worker.json";
+  ASSERT_TRUE(WriteFileAtomic(cfg.string(), R"({"configs": [{"type": "job-t:1", "command": {
+      "path": "/bin/sh", "arguments": ["-c", "echo $GREETING $KEEP"],
+      "env": [{"key": "GREETING", "value": "job"}]}}]})")
+                  .ok());
+  settings_.worker_config_file = cfg.string();
+  PreparedJob prepared;
+  ASSERT_TRUE(PrepareJob(JobWithCommand("unused"), settings_, &prepared).ok());
+  JobOutcome outcome = RunPreparedJob(&prepared, settings_, nullptr);
+  ASSERT_EQ(outcome.status, "job-completed") << outcome.error;
+  EXPECT_EQ(Read(outcome.job_dir / "_stdout.txt"), "job 1\n");
+}
+
+}  // namespace
+}  // namespace verdi

@@ -1,0 +1,41 @@
+// HySDS statuses and job metrics of every job, to Redis (reference §5.2,
+// §5.3): what HySDS dashboards (Figaro, via Logstash) show.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "events/job_status_doc.h"
+#include "events/status_sink.h"
+#include "verdi/job/pipeline.h"
+
+namespace verdi {
+
+/// A JobObserver that sends job-started and the final status (job-completed,
+/// job-failed, job-terminated, ...) as HySDS status documents, and the
+/// job_info metrics document at the end, through a StatusSink. The final
+/// status carries the job's `_alt_error.txt`, `_alt_traceback.txt`,
+/// `_alt_msg.txt` and `_alt_msg_details.txt` when it left them.
+class StatusReporter : public JobObserver {
+ public:
+  StatusReporter(std::unique_ptr<StatusSink> sink, std::string celery_hostname)
+      : sink_(std::move(sink)), hostname_(std::move(celery_hostname)) {}
+
+  void Started(const Json& job) override;
+  void Finished(const Json& job, const JobOutcome& outcome) override;
+
+  /// A status outside a job run (job-deduped, job-revoked, ...).
+  void Report(const Json& job, const std::string& status, const StatusDetails& details);
+
+  StatusSink* sink() { return sink_.get(); }
+
+ private:
+  std::unique_ptr<StatusSink> sink_;
+  std::string hostname_;
+};
+
+/// Reads what a job left in `job_dir` for its final status (HySDS's _alt_*
+/// files) into `details`, replacing the error and traceback when present.
+void ApplyAltFiles(const std::string& job_dir, StatusDetails* details);
+
+}  // namespace verdi

@@ -1,0 +1,428 @@
+#include "verdi/process/supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+
+// How the command is found: when argv[0] has no slash, it is looked up on the
+// PATH of request.env (the job's own environment, which the child gets), or
+// on verdi's PATH when request.env has none, the way execvp does it (an
+// empty or relative PATH entry counts from request.dir, the child's cwd).
+// The file found is then started with posix_spawn, not posix_spawnp, so
+// that the parent's PATH never decides, and a file that is not an executable
+// format fails with ENOEXEC (126) instead of being run by /bin/sh.
+
+namespace verdi {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::chrono::milliseconds kExitCheckInterval{20};  // without a pidfd
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() { reset(); }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+Status WriteAll(int fd, std::string_view data, const fs::path& path) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError("write " + path.string(), errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::OK();
+}
+
+/// Opens `path` for writing, truncated, close-on-exec, as an fd above 2 so
+/// that the spawn's dup2s onto 0, 1 and 2 cannot clobber it.
+Status OpenForWriting(const fs::path& path, int extra_flags, UniqueFd* fd) {
+  int raw;
+  do {
+    raw = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | extra_flags, 0644);
+  } while (raw < 0 && errno == EINTR);
+  if (raw < 0) return Status::IOError("open " + path.string(), errno);
+  fd->reset(raw);
+  if (raw <= STDERR_FILENO) {
+    int high = fcntl(raw, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    if (high < 0) return Status::IOError("dup " + path.string(), errno);
+    fd->reset(high);
+  }
+  return Status::OK();
+}
+
+Status WriteFile(const fs::path& path, std::string_view content) {
+  UniqueFd fd;
+  VERDI_RETURN_IF_ERROR(OpenForWriting(path, 0, &fd));
+  VERDI_RETURN_IF_ERROR(WriteAll(fd.get(), content, path));
+  // On Linux the fd is freed even when close fails; EINTR is no error.
+  if (close(fd.release()) != 0 && errno != EINTR) {
+    return Status::IOError("close " + path.string(), errno);
+  }
+  return Status::OK();
+}
+
+/// .exit_code_hold gets the code, then becomes _exit_code, as HySDS does.
+Status WriteExitCode(const fs::path& dir, int code) {
+  const fs::path hold = dir / ".exit_code_hold";
+  const fs::path final_path = dir / "_exit_code";
+  VERDI_RETURN_IF_ERROR(WriteFile(hold, std::to_string(code)));
+  if (rename(hold.c_str(), final_path.c_str()) != 0) {
+    return Status::IOError("rename " + hold.string() + " to " + final_path.string(), errno);
+  }
+  return Status::OK();
+}
+
+/// Finds what to execute for argv[0]: 0 and the path (as seen from the
+/// child's cwd), or the errno of the failed search.
+int ResolveProgram(const RunRequest& request, std::string* program) {
+  const std::string& name = request.argv[0];
+  if (name.empty()) return ENOENT;
+  if (name.find('/') != std::string::npos) {
+    *program = name;  // exec itself will tell what is wrong with it
+    return 0;
+  }
+  std::string search;
+  bool have_path = false;
+  for (const std::string& entry : request.env) {
+    if (entry.starts_with("PATH=")) {
+      search = entry.substr(5);
+      have_path = true;
+      break;  // the first one, as getenv reads it
+    }
+  }
+  if (!have_path) {
+    if (const char* parent = std::getenv("PATH")) {
+      search = parent;
+    } else {
+      search = "/bin:/usr/bin";
+    }
+  }
+  int err = ENOENT;
+  size_t begin = 0;
+  for (;;) {
+    size_t end = search.find(':', begin);
+    std::string entry = search.substr(begin, end == std::string::npos ? end : end - begin);
+    std::string candidate = (entry.empty() ? std::string(".") : entry) + "/" + name;
+    fs::path seen = candidate.front() == '/' ? fs::path(candidate) : request.dir / candidate;
+    struct stat st;
+    if (stat(seen.c_str(), &st) == 0) {
+      if (S_ISREG(st.st_mode)) {
+        if (faccessat(AT_FDCWD, seen.c_str(), X_OK, AT_EACCESS) == 0) {
+          *program = candidate;
+          return 0;
+        }
+        err = EACCES;
+      }
+    } else if (errno == EACCES) {
+      err = EACCES;
+    }
+    if (end == std::string::npos) break;
+    begin = end + 1;
+  }
+  return err;
+}
+
+/// Errors of posix_spawn that say the system could not make a process at
+/// all, rather than that this command cannot be executed.
+bool IsSystemError(int err) {
+  return err == EAGAIN || err == ENOMEM || err == EMFILE || err == ENFILE || err == ENOSYS;
+}
+
+/// Starts the child. Returns an error when the spawn could not be set up or
+/// the system failed; otherwise *exec_error is 0 (running, *pid set) or why
+/// the command could not be executed.
+Status Spawn(const RunRequest& request, const std::string& program, int out_fd, int err_fd,
+             pid_t* pid, int* exec_error) {
+  *exec_error = 0;
+  posix_spawn_file_actions_t actions;
+  if (int e = posix_spawn_file_actions_init(&actions); e != 0) {
+    return Status::IOError("posix_spawn_file_actions_init", e);
+  }
+  posix_spawnattr_t attr;
+  if (int e = posix_spawnattr_init(&attr); e != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    return Status::IOError("posix_spawnattr_init", e);
+  }
+
+  // A new session and process group; no blocked signals; every catchable
+  // signal back to its default action (verdi blocks or ignores some, e.g.
+  // SIGINT, SIGTERM, SIGPIPE, and ignored dispositions survive exec).
+  sigset_t empty, defaults;
+  sigemptyset(&empty);
+  sigfillset(&defaults);
+  sigdelset(&defaults, SIGKILL);
+  sigdelset(&defaults, SIGSTOP);
+#ifdef __GLIBC__
+  // glibc's posix_spawn sets its own internal signals (32 and 33, below
+  // SIGRTMIN) to SIG_IGN in the child, and ignored they would stay after
+  // exec, unless they are in the sigdefault set. sigaddset refuses them, so
+  // their bits are set by hand.
+  for (int sig = __SIGRTMIN; sig < SIGRTMIN; ++sig) {
+    constexpr int kBits = 8 * sizeof(defaults.__val[0]);
+    defaults.__val[(sig - 1) / kBits] |= 1UL << ((sig - 1) % kBits);
+  }
+#endif
+  int e = posix_spawnattr_setflags(
+      &attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  if (e == 0) e = posix_spawnattr_setsigmask(&attr, &empty);
+  if (e == 0) e = posix_spawnattr_setsigdefault(&attr, &defaults);
+  if (e == 0)
+    e = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (e == 0) e = posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+  if (e == 0) e = posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+  // Only 0, 1 and 2 reach the job, even of fds someone opened without
+  // O_CLOEXEC (as Python's close_fds does for HySDS).
+  if (e == 0) e = posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+  if (e == 0) e = posix_spawn_file_actions_addchdir_np(&actions, request.dir.c_str());
+
+  Status status;
+  if (e != 0) {
+    status = Status::IOError("setting up posix_spawn", e);
+  } else {
+    std::vector<char*> argv;
+    argv.reserve(request.argv.size() + 1);
+    for (const std::string& arg : request.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    envp.reserve(request.env.size() + 1);
+    for (const std::string& var : request.env) envp.push_back(const_cast<char*>(var.c_str()));
+    envp.push_back(nullptr);
+
+    e = posix_spawn(pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
+    if (e != 0 && IsSystemError(e)) {
+      status = Status::IOError("cannot start " + request.argv[0], e);
+    } else {
+      *exec_error = e;
+    }
+  }
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  return status;
+}
+
+void KillGroup(pid_t pid, int sig) {
+  // ESRCH: the group is gone already, nothing to do.
+  if (killpg(pid, sig) != 0 && errno != ESRCH) {
+    LogWarning("cannot send signal {} to process group {}: {}", sig, pid, std::strerror(errno));
+  }
+}
+
+Status Reap(pid_t pid, int* wait_status) {
+  for (;;) {
+    if (waitpid(pid, wait_status, 0) == pid) return Status::OK();
+    if (errno != EINTR) return Status::IOError(fmt::format("waitpid {}", pid), errno);
+  }
+}
+
+/// Kills what is left of the group and reaps the leader, for the paths that
+/// give up on a running child.
+void Abandon(pid_t pid) {
+  KillGroup(pid, SIGKILL);
+  int ignored;
+  (void)Reap(pid, &ignored);
+}
+
+/// Whether the child has exited (not reaped: it stays a zombie).
+bool HasExited(pid_t pid) {
+  siginfo_t info;
+  info.si_pid = 0;
+  for (;;) {
+    if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0) {
+      return info.si_pid != 0;
+    }
+    if (errno != EINTR) return true;  // no such child: nothing to wait for
+  }
+}
+
+/// The poll loop: waits for the child to exit while enforcing the deadlines
+/// and the stop requests. Leaves the child unreaped.
+Status Supervise(const RunRequest& request, Interrupts* interrupts, pid_t pid, RunResult* result) {
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+  if (pidfd.get() < 0) {
+    LogWarning("pidfd_open: {}; checking on process {} every {} ms", std::strerror(errno), pid,
+               kExitCheckInterval.count());
+  }
+
+  std::optional<SteadyClock::time_point> soft = request.soft_deadline;
+  std::optional<SteadyClock::time_point> hard = request.hard_deadline;
+  std::optional<SteadyClock::time_point> kill_at;  // SIGKILL after a SIGTERM or a stop request
+  int requests = 0;
+  bool watch_interrupts = interrupts != nullptr && interrupts->fd() >= 0;
+
+  auto kill_now = [&] {
+    KillGroup(pid, SIGKILL);
+    soft.reset();
+    hard.reset();
+    kill_at.reset();
+  };
+  auto signal_then_kill = [&](int sig, SteadyClock::time_point now) {
+    KillGroup(pid, sig);
+    SteadyClock::time_point at = now + request.kill_grace;
+    if (!kill_at || at < *kill_at) kill_at = at;
+  };
+
+  for (;;) {
+    std::optional<SteadyClock::time_point> next;
+    for (const auto& deadline : {soft, hard, kill_at}) {
+      if (deadline && (!next || *deadline < *next)) next = deadline;
+    }
+    if (pidfd.get() < 0) {
+      SteadyClock::time_point check = SteadyClock::now() + kExitCheckInterval;
+      if (!next || check < *next) next = check;
+    }
+    timespec timeout{};
+    if (next) {
+      auto left = std::max(SteadyClock::duration::zero(), *next - SteadyClock::now());
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      timeout.tv_sec = static_cast<time_t>(ns / 1000000000);
+      timeout.tv_nsec = static_cast<long>(ns % 1000000000);
+    }
+    pollfd fds[2] = {{pidfd.get(), POLLIN, 0},
+                     {watch_interrupts ? interrupts->fd() : -1, POLLIN, 0}};
+    int n = ppoll(fds, 2, next ? &timeout : nullptr, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      Abandon(pid);
+      return Status::IOError("ppoll", err);
+    }
+
+    // An exit is looked at first: a child that ended on its own keeps
+    // Ending::kExited, and a stop request still pending is left for the
+    // caller.
+    if (pidfd.get() >= 0 ? (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0 : HasExited(pid)) {
+      return Status::OK();
+    }
+    const SteadyClock::time_point now = SteadyClock::now();
+
+    if (fds[1].revents != 0) {
+      int sig = interrupts->Take();
+      if (sig > 0) {
+        ++requests;
+        if (requests == 1) {
+          LogInfo("stop request: sending signal {} to process group {}", sig, pid);
+          if (result->ending == Ending::kExited) {
+            result->ending = Ending::kInterrupted;
+            result->signal = sig;
+          }
+          signal_then_kill(sig, now);
+        } else {
+          LogInfo("second stop request: killing process group {}", pid);
+          kill_now();
+        }
+      } else if ((fds[1].revents & POLLIN) == 0) {
+        watch_interrupts = false;  // hung up or broken: it will never say more
+      }
+    }
+    if (hard && now >= *hard) {
+      LogInfo("hard time limit reached: killing process group {}", pid);
+      if (result->ending == Ending::kExited || result->ending == Ending::kSoftLimit) {
+        result->ending = Ending::kHardLimit;
+      }
+      kill_now();
+    }
+    if (soft && now >= *soft) {
+      LogInfo("soft time limit reached: sending SIGTERM to process group {}", pid);
+      soft.reset();
+      if (result->ending == Ending::kExited) result->ending = Ending::kSoftLimit;
+      signal_then_kill(SIGTERM, now);
+    }
+    if (kill_at && now >= *kill_at) {
+      LogInfo("process group {} still running {} ms after the signal: killing it", pid,
+              request.kill_grace.count());
+      kill_now();
+    }
+  }
+}
+
+}  // namespace
+
+Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResult* result) {
+  *result = RunResult{};
+  if (request.argv.empty()) return Status::Invalid("RunSupervised: empty command");
+  const fs::path& dir = request.dir;
+
+  UniqueFd out, err;
+  VERDI_RETURN_IF_ERROR(OpenForWriting(dir / "_stdout.txt", 0, &out));
+  // O_APPEND: what verdi appends later never overwrites the child's output.
+  VERDI_RETURN_IF_ERROR(OpenForWriting(dir / "_stderr.txt", O_APPEND, &err));
+  VERDI_RETURN_IF_ERROR(WriteFile(dir / ".exit_code_hold", "255"));
+
+  result->start = WallClock::now();
+  std::string program;
+  int exec_error = ResolveProgram(request, &program);
+  pid_t pid = 0;
+  if (exec_error == 0) {
+    VERDI_RETURN_IF_ERROR(Spawn(request, program, out.get(), err.get(), &pid, &exec_error));
+  }
+
+  if (exec_error != 0) {
+    result->ending = Ending::kNotStarted;
+    result->exit_code = exec_error == ENOENT ? 127 : 126;
+    result->error =
+        fmt::format("cannot execute {}: {}", request.argv[0], std::strerror(exec_error));
+    result->end = WallClock::now();
+    VERDI_RETURN_IF_ERROR(WriteAll(err.get(), result->error + "\n", dir / "_stderr.txt"));
+    VERDI_RETURN_IF_ERROR(WriteFile(dir / "_pid", "0"));
+    return WriteExitCode(dir, result->exit_code);
+  }
+
+  // The child has its own copies; verdi's are no longer needed.
+  out.reset();
+  err.reset();
+  result->pid = pid;
+  if (Status st = WriteFile(dir / "_pid", std::to_string(pid)); !st.ok()) {
+    Abandon(pid);
+    return st;
+  }
+
+  Status supervised = Supervise(request, interrupts, pid, result);
+  if (!supervised.ok()) return supervised;
+
+  // The leader is a zombie now and still holds the group id, so this reaches
+  // only what is left of the job's group, never a reused pid.
+  KillGroup(pid, SIGKILL);
+  int wait_status = 0;
+  VERDI_RETURN_IF_ERROR(Reap(pid, &wait_status));
+  result->end = WallClock::now();
+  if (WIFEXITED(wait_status)) {
+    result->exit_code = WEXITSTATUS(wait_status);
+  } else if (WIFSIGNALED(wait_status)) {
+    result->exit_code = -WTERMSIG(wait_status);
+  }
+  return WriteExitCode(dir, result->exit_code);
+}
+
+}  // namespace verdi

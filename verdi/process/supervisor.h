@@ -1,0 +1,76 @@
+// Running the job's command: one child in its own session and process group,
+// its output straight into the job directory, its limits and stop requests
+// enforced, and its exit recorded the way HySDS's monitored runner does.
+#pragma once
+
+#include <sys/types.h>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/timestamp.h"
+#include "verdi/process/interrupts.h"
+
+namespace verdi {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct RunRequest {
+  /// argv[0] is looked up on PATH when it has no slash; no shell is involved.
+  std::vector<std::string> argv;
+  /// The child's whole environment, "KEY=value" each.
+  std::vector<std::string> env;
+  /// The job directory: the child's cwd, and where the files below go.
+  std::filesystem::path dir;
+  /// Soft limit: SIGTERM to the group, then SIGKILL after `kill_grace`.
+  std::optional<SteadyClock::time_point> soft_deadline;
+  /// Hard limit: SIGKILL to the group.
+  std::optional<SteadyClock::time_point> hard_deadline;
+  /// Time between a SIGTERM (soft limit, stop request) and the SIGKILL.
+  std::chrono::milliseconds kill_grace{5000};
+};
+
+/// Why the command ended.
+enum class Ending {
+  kExited,       // it exited or died on its own
+  kNotStarted,   // it could not be executed (missing, not executable)
+  kSoftLimit,    // the soft time limit fired
+  kHardLimit,    // the hard time limit fired
+  kInterrupted,  // a stop request (signal to verdi, revoke) ended it
+};
+
+struct RunResult {
+  Ending ending = Ending::kExited;
+  /// As written to _exit_code: the exit status, minus the signal number when
+  /// killed by a signal, 127 (not found) or 126 (not executable) when it
+  /// could not be executed.
+  int exit_code = 0;
+  /// The child's pid (also in _pid); 0 when it never ran.
+  pid_t pid = 0;
+  /// The stop request's signal number when ending == kInterrupted.
+  int signal = 0;
+  /// Why it could not be executed, when ending == kNotStarted.
+  std::string error;
+  WallClock::time_point start, end;
+};
+
+/// Runs `request.argv` and waits for it. In `request.dir` it writes:
+///   _stdout.txt, _stderr.txt  the child's stdout and stderr, as they come
+///                             (the files are its stdout and stderr);
+///   _pid                      the child's pid (0 when it never ran);
+///   .exit_code_hold           "255" while it runs, then renamed _exit_code
+///                             holding RunResult::exit_code.
+/// stdin is /dev/null. The child leads its own session and process group;
+/// every signal verdi sends goes to the whole group. When the child exits,
+/// whatever is left of its group is killed, so no stray process outlives the
+/// job. A stop request from `interrupts` (may be null) forwards its signal to
+/// the group, then SIGKILL after kill_grace; a second request kills at once.
+/// When the command cannot be executed, the reason is appended to
+/// _stderr.txt. Returns an error only when the supervision itself failed
+/// (files not writable, fork failed).
+Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResult* result);
+
+}  // namespace verdi

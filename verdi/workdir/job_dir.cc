@@ -1,0 +1,112 @@
+#include "verdi/workdir/job_dir.h"
+
+#include <cerrno>
+#include <ctime>
+#include <set>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "base/files.h"
+
+namespace verdi {
+namespace {
+
+constexpr char kRunning[] = ".running";
+constexpr char kDone[] = ".done";
+
+// UTC calendar parts of `now` (whole seconds, rounded down).
+struct tm UtcParts(WallClock::time_point now) {
+  using namespace std::chrono;
+  time_t secs = static_cast<time_t>(floor<seconds>(now).time_since_epoch().count());
+  struct tm tm = {};
+  gmtime_r(&secs, &tm);
+  return tm;
+}
+
+}  // namespace
+
+std::string JobDirRelative(WallClock::time_point now, std::string_view job_id) {
+  struct tm tm = UtcParts(now);
+  return fmt::format("jobs/{:04}/{:02}/{:02}/{:02}/{:02}/{}", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, job_id);
+}
+
+fs::path JobDirPath(const fs::path& root, WallClock::time_point now, std::string_view job_id) {
+  return root / JobDirRelative(now, job_id);
+}
+
+Status CreateJobDir(const fs::path& dir, WallClock::time_point now, std::string_view owner,
+                    fs::path* created) {
+  std::error_code ec;
+  // A scrubber removing empty parents (scrub.cc) may race with this; a parent
+  // vanishing under create_directories shows as ENOENT, so try again.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    ec.clear();
+    fs::create_directories(dir.parent_path(), ec);
+    if (ec != std::errc::no_such_file_or_directory) break;
+  }
+  if (ec) return Status::IOError("create job directory " + dir.string(), ec.value());
+  // mkdir is the claim: of two executions racing for a name, one gets it.
+  constexpr int kMaxNames = 100;
+  for (int n = 1; n <= kMaxNames; ++n) {
+    fs::path candidate = n == 1 ? dir : fs::path(fmt::format("{}.{}", dir.string(), n));
+    if (mkdir(candidate.c_str(), 0777) != 0) {
+      if (errno == EEXIST) continue;
+      return Status::IOError("create job directory " + candidate.string(), errno);
+    }
+    *created = candidate;
+    return WriteFileAtomic((candidate / kRunning).string(),
+                           fmt::format("{}\n{}\n", IsoUtc(now), owner));
+  }
+  return Status::Failed(fmt::format("job directory {}: it and {} other names for it are in use",
+                                    dir.string(), kMaxNames - 1));
+}
+
+Status MarkJobDone(const fs::path& dir, WallClock::time_point now) {
+  const fs::path running = dir / kRunning;
+  const fs::path done = dir / kDone;
+  if (rename(running.c_str(), done.c_str()) != 0) {
+    int err = errno;
+    if (err != ENOENT) {
+      return Status::IOError("rename " + running.string() + " to " + done.string(), err);
+    }
+  }
+  // ENOENT: `.running` is already gone (HC-581); `.done` is created below.
+  return WriteFileAtomic((dir / kDone).string(), IsoUtc(now) + "\n");
+}
+
+uint64_t DirectorySize(const fs::path& dir) {
+  // Depth-first with an explicit stack; stat() follows symlinks (du -L), and
+  // every (device, inode) is counted and entered once only.
+  std::set<std::pair<dev_t, ino_t>> seen;
+  std::vector<std::string> stack = {dir.string()};
+  uint64_t total = 0;
+  while (!stack.empty()) {
+    std::string path = std::move(stack.back());
+    stack.pop_back();
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) continue;
+    if (!seen.emplace(st.st_dev, st.st_ino).second) continue;
+    if (st.st_size > 0) total += static_cast<uint64_t>(st.st_size);
+    if (!S_ISDIR(st.st_mode)) continue;
+    DIR* d = opendir(path.c_str());
+    if (d == nullptr) continue;
+    while (const dirent* entry = readdir(d)) {
+      std::string_view name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      stack.push_back(path + "/" + entry->d_name);
+    }
+    closedir(d);
+  }
+  return total;
+}
+
+}  // namespace verdi

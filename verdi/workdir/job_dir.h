@@ -1,0 +1,40 @@
+// Job work directories: <root>/jobs/YYYY/MM/DD/HH/mm/<job_id>, and the
+// .running / .done markers that tell whether a job in one is finished.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "base/timestamp.h"
+
+namespace verdi {
+
+namespace fs = std::filesystem;
+
+/// <root>/jobs/YYYY/MM/DD/HH/mm/<job_id>, the time parts in UTC.
+/// `job_id` must already be validated (see jobspec/job_id.h).
+fs::path JobDirPath(const fs::path& root, WallClock::time_point now, std::string_view job_id);
+
+/// The part after <root>: "jobs/YYYY/MM/DD/HH/mm/<job_id>".
+std::string JobDirRelative(WallClock::time_point now, std::string_view job_id);
+
+/// Creates a fresh job directory for `dir` and its parents, then writes
+/// `.running`: the ISO UTC time of `now` on line 1 and `owner` (who runs the
+/// job) on line 2. Two executions never share a directory: when `dir` exists
+/// already (the same job id in the same minute, e.g. a redelivered job), the
+/// next free name of `dir.2`, `dir.3`, ... is used. `*created` is the one made.
+Status CreateJobDir(const fs::path& dir, WallClock::time_point now, std::string_view owner,
+                    fs::path* created);
+
+/// Close-out: renames `.running` to `.done` and writes the time of `now` in
+/// it; creates `.done` when `.running` is already gone (HC-581).
+Status MarkJobDone(const fs::path& dir, WallClock::time_point now);
+
+/// Total apparent size in bytes of everything under `dir`, following
+/// symlinks as `du -sbL` does (each file counted once, loops not followed).
+uint64_t DirectorySize(const fs::path& dir);
+
+}  // namespace verdi

@@ -1,0 +1,30 @@
+#include "verdi/worker/slots.h"
+
+namespace verdi {
+
+void Slots::Loop(int slot) {
+  for (;;) {
+    Work work;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      work = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_;
+    }
+    while (stops_[slot].Take() != 0) {
+    }  // a stop meant for the previous job
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      running_work_[slot] = {
+          &work, std::chrono::duration<double>(WallClock::now().time_since_epoch()).count()};
+    }
+    RunJobTask(work.task, work.delivery, env_, &stops_[slot], work.ack.get());
+    std::lock_guard<std::mutex> lock(mu_);
+    running_work_[slot] = {};
+    --running_;
+  }
+}
+
+}  // namespace verdi
