@@ -7,7 +7,7 @@
 namespace verdi {
 namespace {
 
-class RealEnv : public Env {
+class RealMachine : public Machine {
  public:
   WallClock::time_point Now() override { return WallClock::now(); }
 
@@ -22,8 +22,8 @@ class RealEnv : public Env {
 
 }  // namespace
 
-Env* Env::Default() {
-  static RealEnv* env = new RealEnv;
+Machine* Machine::Default() {
+  static RealMachine* env = new RealMachine;
   return env;
 }
 

@@ -19,14 +19,14 @@ struct DiskSpace {
 
 /// Everything verdi asks of the machine that a test may want to fake.
 /// Implementations must be thread-safe.
-class Env {
+class Machine {
  public:
-  virtual ~Env() = default;
+  virtual ~Machine() = default;
   virtual WallClock::time_point Now() = 0;
   virtual Status GetDiskSpace(const std::string& path, DiskSpace* out) = 0;
 
   /// The real machine. Never deleted.
-  static Env* Default();
+  static Machine* Default();
 };
 
 }  // namespace verdi

@@ -8,13 +8,13 @@
 namespace verdi::localize {
 namespace {
 
-std::string Env(const char* name) {
+std::string GetEnv(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
 }
 
 std::string Home() {
-  std::string home = Env("HOME");
+  std::string home = GetEnv("HOME");
   return home.empty() ? "/root" : home;
 }
 
@@ -59,19 +59,19 @@ std::string RegionOfEndpoint(const std::string& host) {
 
 Status LoadAwsCredentials(const std::string& profile, AwsCredentials* out) {
   *out = AwsCredentials();
-  std::string creds_file = Env("AWS_SHARED_CREDENTIALS_FILE");
+  std::string creds_file = GetEnv("AWS_SHARED_CREDENTIALS_FILE");
   if (creds_file.empty()) creds_file = Home() + "/.aws/credentials";
-  std::string config_file = Env("AWS_CONFIG_FILE");
+  std::string config_file = GetEnv("AWS_CONFIG_FILE");
   if (config_file.empty()) config_file = Home() + "/.aws/config";
   std::string name = profile;
   std::map<std::string, std::string> section;
-  if (name.empty() && !Env("AWS_ACCESS_KEY_ID").empty() && !Env("AWS_SECRET_ACCESS_KEY").empty()) {
-    out->access_key_id = Env("AWS_ACCESS_KEY_ID");
-    out->secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
-    out->session_token = Env("AWS_SESSION_TOKEN");
+  if (name.empty() && !GetEnv("AWS_ACCESS_KEY_ID").empty() && !GetEnv("AWS_SECRET_ACCESS_KEY").empty()) {
+    out->access_key_id = GetEnv("AWS_ACCESS_KEY_ID");
+    out->secret_access_key = GetEnv("AWS_SECRET_ACCESS_KEY");
+    out->session_token = GetEnv("AWS_SESSION_TOKEN");
     out->source = "the environment";
   } else {
-    if (name.empty()) name = Env("AWS_PROFILE");
+    if (name.empty()) name = GetEnv("AWS_PROFILE");
     bool explicit_profile = !name.empty();
     if (name.empty()) name = "default";
     bool found = ReadSection(creds_file, name, &section);
@@ -85,11 +85,11 @@ Status LoadAwsCredentials(const std::string& profile, AwsCredentials* out) {
                              "aws_secret_access_key in " + creds_file);
     }
   }
-  out->region = Env("AWS_REGION");
-  if (out->region.empty()) out->region = Env("AWS_DEFAULT_REGION");
+  out->region = GetEnv("AWS_REGION");
+  if (out->region.empty()) out->region = GetEnv("AWS_DEFAULT_REGION");
   if (out->region.empty()) {
     std::map<std::string, std::string> config;
-    std::string pname = name.empty() ? Env("AWS_PROFILE") : name;
+    std::string pname = name.empty() ? GetEnv("AWS_PROFILE") : name;
     std::string want = pname.empty() || pname == "default" ? "default" : "profile " + pname;
     if (ReadSection(config_file, want, &config) && config.count("region")) {
       out->region = config["region"];

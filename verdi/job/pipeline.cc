@@ -96,7 +96,7 @@ class JobRun {
       : p_(*prepared), job_(prepared->job.doc), settings_(settings), interrupts_(interrupts) {}
 
   JobOutcome Run() {
-    start_ = settings_.env->Now();
+    start_ = settings_.machine->Now();
     steady_start_ = SteadyClock::now();
     for (const char* key : {"container_image_url", "container_image_urls", "dependency_images"})
       if (job_.contains(key)) images_[key] = job_[key];
@@ -138,7 +138,7 @@ class JobRun {
     fs::create_directories(p_.root_work_dir, ec);
     if (ec)
       return Status::IOError("creating the work root " + p_.root_work_dir.string(), ec.value());
-    return EnsureFreeSpace(settings_.env, p_.root_work_dir, p_.disk_usage_bytes, settings_.scrub);
+    return EnsureFreeSpace(settings_.machine, p_.root_work_dir, p_.disk_usage_bytes, settings_.scrub);
   }
 
   Status CreateDirectory() {
@@ -372,8 +372,8 @@ class JobRun {
     RunResult result;
     Status st = RunSupervised(request, interrupts_, &result);
     RemoveContainer(st.ok() ? result.ending : Ending::kInterrupted);
-    info()["cmd_start"] = IsoUtc(st.ok() ? result.start : settings_.env->Now());
-    info()["cmd_end"] = IsoUtc(st.ok() ? result.end : settings_.env->Now());
+    info()["cmd_start"] = IsoUtc(st.ok() ? result.start : settings_.machine->Now());
+    info()["cmd_end"] = IsoUtc(st.ok() ? result.end : settings_.machine->Now());
     info()["cmd_duration"] = st.ok() ? SecondsBetween(result.start, result.end) : 0.0;
     info()["status"] = result.exit_code;
     info()["pid"] = result.pid;
@@ -442,7 +442,7 @@ class JobRun {
   }
 
   void CloseOut() {
-    WallClock::time_point end = settings_.env->Now();
+    WallClock::time_point end = settings_.machine->Now();
     if (!outcome_.error.empty()) {
       // HySDS: a failed job's status is never 0.
       if (outcome_.exit_code == 0) outcome_.exit_code = 1;

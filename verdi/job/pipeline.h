@@ -60,7 +60,7 @@ struct PipelineSettings {
   std::vector<std::string> base_env;
   /// Told of job-started and of the final status; may be null.
   JobObserver* observer = nullptr;
-  Env* env = Env::Default();
+  Machine* machine = Machine::Default();
 };
 
 /// A job checked and resolved, ready to run: everything that can be wrong

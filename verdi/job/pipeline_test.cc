@@ -11,7 +11,7 @@ namespace verdi {
 namespace {
 
 // A fixed clock and a disk whose free space the test sets.
-class FakeEnv : public Env {
+class FakeMachine : public Machine {
  public:
   WallClock::time_point now =
       WallClock::time_point(std::chrono::seconds(1704164645));  // 2024-01-02T03:04:05Z
@@ -46,7 +46,7 @@ class JobPipelineTest : public testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     tmp_ = tmpl;
     settings_.root_work_dir = tmp_ / "root";
-    settings_.env = &env_;
+    settings_.machine = &machine_;
     settings_.owner = "test@host";
     settings_.base_env = {"PATH=/usr/bin:/bin"};
   }
@@ -63,7 +63,7 @@ class JobPipelineTest : public testing::Test {
   }
 
   fs::path tmp_;
-  FakeEnv env_;
+  FakeMachine machine_;
   PipelineSettings settings_;
 };
 
@@ -120,7 +120,7 @@ TEST_F(JobPipelineTest, SameJobIdInTheSameMinuteNeverSharesADirectory) {
 }
 
 TEST_F(JobPipelineTest, ShortDiskFailsBeforeAnyDirectoryWithTheFigures) {
-  env_.space = {5, 100};  // 5% free, 10% needed, nothing to scrub
+  machine_.space = {5, 100};  // 5% free, 10% needed, nothing to scrub
   PreparedJob prepared;
   ASSERT_TRUE(PrepareJob(JobWithCommand("/bin/true"), settings_, &prepared).ok());
   JobOutcome outcome = RunPreparedJob(&prepared, settings_, nullptr);
@@ -133,7 +133,7 @@ TEST_F(JobPipelineTest, ShortDiskFailsBeforeAnyDirectoryWithTheFigures) {
 }
 
 TEST_F(JobPipelineTest, DiskUsageOfTheJobSetsTheThreshold) {
-  env_.space = {30, 100};
+  machine_.space = {30, 100};
   Json job = JobWithCommand("/bin/true");
   job["params"]["_disk_usage"] = "1KB";  // 1024 bytes of a 100-byte disk: never enough
   PreparedJob prepared;

@@ -103,11 +103,11 @@ namespace {
 
 class Scrubber {
  public:
-  Scrubber(Env* env, fs::path root, std::optional<uint64_t> disk_usage)
-      : env_(env), root_(std::move(root)), disk_usage_(disk_usage) {}
+  Scrubber(Machine* machine, fs::path root, std::optional<uint64_t> disk_usage)
+      : machine_(machine), root_(std::move(root)), disk_usage_(disk_usage) {}
 
   Status Measure() {
-    VERDI_RETURN_IF_ERROR(env_->GetDiskSpace(root_.string(), &space_)
+    VERDI_RETURN_IF_ERROR(machine_->GetDiskSpace(root_.string(), &space_)
                               .WithPrefix("measuring free disk space under " + root_.string()));
     percent_free_ = PercentFree(space_);
     threshold_ = ThresholdPercent(disk_usage_, space_.capacity_bytes);
@@ -152,7 +152,7 @@ class Scrubber {
   int removed() const { return removed_; }
 
  private:
-  Env* env_;
+  Machine* machine_;
   fs::path root_;
   std::optional<uint64_t> disk_usage_;
   DiskSpace space_;
@@ -211,9 +211,9 @@ int ThresholdPercent(std::optional<uint64_t> disk_usage_bytes, uint64_t capacity
   return CeilPercent(*disk_usage_bytes, capacity_bytes);
 }
 
-Status EnsureFreeSpace(Env* env, const std::filesystem::path& root,
+Status EnsureFreeSpace(Machine* machine, const std::filesystem::path& root,
                        std::optional<uint64_t> disk_usage_bytes, const ScrubOptions& options) {
-  Scrubber s(env, root, disk_usage_bytes);
+  Scrubber s(machine, root, disk_usage_bytes);
   VERDI_RETURN_IF_ERROR(s.Measure());
   if (s.Enough()) return Status::OK();
 

@@ -52,7 +52,7 @@ struct ScrubOptions {
 /// follows a symlink: a symlinked directory is neither entered nor removed
 /// through. Returns Failed, with the free and needed figures, when there is
 /// still not enough room after all that.
-Status EnsureFreeSpace(Env* env, const std::filesystem::path& root,
+Status EnsureFreeSpace(Machine* machine, const std::filesystem::path& root,
                        std::optional<uint64_t> disk_usage_bytes, const ScrubOptions& options);
 
 }  // namespace verdi

@@ -27,9 +27,9 @@ constexpr uint64_t kCapacity = 100 * kUnit;
 // `root` take space (found without following symlinks, so nothing outside
 // `root` counts), plus `extra_used` bytes that never go away. Removing a
 // directory therefore frees exactly the blobs it held.
-class FakeEnv : public Env {
+class FakeMachine : public Machine {
  public:
-  FakeEnv(fs::path root, uint64_t capacity, uint64_t extra_used = 0)
+  FakeMachine(fs::path root, uint64_t capacity, uint64_t extra_used = 0)
       : root_(std::move(root)), capacity_(capacity), extra_used_(extra_used) {}
 
   WallClock::time_point Now() override { return WallClock::time_point(std::chrono::hours(1)); }
@@ -167,7 +167,7 @@ TEST(ScrubPercentTest, ThresholdPercent) {
 
 TEST_F(ScrubTest, NoRemovalWhenThereIsRoom) {
   BuildStandardTree(/*filler=*/14);  // 89% used, 11% free > 10
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
   Status st = EnsureFreeSpace(&env, root_, std::nullopt, {.evict_cache = true});
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(env.calls, 1);
@@ -181,7 +181,7 @@ TEST_F(ScrubTest, CacheEntriesInUseAreNeverEvicted) {
   int fd = open((root_ / "cache/z/f.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(flock(fd, LOCK_SH), 0);
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
   Status st = EnsureFreeSpace(&env, root_, 55 * kUnit, {.evict_cache = true});
   EXPECT_TRUE(IsFailedStatus(st)) << st.message();
   EXPECT_EQ(Remaining(), (Names{"t2", "d", "f"}));
@@ -195,7 +195,7 @@ TEST_F(ScrubTest, CacheEntriesInUseAreNeverEvicted) {
 
 TEST_F(ScrubTest, ExactlyThresholdIsNotEnough) {
   BuildStandardTree(/*filler=*/15);  // 10% free: not more than 10
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
   Status st = EnsureFreeSpace(&env, root_, std::nullopt, {});
   ASSERT_TRUE(st.ok()) << st.message();
   // t1 brings 20% free: enough, nothing else goes.
@@ -233,7 +233,7 @@ TEST_F(ScrubTest, PassOrderAndStopsAsSoonAsThereIsRoom) {
                                     << " evict " << c.evict_cache);
     root_ = tmp_ / ("work" + std::to_string(n++));
     BuildStandardTree(/*filler=*/25);  // 0% free
-    FakeEnv env(root_, kCapacity);
+    FakeMachine env(root_, kCapacity);
     std::optional<uint64_t> need;
     if (c.need_percent) need = static_cast<uint64_t>(*c.need_percent) * kUnit;
     Status st = EnsureFreeSpace(&env, root_, need, {.evict_cache = c.evict_cache});
@@ -251,7 +251,7 @@ TEST_F(ScrubTest, PassOrderAndStopsAsSoonAsThereIsRoom) {
 
 TEST_F(ScrubTest, RemovesEmptyParentsOfRemovedJobs) {
   BuildStandardTree(/*filler=*/25);
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
   ASSERT_TRUE(EnsureFreeSpace(&env, root_, 35 * kUnit, {}).ok());  // removes t1, a, c, b
   EXPECT_FALSE(fs::exists(root_ / "jobs/2024/01/01/00/00"));
   EXPECT_FALSE(fs::exists(root_ / "jobs/2024/01/02"));
@@ -274,7 +274,7 @@ TEST_F(ScrubTest, RunningDirsAreNeverRemoved) {
   MakeDir(root_ / "jobs/2024/01/01/00/00/r",
           {".running", "_context.json", "_job.json", "_exit_code"}, 0, "0");
   MakeDir(root_ / "jobs/2024/01/01/00/01/s", {"_context.json", "_job.json"}, 0);
-  FakeEnv env(root_, 25 * gib, 24 * gib);
+  FakeMachine env(root_, 25 * gib, 24 * gib);
   Status st = EnsureFreeSpace(&env, root_, std::nullopt, {.evict_cache = true});
   EXPECT_TRUE(IsFailedStatus(st)) << st.message();
   EXPECT_EQ(st.message(), "not enough free disk space under " + root_.string() +
@@ -288,7 +288,7 @@ TEST_F(ScrubTest, RunningDirsAreNeverRemoved) {
 
 TEST_F(ScrubTest, FailureMessageGivesBothFigures) {
   BuildStandardTree(/*filler=*/25);
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
   Status st = EnsureFreeSpace(&env, root_, 45 * kUnit, {});
   EXPECT_TRUE(IsFailedStatus(st));
   EXPECT_EQ(st.message(), "not enough free disk space under " + root_.string() +
@@ -306,7 +306,7 @@ TEST_F(ScrubTest, JobWithoutExitCodeIsNotSuccessful) {
   MakeDir(o, kSuccessful, 10, " 0 \n");
   MakeDir(k, {".done", "_context.json", "_exit_code"}, 10, "0");
   MakeDir(root_ / "other", {}, 60);
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
 
   // Needs one job: only o qualifies for pass 2, though it is the newest but one.
   ASSERT_TRUE(EnsureFreeSpace(&env, root_, 5 * kUnit, {}).ok());
@@ -345,7 +345,7 @@ TEST_F(ScrubTest, NeverFollowsSymlinks) {
   fs::create_symlink(out / "file.txt", real / "innerfile");
   MakeDir(root_ / "other", {}, 90);
 
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
   Status st = EnsureFreeSpace(&env, root_, 65 * kUnit, {.evict_cache = true});
   EXPECT_TRUE(IsFailedStatus(st)) << st.message();
   EXPECT_FALSE(fs::exists(fs::symlink_status(real)));
@@ -370,7 +370,7 @@ TEST_F(ScrubTest, SymlinkedTopLevelDirsAreNotEntered) {
     fs::create_directory_symlink(out / top, root_ / top);
   }
   MakeDir(root_ / "other", {}, 95);
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
   Status st = EnsureFreeSpace(&env, root_, std::nullopt, {.evict_cache = true});
   EXPECT_TRUE(IsFailedStatus(st)) << st.message();
   EXPECT_TRUE(fs::exists(out / "tasks/t/.done"));
@@ -387,7 +387,7 @@ TEST_F(ScrubTest, CacheEvictionOldestFirstTiesByPath) {
   MakeDir(root_ / "cache/s", {".localized"}, 5, "2024-02-01T00:00:00.000000Z");
   MakeDir(root_ / "cache/s/inner", {".localized"}, 5, "2023-01-01T00:00:00.000000Z");
   MakeDir(root_ / "other", {}, 60);
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
 
   EXPECT_TRUE(IsFailedStatus(EnsureFreeSpace(&env, root_, 5 * kUnit, {})));  // no eviction
   EXPECT_TRUE(fs::exists(root_ / "cache/q"));
@@ -411,14 +411,14 @@ TEST_F(ScrubTest, CacheEvictionOldestFirstTiesByPath) {
 
 TEST_F(ScrubTest, MissingDirsAreFine) {
   MakeDir(root_ / "other", {}, 95);
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
   Status st = EnsureFreeSpace(&env, root_, std::nullopt, {.evict_cache = true});
   EXPECT_TRUE(IsFailedStatus(st)) << st.message();
   EXPECT_NE(st.message().find("5% free"), std::string::npos) << st.message();
 }
 
 TEST_F(ScrubTest, DiskSpaceErrorIsReported) {
-  FakeEnv env(root_, kCapacity);
+  FakeMachine env(root_, kCapacity);
   env.fail = true;
   Status st = EnsureFreeSpace(&env, root_, std::nullopt, {});
   EXPECT_TRUE(st.IsIOError()) << st.message();
