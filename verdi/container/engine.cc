@@ -17,7 +17,7 @@
 #include "localize/checksum.h"
 #include "localize/url.h"
 #include "verdi/container/image_cache.h"
-#include "verdi/workdir/job_dir.h"
+#include "verdi/workdir/close_out.h"
 
 extern char** environ;
 
@@ -160,27 +160,6 @@ Status Acquire(const ContainerSettings& settings, const ImageSource& source,
   return Status::OK();
 }
 
-Status CloseOutOrphanJob(const fs::path& dir, const std::string& reason, WallClock::time_point now,
-                         const ClosedJobCallback& closed) {
-  if (!fs::exists(dir / ".running")) return Status::OK();
-  Status st = AppendToFile((dir / "_stderr.txt").string(), reason + "\n");
-  if (!st.ok()) LogWarning("{}", st.message());
-  Json job;
-  if (ReadJsonFile((dir / "_job.json").string(), &job).ok() && job.is_object()) {
-    Json& info = job["job_info"];
-    if (!info.is_object()) info = Json::object();
-    info["job_status"] = kJobFailed;
-    info["error"] = reason;
-    if (!info.contains("status") || info["status"] == 0) info["status"] = 1;
-    info["time_end"] = IsoUtc(now);
-    st = WriteFileAtomic((dir / "_job.json").string(), DumpJsonFile(job));
-    if (!st.ok()) LogWarning("{}", st.message());
-  }
-  VERDI_RETURN_IF_ERROR(MarkJobDone(dir, now));
-  if (closed && job.is_object()) closed(job, reason);
-  return Status::OK();
-}
-
 }  // namespace
 
 Status RunEngine(const ContainerSettings& settings, const std::vector<std::string>& args,
@@ -265,7 +244,7 @@ Status KillContainer(const ContainerSettings& settings, const std::string& name)
 
 Status RemoveOrphanContainers(const ContainerSettings& settings, const std::string& worker_name,
                               WallClock::time_point now, int* removed,
-                              const ClosedJobCallback& closed) {
+                              const AbandonedJobReport& closed) {
   if (removed != nullptr) *removed = 0;
   EngineResult r;
   VERDI_RETURN_IF_ERROR(
@@ -303,8 +282,10 @@ Status RemoveOrphanContainers(const ContainerSettings& settings, const std::stri
         "Worker {} restarted while this job's container {} was running: container removed, job "
         "failed.",
         worker_name, name);
-    st = CloseOutOrphanJob(job_dir, reason, now, closed);
-    if (!st.ok()) LogError("{}: {}", job_dir, st.message());
+    if (!fs::exists(fs::path(job_dir) / ".running")) continue;
+    Json job;
+    st = CloseOutAbandonedJob(job_dir, reason, now, &job);
+    if (closed) closed(job, reason);
   }
   return first;
 }

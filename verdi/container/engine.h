@@ -16,6 +16,7 @@
 #include "localize/fetch.h"
 #include "verdi/container/run_argv.h"
 #include "verdi/process/command_output.h"
+#include "verdi/workdir/close_out.h"
 
 namespace verdi {
 
@@ -80,9 +81,8 @@ Status ContainerExists(const ContainerSettings& settings, const std::string& nam
 /// empty) is called with that job and the reason (the worker reports the
 /// final status). Returns how many containers were removed in `removed`
 /// (may be null).
-using ClosedJobCallback = std::function<void(const Json& job, const std::string& reason)>;
 Status RemoveOrphanContainers(const ContainerSettings& settings, const std::string& worker_name,
                               WallClock::time_point now, int* removed,
-                              const ClosedJobCallback& closed = nullptr);
+                              const AbandonedJobReport& closed = nullptr);
 
 }  // namespace verdi

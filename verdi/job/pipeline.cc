@@ -19,6 +19,7 @@
 #include "verdi/job/publish_step.h"
 #include "verdi/job/run_script.h"
 #include "verdi/process/supervisor.h"
+#include "verdi/workdir/close_out.h"
 #include "verdi/workdir/job_dir.h"
 
 namespace verdi {
@@ -138,7 +139,8 @@ class JobRun {
     fs::create_directories(p_.root_work_dir, ec);
     if (ec)
       return Status::IOError("creating the work root " + p_.root_work_dir.string(), ec.value());
-    return EnsureFreeSpace(settings_.machine, p_.root_work_dir, p_.disk_usage_bytes, settings_.scrub);
+    return EnsureFreeSpace(settings_.machine, p_.root_work_dir, p_.disk_usage_bytes,
+                           settings_.scrub);
   }
 
   Status CreateDirectory() {
@@ -451,19 +453,9 @@ class JobRun {
       outcome_.status = kJobCompleted;
     }
     if (dir_.empty()) return;  // nothing was created
-    info()["status"] = outcome_.exit_code;
-    if (!info().contains("pid")) info()["pid"] = 0;
-    info()["metrics"]["job_dir_size"] = DirectorySize(dir_);
-    info()["time_end"] = IsoUtc(end);
-    info()["duration"] = SecondsBetween(start_, end);
-    info()["job_status"] = outcome_.status;
-    if (!outcome_.error.empty()) info()["error"] = outcome_.error;
-    if (outcome_.signum != 0) info()["signum"] = outcome_.signum;
-    Status st = WriteJobJson();
-    if (!st.ok()) LogError("job {}: {}", job_id(), st.message());
-    // .done last: once it is there, the directory may be scrubbed.
-    st = MarkJobDone(dir_, end);
-    if (!st.ok()) LogError("job {}: {}", job_id(), st.message());
+    CloseOutJobDir(
+        dir_, {outcome_.status, outcome_.exit_code, outcome_.error, outcome_.signum, start_, end},
+        &job_);
   }
 
   PreparedJob& p_;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "verdi/workdir/close_out.h"
 #include "verdi/workdir/job_dir.h"
 #include "verdi/workdir/job_dir_scan.h"
 
@@ -29,7 +30,8 @@ pid_t LiveLeaderIn(const fs::path& dir) {
 
 }  // namespace
 
-int RecoverAbandonedJobs(const fs::path& root, std::string_view owner, WallClock::time_point now) {
+int RecoverAbandonedJobs(const fs::path& root, std::string_view owner, WallClock::time_point now,
+                         const AbandonedJobReport& report) {
   int closed = 0;
   for (const fs::path& dir : JobDirsOldestFirst(root / "jobs")) {
     std::optional<std::string> running = ReadSmallFile(dir / ".running", 4096);
@@ -43,12 +45,14 @@ int RecoverAbandonedJobs(const fs::path& root, std::string_view owner, WallClock
       kill(-pid, SIGKILL);
       LogWarning("recovery: killed process group {} left running in {}", pid, dir.string());
     }
-    Status st = MarkJobDone(dir, now);
-    if (!st.ok()) {
-      LogWarning("recovery: {}", st.message());
-      continue;
-    }
+    std::string reason = fmt::format(
+        "Worker {} restarted while this job was running: its processes were killed, job failed.",
+        owner);
+    Json job;
+    Status st = CloseOutAbandonedJob(dir, reason, now, &job);
+    if (!st.ok()) LogWarning("recovery: {}", st.message());
     LogWarning("recovery: closed out {}, left open by an earlier run of {}", dir.string(), owner);
+    if (report) report(job, reason);
     ++closed;
   }
   return closed;

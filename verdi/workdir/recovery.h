@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "base/timestamp.h"
+#include "verdi/workdir/close_out.h"
 
 namespace verdi {
 
@@ -18,6 +19,6 @@ namespace verdi {
 /// left running and the scrubber may reclaim the space. The broker redelivers
 /// the job itself. Returns the number of directories closed out.
 int RecoverAbandonedJobs(const std::filesystem::path& root, std::string_view owner,
-                         WallClock::time_point now);
+                         WallClock::time_point now, const AbandonedJobReport& report = nullptr);
 
 }  // namespace verdi
