@@ -4,11 +4,14 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/files.h"
 #include "verdi/workdir/job_dir.h"
 
 namespace verdi {
@@ -98,6 +101,33 @@ TEST_F(RecoveryTest, APidNowUsedElsewhereIsNotKilled) {
 
   EXPECT_EQ(RecoverAbandonedJobs(root_, "celery@host", WallClock::now()), 1);
   EXPECT_EQ(kill(unrelated, 0), 0);
+  EXPECT_TRUE(fs::exists(mine / ".done"));
+}
+
+// A host job left by a dead worker ends as a container job does: a final
+// `_job.json` with job-failed and the reason, the reason in `_stderr.txt`,
+// `.done`, and its status reported.
+TEST_F(RecoveryTest, AnAbandonedHostJobIsClosedOutAndReportedAsFailed) {
+  fs::path mine = OpenJob("job-a", "celery@host");
+  std::ofstream(mine / "_job.json") << R"({"job_id": "job-a", "job_info": {"status": 0}})";
+  std::ofstream(mine / "_stderr.txt") << "the job's own line\n";
+  std::vector<std::pair<Json, std::string>> reported;
+  auto report = [&](const Json& job, const std::string& reason) {
+    reported.emplace_back(job, reason);
+  };
+
+  EXPECT_EQ(RecoverAbandonedJobs(root_, "celery@host", WallClock::now(), report), 1);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].first["job_id"], "job-a");
+  EXPECT_NE(reported[0].second.find("celery@host restarted"), std::string::npos);
+  Json job;
+  ASSERT_TRUE(ReadJsonFile((mine / "_job.json").string(), &job).ok());
+  EXPECT_EQ(job["job_info"]["job_status"], "job-failed");
+  EXPECT_EQ(job["job_info"]["status"], 1);
+  EXPECT_EQ(job["job_info"]["error"], reported[0].second);
+  std::string err;
+  ASSERT_TRUE(ReadFileToString((mine / "_stderr.txt").string(), &err).ok());
+  EXPECT_EQ(err, "the job's own line\n" + reported[0].second + "\n");
   EXPECT_TRUE(fs::exists(mine / ".done"));
 }
 

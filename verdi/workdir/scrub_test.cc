@@ -220,12 +220,12 @@ TEST_F(ScrubTest, PassOrderAndStopsAsSoonAsThereIsRoom) {
       {25, false, true, {"t2", "d", "b", "e", "f"}},
       // Then finished jobs of any exit code.
       {35, false, true, {"t2", "d", "e", "f"}},
-      // Cache only with evict_cache.
-      {45, false, false, {"t2", "d", "e", "f"}},
+      // Cache only with evict_cache; and what cannot be met removes nothing.
+      {45, false, false, {"t1", "t2", "a", "d", "b", "c", "e", "f"}},
       // Oldest .localized first, whatever the path order.
       {45, true, true, {"t2", "d", "e"}},
       {55, true, true, {"t2", "d"}},
-      {65, true, false, {"t2", "d"}},
+      {65, true, false, {"t1", "t2", "a", "d", "b", "c", "e", "f"}},
   };
   int n = 0;
   for (const OrderCase& c : cases) {
@@ -279,21 +279,30 @@ TEST_F(ScrubTest, RunningDirsAreNeverRemoved) {
   EXPECT_TRUE(IsFailedStatus(st)) << st.message();
   EXPECT_EQ(st.message(), "not enough free disk space under " + root_.string() +
                               ": 4% free (1.0 GiB of 25.0 GiB), a job needs more than 10% "
-                              "(2.5 GiB); nothing more could be removed");
+                              "(2.5 GiB); removing all 0 finished dirs (0 bytes) would not be "
+                              "enough, so none was removed");
   EXPECT_TRUE(fs::exists(root_ / "tasks/t/.running"));
   EXPECT_TRUE(fs::exists(root_ / "jobs/2024/01/01/00/00/r/_exit_code"));
   EXPECT_TRUE(fs::exists(root_ / "jobs/2024/01/01/00/01/s/_job.json"));
   EXPECT_EQ(env.calls, 1);
 }
 
-TEST_F(ScrubTest, FailureMessageGivesBothFigures) {
+// A need that removing every finished dir could not meet removes none of
+// them (a job asking for 999TB must not empty the node's finished work).
+TEST_F(ScrubTest, AnUnmeetableNeedRemovesNothingAndGivesBothFigures) {
   BuildStandardTree(/*filler=*/25);
   FakeMachine env(root_, kCapacity);
+  Names before = Remaining();
   Status st = EnsureFreeSpace(&env, root_, 45 * kUnit, {});
   EXPECT_TRUE(IsFailedStatus(st));
   EXPECT_EQ(st.message(), "not enough free disk space under " + root_.string() +
-                              ": 40% free (39.1 KiB of 97.7 KiB), a job needs more than 45% "
-                              "(43.9 KiB); nothing more could be removed");
+                              ": 0% free (0 B of 97.7 KiB), a job needs more than 45% "
+                              "(43.9 KiB); removing all 4 finished dirs (40016 bytes) would "
+                              "not be enough, so none was removed");
+  EXPECT_EQ(Remaining(), before);
+  st = EnsureFreeSpace(&env, root_, uint64_t{999} << 40, {.evict_cache = true});
+  EXPECT_TRUE(IsFailedStatus(st));
+  EXPECT_EQ(Remaining(), before);
 }
 
 TEST_F(ScrubTest, JobWithoutExitCodeIsNotSuccessful) {
@@ -346,10 +355,17 @@ TEST_F(ScrubTest, NeverFollowsSymlinks) {
   MakeDir(root_ / "other", {}, 90);
 
   FakeMachine env(root_, kCapacity);
+  // More than the real job could free: nothing goes, and what is behind the
+  // links is not counted as reclaimable.
   Status st = EnsureFreeSpace(&env, root_, 65 * kUnit, {.evict_cache = true});
   EXPECT_TRUE(IsFailedStatus(st)) << st.message();
+  EXPECT_TRUE(fs::exists(fs::symlink_status(real)));
+  EXPECT_NE(st.message().find("removing all 1 finished dirs"), std::string::npos) << st.message();
+  // What the real job frees is enough: it goes, and only it.
+  st = EnsureFreeSpace(&env, root_, 5 * kUnit, {.evict_cache = true});
+  EXPECT_TRUE(st.ok()) << st.message();
   EXPECT_FALSE(fs::exists(fs::symlink_status(real)));
-  EXPECT_EQ(env.calls, 2);  // the one real removal
+  EXPECT_EQ(env.calls, 3);  // twice up front, once after the one removal
   for (const char* link : {"jobs/2024/01/01/00/00/link", "jobs/2025", "tasks/link", "cache/link"}) {
     EXPECT_TRUE(fs::is_symlink(root_ / link)) << link;
   }

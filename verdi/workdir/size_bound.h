@@ -9,12 +9,9 @@
 #include <functional>
 
 #include "base/status.h"
+#include "verdi/workdir/reclaim.h"
 
 namespace verdi {
-
-/// Apparent bytes of every file under `path` (symlinks counted as links,
-/// never followed; a hard-linked file once). 0 when it is missing.
-uint64_t TreeSize(const std::filesystem::path& path);
 
 struct WorkRootBound {
   uint64_t max_bytes = 0;
@@ -30,12 +27,11 @@ struct WorkRootBound {
   std::function<bool(const std::filesystem::path&)> in_use;
 };
 
-/// Brings TreeSize(root) to at most bound.max_bytes by removing, oldest
-/// first and stopping as soon as it fits: finished task dirs, then finished
-/// job dirs (by the time of their `.done`, in the order bound.keep_failed
-/// says), then cache entries (with evict_cache). Never removes a directory without `.done` (a
-/// running job), never follows a symlink. Returns Failed, with the figures, when the root is still
-/// too large after that.
+/// Brings TreeSize(root) to at most bound.max_bytes by reclaiming finished
+/// work (reclaim.h), job dirs by the time of their `.done`, in the order
+/// bound.keep_failed says, stopping as soon as it fits. Returns Failed, with
+/// the figures, when the root is still too large, and removes nothing when
+/// even removing everything finished would not be enough.
 Status BoundWorkRoot(const std::filesystem::path& root, const WorkRootBound& bound);
 
 /// For an ephemeral worker at exit: removes `jobs/`, `tasks/`, `cache/` and
