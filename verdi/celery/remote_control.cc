@@ -385,7 +385,11 @@ ControlDecision HandleControl(const Json& body, const WorkerSnapshot& worker) {
   ControlDecision d;
   if (!IsAddressed(body, worker.nodename)) return d;
   d.addressed = true;
-  std::string method = body.value("method", "");
+  // Every field of a broadcast is untrusted: a method that is not a string
+  // gets an error reply, never an exception that would stop the worker.
+  auto method_it = body.find("method");
+  std::string method =
+      method_it != body.end() && method_it->is_string() ? method_it->get<std::string>() : "";
   static const Json kNoArgs = Json::object();
   auto args_it = body.find("arguments");
   const Json& args = args_it != body.end() && args_it->is_object() ? *args_it : kNoArgs;
