@@ -21,6 +21,8 @@ struct BrokerAction {
   /// The broker connection the delivery came on: an ack or reject for a
   /// connection that has since been lost is dropped (the broker redelivers).
   uint64_t connection = 0;
+  /// Dropped without a log line when there is no connection.
+  bool quiet = false;
 
   static BrokerAction Ack(uint64_t tag) { return {Kind::kAck, tag}; }
   static BrokerAction Reject(uint64_t tag, bool requeue) { return {Kind::kReject, tag, requeue}; }
@@ -33,6 +35,8 @@ struct BrokerAction {
     return a;
   }
 };
+
+class AmqpLink;
 
 /// A thread-safe queue of BrokerActions with an eventfd that is readable
 /// while it is not empty, so the connection thread can poll() it together
@@ -48,6 +52,13 @@ class Outbox {
   void Push(BrokerAction action);
   /// The connection thread: everything pushed so far, in order.
   std::vector<BrokerAction> TakeAll();
+  /// The connection thread: performs everything pushed so far on `link`,
+  /// whose connection is number `connection`. An ack or reject of a
+  /// delivery from an older connection is dropped (the broker redelivers
+  /// it, and the stored result makes that copy a no-op); with no
+  /// connection, everything is dropped, each action not marked quiet with
+  /// a log line.
+  void FlushTo(AmqpLink* link, uint64_t connection);
   int fd() const { return fd_; }
 
  private:

@@ -11,7 +11,10 @@ void EventPublisher::Send(const std::string& type, Json fields) {
   message.content_encoding = "utf-8";
   message.delivery_mode = 1;
   message.headers = {{"hostname", sender_.hostname}};
-  outbox_->Push(BrokerAction::Publish(kEventExchange, EventRoutingKey(type), std::move(message)));
+  BrokerAction action =
+      BrokerAction::Publish(kEventExchange, EventRoutingKey(type), std::move(message));
+  action.quiet = true;  // monitoring events are not worth a log line each when dropped
+  outbox_->Push(std::move(action));
 }
 
 }  // namespace verdi

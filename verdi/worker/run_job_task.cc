@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "jobspec/job_status.h"
+#include "verdi/worker/task_gates.h"
 
 namespace verdi {
 namespace {
@@ -39,61 +40,59 @@ void ApplyLimit(Json* job_info, const char* key, std::optional<double> header) {
 
 class TaskRun {
  public:
-  TaskRun(const TaskMessage& task, const TaskDelivery& delivery, const TaskEnv& env,
+  TaskRun(const TaskMessage& task, const TaskDelivery& delivery, const TaskServices& services,
           const AckTarget* ack)
-      : task_(task), delivery_(delivery), env_(env), ack_(ack) {}
+      : task_(task), delivery_(delivery), services_(services), ack_(ack) {}
 
   void Run(Interrupts* stop) {
-    if (!env_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
+    if (!services_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
     if (AlreadyFinished()) return Done();
-    if (IsRevoked()) {
-      LogWarning("task {}: revoked: not run", task_.id);
-      Revoke(false, 0);
+    if (Gate gate = CheckGate(task_, services_.revoked, WallClock::now()); gate != Gate::kRun) {
+      LogWarning("task {}: {}: not run", task_.id, gate == Gate::kExpired ? "expired" : "revoked");
+      AnnounceRevoked(task_, gate, 0, services_.results, services_.events);
       return Done();
     }
-    if (env_.keys != nullptr && env_.keys->IsRevoked(task_.id)) return RevokedInRedis();
+    if (services_.keys != nullptr && services_.keys->IsRevoked(task_.id)) return RevokedInRedis();
     auto started = std::chrono::steady_clock::now();
-    env_.events->Send("task-started", {{"uuid", task_.id}});
-    if (env_.track_started)
-      StoreResult("STARTED", {{"pid", getpid()}, {"hostname", env_.nodename}});
-    if (env_.keys != nullptr) env_.keys->SetTaskWorker(task_.id, env_.nodename);
+    services_.events->Send("task-started", {{"uuid", task_.id}});
+    if (services_.track_started)
+      StoreResult("STARTED", {{"pid", getpid()}, {"hostname", services_.nodename}});
+    if (services_.keys != nullptr) services_.keys->SetTaskWorker(task_.id, services_.nodename);
 
-    PreparedJob prepared;
-    Status st = PrepareJob(JobPayload(), *env_.pipeline, &prepared);
-    if (!st.ok()) {
-      LogWarning("task {}: {}", task_.id, st.message());
-      Fail(st.message());
-      Ended(kJobFailed);
+    JobRun run = services_.runner->Run(JobPayload(), stop);
+    const JobOutcome& outcome = run.outcome;
+    if (!run.prepared) {
+      LogWarning("task {}: {}", task_.id, outcome.error);
+      Fail(outcome.error);
+      Ended(outcome.status, false);
       return Done();
     }
-    LogInfo("task {}: job {} started", task_.id, prepared.job.job_id);
-    JobOutcome outcome = RunPreparedJob(&prepared, *env_.pipeline, stop);
-    LogInfo("task {}: job {} {}{}", task_.id, prepared.job.job_id, outcome.status,
+    LogInfo("task {}: job {} {}{}", task_.id, run.job.value("job_id", ""), outcome.status,
             outcome.error.empty() ? "" : ": " + outcome.error);
 
     if (outcome.signum != 0 && IsRevoked()) {
       LogWarning("task {}: terminated by a revoke (signal {})", task_.id, outcome.signum);
-      Revoke(true, outcome.signum);
+      AnnounceRevoked(task_, Gate::kRevoked, outcome.signum, services_.results, services_.events);
       return Done();
     }
-    if (outcome.signum != 0 && env_.shutting_down != nullptr && *env_.shutting_down) {
+    if (outcome.signum != 0 && services_.stopping_jobs && services_.stopping_jobs()) {
       // Stopped by our own shutdown: another worker runs it again.
       LogWarning("task {}: stopped by the worker's shutdown; requeued", task_.id);
-      env_.events->Send("task-rejected", {{"uuid", task_.id}, {"requeue", true}});
+      services_.events->Send("task-rejected", {{"uuid", task_.id}, {"requeue", true}});
       return Finish(BrokerAction::Reject(delivery_.tag, true));
     }
     if (outcome.completed()) {
-      Json summary = Summary(prepared.job.doc, outcome, env_.nodename);
+      Json summary = Summary(run.job, outcome, services_.nodename);
       StoreResult("SUCCESS", summary);
       double runtime =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      env_.events->Send(
+      services_.events->Send(
           "task-succeeded",
           {{"uuid", task_.id}, {"result", PythonRepr(summary)}, {"runtime", runtime}});
     } else {
       Fail(outcome.error);
     }
-    Ended(outcome.status);
+    Ended(outcome.status, true);
     Done();
   }
 
@@ -101,17 +100,17 @@ class TaskRun {
   // §6.5: a redelivered task whose earlier run already ended is not run twice.
   bool AlreadyFinished() {
     if (!delivery_.redelivered) return false;
-    std::string state = env_.results->StoredState(task_.id);
+    std::string state = services_.results->StoredState(task_.id);
     if (!IsReadyState(state)) return false;
     std::string reason = fmt::format(
         "redelivered, but its earlier run already ended in {}; not running it again", state);
     LogWarning("task {}: job-deduped: {}", task_.id, reason);
-    if (env_.reporter != nullptr) {
+    if (services_.reporter != nullptr) {
       StatusDetails details;
       details.dedup_msg = reason;
-      env_.reporter->Report(JobPayload(), "job-deduped", details);
+      services_.reporter->Report(JobPayload(), "job-deduped", details);
     }
-    Ended("job-deduped");
+    Ended("job-deduped", true);
     return true;
   }
 
@@ -132,51 +131,42 @@ class TaskRun {
     return job;
   }
 
-  bool IsRevoked() const { return env_.revoked != nullptr && env_.revoked->Contains(task_.id); }
-
-  // Celery's Request._announce_revoked: REVOKED stored, task-revoked sent.
-  void Revoke(bool terminated, int signum) {
-    env_.results->Store(task_, "REVOKED",
-                        ExceptionResult("TaskRevokedError", "celery.exceptions",
-                                        terminated ? "terminated" : "revoked"));
-    env_.events->Send("task-revoked", {{"uuid", task_.id},
-                                       {"terminated", terminated},
-                                       {"signum", terminated ? Json(signum) : Json(nullptr)},
-                                       {"expired", false}});
+  bool IsRevoked() const {
+    return services_.revoked != nullptr && services_.revoked->Contains(task_.id);
   }
 
   // §4 step 1, §6.3: revoked through mozart (the key) while still queued.
   void RevokedInRedis() {
     LogWarning("task {}: hysds-revoked-task-{} is set: revoked, not run", task_.id, task_.id);
-    Revoke(false, 0);
-    if (env_.reporter != nullptr) {
+    AnnounceRevoked(task_, Gate::kRevoked, 0, services_.results, services_.events);
+    if (services_.reporter != nullptr) {
       StatusDetails details;
       details.signum = 0;
       details.error = "Job was revoked with signal 0";
-      env_.reporter->Report(JobPayload(), "job-revoked", details);
+      services_.reporter->Report(JobPayload(), "job-revoked", details);
     }
     Done();
   }
 
-  void Ended(const std::string& status) {
-    if (env_.job_ended) env_.job_ended(status);
+  void Ended(const std::string& status, bool ran) {
+    if (services_.job_ended) services_.job_ended(status, ran);
   }
 
   void Fail(const std::string& error) {
     StoreResult("FAILURE", ExceptionResult("WorkerExecutionError", "hysds.job_worker", error));
-    env_.events->Send("task-failed",
-                      {{"uuid", task_.id},
-                       {"exception", "WorkerExecutionError(" + PythonRepr(error) + ")"},
-                       {"traceback", ""}});
+    services_.events->Send("task-failed",
+                           {{"uuid", task_.id},
+                            {"exception", "WorkerExecutionError(" + PythonRepr(error) + ")"},
+                            {"traceback", ""}});
   }
 
   // The producer's ignore_result header is honoured: nothing is stored.
   void StoreResult(const std::string& state, const Json& result) {
-    if (!task_.ignore_result.value_or(false)) env_.results->Store(task_, state, result);
+    if (!task_.ignore_result.value_or(false)) services_.results->Store(task_, state, result);
   }
 
   void Done() {
-    if (env_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
+    if (services_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
   }
 
   // Acks (or rejects) the delivery the task has now: its own, or the
@@ -185,12 +175,12 @@ class TaskRun {
     TaskDelivery target = ack_ != nullptr ? ack_->Get() : delivery_;
     action.delivery_tag = target.tag;
     action.connection = target.connection;
-    env_.outbox->Push(std::move(action));
+    services_.outbox->Push(std::move(action));
   }
 
   const TaskMessage& task_;
   const TaskDelivery& delivery_;
-  const TaskEnv& env_;
+  const TaskServices& services_;
   const AckTarget* ack_;
 };
 
@@ -213,9 +203,9 @@ Status CheckRunJobArguments(const TaskMessage& task) {
   return Status::OK();
 }
 
-void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskEnv& env,
+void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskServices& services,
                 Interrupts* stop, const AckTarget* ack) {
-  TaskRun(task, delivery, env, ack).Run(stop);
+  TaskRun(task, delivery, services, ack).Run(stop);
 }
 
 }  // namespace verdi

@@ -12,10 +12,10 @@
 #include "verdi/celery/revoked_set.h"
 #include "verdi/celery/task_message.h"
 #include "verdi/celery/task_results.h"
-#include "verdi/job/pipeline.h"
 #include "verdi/job/status_reporter.h"
 #include "verdi/process/interrupts.h"
 #include "verdi/worker/hysds_keys.h"
+#include "verdi/worker/job_runner.h"
 
 namespace verdi {
 
@@ -50,19 +50,21 @@ class AckTarget {
 };
 
 /// What the worker gives every task it runs.
-struct TaskEnv {
-  const PipelineSettings* pipeline = nullptr;
+struct TaskServices {
+  /// Runs the job itself (the pipeline, or a fake in tests).
+  JobRunner* runner = nullptr;
   std::string nodename;
   bool acks_late = true;
   bool track_started = true;
   TaskResults* results = nullptr;
   Outbox* outbox = nullptr;
   EventPublisher* events = nullptr;
-  /// HySDS statuses outside the pipeline (job-deduped); may be null.
+  /// HySDS statuses outside the pipeline (job-deduped, job-revoked); may be
+  /// null.
   StatusReporter* reporter = nullptr;
-  /// Set when the worker is shutting down: a job stopped then is requeued,
-  /// not failed.
-  const std::atomic<bool>* shutting_down = nullptr;
+  /// True once the worker stops its running jobs for a shutdown: a job
+  /// stopped then is requeued, not failed. May be empty (never).
+  std::function<bool()> stopping_jobs;
   /// Revoked task ids (remote control); may be null. A revoked task is not
   /// run, and one stopped by a signal after its revoke ends as REVOKED.
   const RevokedSet* revoked = nullptr;
@@ -70,9 +72,10 @@ struct TaskEnv {
   /// REVOKED and job-revoked, not run) and hysds-task-worker-<id> (set when
   /// it starts); may be null.
   HysdsKeys* keys = nullptr;
-  /// Called with the final HySDS status of every job that ran (or failed to
-  /// start): job-completed, job-failed, ...; may be empty.
-  std::function<void(const std::string& status)> job_ended;
+  /// Called with the final HySDS status of every job that ran or was
+  /// refused: job-completed, job-failed, ... `ran` is false for a payload
+  /// refused before any work dir existed. May be empty.
+  std::function<void(const std::string& status, bool ran)> job_ended;
 };
 
 /// Checks what the task's arguments must be before it is accepted: args[0]
@@ -80,12 +83,12 @@ struct TaskEnv {
 Status CheckRunJobArguments(const TaskMessage& task);
 
 /// Runs one run_job request to the end in the calling job slot: STARTED
-/// stored, the job run through the pipeline (stoppable through `stop`),
+/// stored, the job run by services.runner (stoppable through `stop`),
 /// SUCCESS with HySDS's summary or FAILURE with the job's error stored, and
 /// the ack (or, for a job stopped by a shutdown, a requeue) handed to the
 /// connection thread. A redelivered task whose result is already final is
 /// not run again.
-void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskEnv& env,
+void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskServices& services,
                 Interrupts* stop, const AckTarget* ack);
 
 }  // namespace verdi

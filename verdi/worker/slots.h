@@ -24,16 +24,28 @@ struct Work {
   std::shared_ptr<AckTarget> ack;
 };
 
+/// Where task intake hands accepted work: the job slots, or a fake in tests.
+class WorkSink {
+ public:
+  virtual ~WorkSink() = default;
+  virtual void Submit(Work work) = 0;
+  /// When task `id` runs here already, makes it ack `delivery` (a
+  /// redelivered copy of it, after a reconnect) when it ends, and returns
+  /// true.
+  virtual bool Adopt(const std::string& id, const TaskDelivery& delivery) = 0;
+};
+
 /// The job slots: N threads taking Work from one queue and running each with
 /// RunJobTask. Each slot has its own stop requests, so the connection thread
 /// can stop a job (revoke) or all of them (shutdown). Thread-safe.
-class Slots {
+class Slots : public WorkSink {
  public:
-  Slots(int count, const TaskEnv& env) : env_(env), stops_(count), running_work_(count) {
+  Slots(int count, const TaskServices& services)
+      : services_(services), stops_(count), running_work_(count) {
     for (int i = 0; i < count; ++i) threads_.emplace_back([this, i] { Loop(i); });
   }
 
-  ~Slots() {
+  ~Slots() override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       closed_ = true;
@@ -42,7 +54,7 @@ class Slots {
     for (auto& t : threads_) t.join();
   }
 
-  void Submit(Work work) {
+  void Submit(Work work) override {
     if (!work.ack) work.ack = std::make_shared<AckTarget>(work.delivery);
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -73,9 +85,7 @@ class Slots {
     return unstarted;
   }
 
-  /// When task `id` runs here, makes it ack `delivery` (a redelivered copy of
-  /// it, after a reconnect) when it ends, and returns true.
-  bool Adopt(const std::string& id, const TaskDelivery& delivery) {
+  bool Adopt(const std::string& id, const TaskDelivery& delivery) override {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& r : running_work_)
       if (r.work != nullptr && r.work->task.id == id) {
@@ -108,7 +118,7 @@ class Slots {
  private:
   void Loop(int slot);
 
-  const TaskEnv& env_;
+  const TaskServices& services_;
   std::vector<EventInterrupts> stops_;
   struct Running {
     const Work* work = nullptr;

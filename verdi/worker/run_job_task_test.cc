@@ -1,0 +1,161 @@
+// The decisions a job slot makes around a job, with a fake job runner: when
+// the task is acked, when it is requeued, when a redelivered copy is not run
+// again, and how revokes and expiry end it.
+#include "verdi/worker/run_job_task.h"
+
+#include <csignal>
+
+#include <gtest/gtest.h>
+
+#include "verdi/worker/worker_testing.h"
+
+namespace verdi {
+namespace {
+
+using worker_testing::Drain;
+using worker_testing::Harness;
+using worker_testing::RunJob;
+
+TaskDelivery Delivery(uint64_t tag, bool redelivered = false) {
+  TaskDelivery d;
+  d.tag = tag;
+  d.connection = 1;
+  d.redelivered = redelivered;
+  return d;
+}
+
+TEST(RunJobTaskTest, AcksLateAfterTheResultIsStored) {
+  Harness h;
+  std::vector<std::string> acts_during_run;
+  h.runner.during = [&] { acts_during_run = Drain(&h.outbox).acts; };
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
+  ASSERT_EQ(h.runner.payloads.size(), 1u);
+  EXPECT_EQ(h.runner.payloads[0]["task_id"], "t1");
+  EXPECT_TRUE(acts_during_run.empty());  // not acked while the job runs
+  ASSERT_EQ(h.results.stored.size(), 2u);
+  EXPECT_EQ(h.results.stored[0].state, "STARTED");
+  EXPECT_EQ(h.results.stored[1].state, "SUCCESS");
+  EXPECT_EQ(h.results.stored[1].result["status"], "job-completed");
+  EXPECT_EQ(Drain(&h.outbox).acts, std::vector<std::string>{"ack 7"});
+  EXPECT_EQ(h.ended, std::vector<std::string>{"job-completed"});
+}
+
+TEST(RunJobTaskTest, AcksEarlyBeforeTheJobRunsWithoutAcksLate) {
+  Harness h;
+  h.services.acks_late = false;
+  std::vector<std::string> acts_during_run;
+  h.runner.during = [&] { acts_during_run = Drain(&h.outbox).acts; };
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
+  EXPECT_EQ(acts_during_run, std::vector<std::string>{"ack 7"});
+  EXPECT_TRUE(Drain(&h.outbox).acts.empty());  // and never twice
+}
+
+TEST(RunJobTaskTest, AJobStoppedByTheWorkersShutdownIsRequeuedNotFailed) {
+  Harness h;
+  h.runner.outcome = {"job-terminated", 143, "stopped", SIGTERM};
+  h.runner.during = [&] { h.stopping = true; };
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
+  auto sent = Drain(&h.outbox);
+  EXPECT_EQ(sent.acts, std::vector<std::string>{"reject 7 requeue"});
+  ASSERT_NE(sent.Event("task-rejected"), nullptr);
+  EXPECT_EQ((*sent.Event("task-rejected"))["requeue"], true);
+  ASSERT_EQ(h.results.stored.size(), 1u);  // STARTED only: no FAILURE
+  EXPECT_EQ(h.results.stored[0].state, "STARTED");
+}
+
+TEST(RunJobTaskTest, AJobStoppedByItsOwnSignalFailsWhenTheWorkerIsNotStopping) {
+  Harness h;
+  h.runner.outcome = {"job-terminated", 137, "killed by signal 9", SIGKILL};
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
+  EXPECT_EQ(h.results.stored.back().state, "FAILURE");
+  EXPECT_EQ(Drain(&h.outbox).acts, std::vector<std::string>{"ack 7"});
+}
+
+TEST(RunJobTaskTest, ARedeliveredTaskWhoseRunEndedIsNotRunAgain) {
+  Harness h;
+  h.results.states["t1"] = "SUCCESS";
+  RunJobTask(RunJob("t1"), Delivery(8, /*redelivered=*/true), h.services, nullptr, nullptr);
+  EXPECT_TRUE(h.runner.payloads.empty());
+  EXPECT_TRUE(h.results.stored.empty());
+  EXPECT_EQ(Drain(&h.outbox).acts, std::vector<std::string>{"ack 8"});
+  EXPECT_EQ(h.ended, std::vector<std::string>{"job-deduped"});
+}
+
+TEST(RunJobTaskTest, ARedeliveredTaskThatNeverEndedRuns) {
+  Harness h;
+  h.results.states["t1"] = "STARTED";
+  RunJobTask(RunJob("t1"), Delivery(8, true), h.services, nullptr, nullptr);
+  EXPECT_EQ(h.runner.payloads.size(), 1u);
+  EXPECT_EQ(h.results.stored.back().state, "SUCCESS");
+}
+
+TEST(RunJobTaskTest, RevokedBeforeItRunsEndsUnrun) {
+  Harness h;
+  h.revoked.Add("t1");
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
+  EXPECT_TRUE(h.runner.payloads.empty());
+  ASSERT_EQ(h.results.stored.size(), 1u);
+  EXPECT_EQ(h.results.stored[0].state, "REVOKED");
+  auto sent = Drain(&h.outbox);
+  ASSERT_NE(sent.Event("task-revoked"), nullptr);
+  EXPECT_EQ((*sent.Event("task-revoked"))["terminated"], false);
+  EXPECT_EQ((*sent.Event("task-revoked"))["expired"], false);
+  EXPECT_EQ(sent.Event("task-started"), nullptr);
+  EXPECT_EQ(sent.acts, std::vector<std::string>{"ack 7"});
+}
+
+TEST(RunJobTaskTest, RevokedWhileItRunsEndsRevokedTerminated) {
+  Harness h;
+  h.runner.outcome = {"job-terminated", 143, "stopped", SIGTERM};
+  h.runner.during = [&] { h.revoked.Add("t1"); };
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
+  EXPECT_EQ(h.results.stored.back().state, "REVOKED");
+  EXPECT_EQ(h.results.stored.back().result["exc_message"], Json::array({"terminated"}));
+  auto sent = Drain(&h.outbox);
+  ASSERT_NE(sent.Event("task-revoked"), nullptr);
+  EXPECT_EQ((*sent.Event("task-revoked"))["terminated"], true);
+  EXPECT_EQ((*sent.Event("task-revoked"))["signum"], SIGTERM);
+  EXPECT_EQ(sent.acts, std::vector<std::string>{"ack 7"});
+}
+
+TEST(RunJobTaskTest, ExpiredBeforeItsSlotTookItEndsUnrun) {
+  Harness h;
+  TaskMessage task = RunJob("t1");
+  task.expires = WallClock::now() - std::chrono::seconds(1);
+  RunJobTask(task, Delivery(7), h.services, nullptr, nullptr);
+  EXPECT_TRUE(h.runner.payloads.empty());
+  EXPECT_EQ(h.results.stored.back().state, "REVOKED");
+  auto sent = Drain(&h.outbox);
+  ASSERT_NE(sent.Event("task-revoked"), nullptr);
+  EXPECT_EQ((*sent.Event("task-revoked"))["expired"], true);
+}
+
+TEST(RunJobTaskTest, ARefusedPayloadFailsButDoesNotCountAsARun) {
+  Harness h;
+  h.runner.refuse = true;
+  h.runner.outcome = {"job-failed", 1, "job.params._command: expected a string"};
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
+  EXPECT_EQ(h.results.stored.back().state, "FAILURE");
+  EXPECT_EQ(h.ended, std::vector<std::string>{"job-failed (refused)"});
+  EXPECT_EQ(Drain(&h.outbox).acts, std::vector<std::string>{"ack 7"});
+}
+
+TEST(RunJobTaskTest, AnAdoptedRedeliveryIsAckedInsteadOfTheLostOne) {
+  Harness h;
+  AckTarget ack(Delivery(7));
+  h.runner.during = [&] { ack.Set(Delivery(21, true)); };
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, &ack);
+  EXPECT_EQ(Drain(&h.outbox).acts, std::vector<std::string>{"ack 21"});
+}
+
+TEST(RunJobTaskTest, IgnoreResultStoresNothing) {
+  Harness h;
+  TaskMessage task = RunJob("t1");
+  task.ignore_result = true;
+  RunJobTask(task, Delivery(7), h.services, nullptr, nullptr);
+  EXPECT_TRUE(h.results.stored.empty());
+  EXPECT_EQ(h.runner.payloads.size(), 1u);
+}
+
+}  // namespace
+}  // namespace verdi

@@ -1,0 +1,28 @@
+// Whether a task may still run, decided in one place for every moment it
+// could start (on arrival, when its ETA comes, in its job slot) as Celery's
+// Request.revoked() decides it: expired first, then revoked by id. And how a
+// task that must not run ends: REVOKED stored, task-revoked sent.
+#pragma once
+
+#include "base/timestamp.h"
+#include "verdi/celery/event_publisher.h"
+#include "verdi/celery/revoked_set.h"
+#include "verdi/celery/task_message.h"
+#include "verdi/celery/task_results.h"
+
+namespace verdi {
+
+enum class Gate { kRun, kExpired, kRevoked };
+
+/// kExpired when the task's `expires` is at or before `now`; kRevoked when
+/// its id is in `revoked` (may be null); else kRun.
+Gate CheckGate(const TaskMessage& task, const RevokedSet* revoked, WallClock::time_point now);
+
+/// Celery's Request._announce_revoked: REVOKED stored with a
+/// TaskRevokedError whose reason is "expired", "revoked" or "terminated"
+/// (when `signum` is not 0: the revoke stopped a running job), and a
+/// task-revoked event with the same facts.
+void AnnounceRevoked(const TaskMessage& task, Gate why, int signum, TaskResults* results,
+                     EventPublisher* events);
+
+}  // namespace verdi
