@@ -172,8 +172,8 @@ Status ConvertDefault(const HysdsIoParam& wire, const std::string& io_file, Give
     return Status::OK();
   }
   if ((wire.type == "region" || wire.type == "object") && d.is_string()) {
-    Json parsed = Json::parse(d.get<std::string>(), nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_discarded()) return error("JSON text");
+    Json parsed;
+    if (!ParseJsonText(d.get<std::string>(), "", &parsed).ok()) return error("JSON text");
     out->value = std::move(parsed);
     return Status::OK();
   }

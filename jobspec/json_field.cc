@@ -1,9 +1,12 @@
 #include "jobspec/json_field.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -126,10 +129,40 @@ std::string DescribeJson(const Json& value) {
   return text;
 }
 
+namespace {
+
+// The deepest nesting of `text` exceeds `max`? Strings are skipped, so
+// brackets inside them do not count.
+bool TooDeep(std::string_view text, size_t max) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Status ParseJsonText(std::string_view text, const std::string& where, Json* out) {
+  if (TooDeep(text, kMaxJsonDepth))
+    return Status::Invalid(
+        fmt::format("{}: invalid JSON: nested deeper than {} levels", where, kMaxJsonDepth));
   try {
     *out = Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
     // nlohmann's message starts with "[json.exception.parse_error.101] ".
     std::string what = e.what();
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
@@ -139,12 +172,35 @@ Status ParseJsonText(std::string_view text, const std::string& where, Json* out)
 }
 
 Status ReadJsonFile(const std::string& path, Json* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError(path, errno);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::IOError(path, errno);
-  return ParseJsonText(text.str(), path, out);
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return Status::IOError(path, errno);
+  std::string text;
+  Status st;
+  struct stat info;
+  if (fstat(fd, &info) != 0) {
+    st = Status::IOError(path, errno);
+  } else if (!S_ISREG(info.st_mode)) {
+    st = Status::Invalid(path + ": not a regular file");
+  } else {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        st = Status::IOError(path, errno);
+        break;
+      }
+      if (n == 0) break;
+      if (text.size() + static_cast<size_t>(n) > kMaxJsonFileBytes) {
+        st = Status::Invalid(fmt::format("{}: larger than {} bytes", path, kMaxJsonFileBytes));
+        break;
+      }
+      text.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  VERDI_RETURN_IF_ERROR(st);
+  return ParseJsonText(text, path, out);
 }
 
 std::string DumpJsonFile(const Json& value) {

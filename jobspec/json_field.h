@@ -67,10 +67,22 @@ const Json* FindPath(const Json& root, std::initializer_list<std::string_view> k
 /// (truncated when long) for scalars, "an object"/"a list" otherwise.
 std::string DescribeJson(const Json& value);
 
+/// The deepest nesting of lists and maps accepted in JSON text (the top
+/// level is 1), the same bound as a task message's body.
+inline constexpr size_t kMaxJsonDepth = 128;
+
 /// Parses JSON text; `where` names the source in the error ("job.json").
+/// Text nested deeper than kMaxJsonDepth, a number out of range
+/// (`1e999999`) or any other problem is one Invalid: never an exception,
+/// never a crash, whatever the text.
 Status ParseJsonText(std::string_view text, const std::string& where, Json* out);
 
-/// Reads and parses a JSON file; errors name the file.
+/// The largest JSON file ReadJsonFile reads.
+inline constexpr size_t kMaxJsonFileBytes = 64 << 20;
+
+/// Reads and parses a JSON file (a regular file of at most
+/// kMaxJsonFileBytes, opened without blocking on a FIFO); errors name the
+/// file.
 Status ReadJsonFile(const std::string& path, Json* out);
 
 /// Python's json.dump(sort_keys=True, indent=2) as HySDS writes its files:

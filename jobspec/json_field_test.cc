@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/timestamp.h"
@@ -377,6 +378,38 @@ TEST(TimestampTest, SecondsBetween) {
   EXPECT_DOUBLE_EQ(SecondsBetween(a, a + milliseconds(1500)), 1.5);
   EXPECT_DOUBLE_EQ(SecondsBetween(a + seconds(2), a), -2.0);
   EXPECT_DOUBLE_EQ(SecondsBetween(a, a), 0.0);
+}
+
+// Hostile JSON gets one Invalid naming the source, never an exception or a
+// crash: a number out of range, nesting past the bound, garbage.
+TEST(JsonFieldTest, HostileTextIsOneInvalid) {
+  Json out;
+  Status st = ParseJsonText(R"({"a":1e999999})", "_context.json", &out);
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message().rfind("_context.json: invalid JSON: ", 0), 0u) << st.message();
+  std::string deep(100000, '[');
+  st = ParseJsonText(deep + std::string(100000, ']'), "job.json", &out);
+  EXPECT_TRUE(st.IsInvalid());
+  EXPECT_NE(st.message().find("nested deeper than 128 levels"), std::string::npos) << st.message();
+  std::string ok(kMaxJsonDepth, '[');
+  EXPECT_TRUE(ParseJsonText(ok + std::string(kMaxJsonDepth, ']'), "x", &out).ok());
+  // Brackets inside strings do not count.
+  EXPECT_TRUE(ParseJsonText(R"(["[[[[[[", "\"[[[["])", "x", &out).ok());
+  EXPECT_TRUE(ParseJsonText("{\"a\": tru", "x", &out).IsInvalid());
+}
+
+TEST(JsonFieldTest, ReadJsonFileNeverBlocksOnAFifo) {
+  char tmpl[] = "/tmp/verdi-json-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string fifo = std::string(tmpl) + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+  Json out;
+  Status st = ReadJsonFile(fifo, &out);
+  EXPECT_TRUE(st.IsInvalid()) << st.message();
+  EXPECT_NE(st.message().find("not a regular file"), std::string::npos) << st.message();
+  EXPECT_TRUE(ReadJsonFile(tmpl, &out).IsInvalid());  // a directory
+  unlink(fifo.c_str());
+  rmdir(tmpl);
 }
 
 }  // namespace

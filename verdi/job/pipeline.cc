@@ -21,6 +21,8 @@
 #include "verdi/process/supervisor.h"
 #include "verdi/workdir/close_out.h"
 #include "verdi/workdir/job_dir.h"
+#include "verdi/workdir/job_dir_scan.h"
+#include "verdi/workdir/job_files.h"
 
 namespace verdi {
 namespace {
@@ -411,7 +413,7 @@ class JobRun {
         break;
     }
     if (!note.empty()) {
-      Status st = AppendToFile(InDir("_stderr.txt"), note + "\n");
+      Status st = AppendJobFile(dir_, "_stderr.txt", note + "\n");
       if (!st.ok()) LogWarning("job {}: {}", job_id(), st.message());
     }
   }
@@ -424,8 +426,10 @@ class JobRun {
 
   // The command may have changed _context.json to pass flags back.
   Status ReadBackContext() {
+    std::string text;
     Json reloaded;
-    Status st = ReadJsonFile(InDir("_context.json"), &reloaded);
+    Status st = ReadJobFile(dir_, "_context.json", kJobFileLimit, &text);
+    if (st.ok()) st = ParseJsonText(text, InDir("_context.json"), &reloaded);
     if (!st.ok())
       return Status::Failed("the job left an unreadable _context.json: " + st.message());
     MergeContext(reloaded, &context_);
@@ -436,6 +440,12 @@ class JobRun {
   // triaged (publish_step.h); a publish failure fails the job.
   void Publish() {
     if (dir_.empty()) return;
+    if (!IsRealDirectory(dir_)) {
+      // The job moved its dir away and left something else in its place:
+      // nothing there is read, published or written.
+      Fail(dir_.string() + ": the job dir is no longer a directory (the job replaced it)");
+      return;
+    }
     CommandResult result = !outcome_.completed()         ? CommandResult::kFailed
                            : info().value("pid", 0) == 0 ? CommandResult::kNotRun
                                                          : CommandResult::kSucceeded;

@@ -67,10 +67,14 @@ Status WriteAll(int fd, std::string_view data, const fs::path& path) {
 
 /// Opens `path` for writing, truncated, close-on-exec, as an fd above 2 so
 /// that the spawn's dup2s onto 0, 1 and 2 cannot clobber it.
-Status OpenForWriting(const fs::path& path, int extra_flags, UniqueFd* fd) {
+// Every file of the job dir is opened relative to the dir's own descriptor,
+// taken before the command runs, and never through a link: a job that moves
+// its dir away and leaves a link in its place cannot redirect these writes.
+Status OpenForWriting(int dirfd, const fs::path& path, int extra_flags, UniqueFd* fd) {
   int raw;
   do {
-    raw = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | extra_flags, 0644);
+    raw = openat(dirfd, path.filename().c_str(),
+                 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | extra_flags, 0644);
   } while (raw < 0 && errno == EINTR);
   if (raw < 0) return Status::IOError("open " + path.string(), errno);
   fd->reset(raw);
@@ -82,9 +86,9 @@ Status OpenForWriting(const fs::path& path, int extra_flags, UniqueFd* fd) {
   return Status::OK();
 }
 
-Status WriteFile(const fs::path& path, std::string_view content) {
+Status WriteFile(int dirfd, const fs::path& path, std::string_view content) {
   UniqueFd fd;
-  VERDI_RETURN_IF_ERROR(OpenForWriting(path, 0, &fd));
+  VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd, path, 0, &fd));
   VERDI_RETURN_IF_ERROR(WriteAll(fd.get(), content, path));
   // On Linux the fd is freed even when close fails; EINTR is no error.
   if (close(fd.release()) != 0 && errno != EINTR) {
@@ -94,11 +98,11 @@ Status WriteFile(const fs::path& path, std::string_view content) {
 }
 
 /// .exit_code_hold gets the code, then becomes _exit_code, as HySDS does.
-Status WriteExitCode(const fs::path& dir, int code) {
+Status WriteExitCode(int dirfd, const fs::path& dir, int code) {
   const fs::path hold = dir / ".exit_code_hold";
   const fs::path final_path = dir / "_exit_code";
-  VERDI_RETURN_IF_ERROR(WriteFile(hold, std::to_string(code)));
-  if (rename(hold.c_str(), final_path.c_str()) != 0) {
+  VERDI_RETURN_IF_ERROR(WriteFile(dirfd, hold, std::to_string(code)));
+  if (renameat(dirfd, ".exit_code_hold", dirfd, "_exit_code") != 0) {
     return Status::IOError("rename " + hold.string() + " to " + final_path.string(), errno);
   }
   return Status::OK();
@@ -374,11 +378,13 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   if (request.argv.empty()) return Status::Invalid("RunSupervised: empty command");
   const fs::path& dir = request.dir;
 
+  UniqueFd dirfd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (dirfd.get() < 0) return Status::IOError("open " + dir.string(), errno);
   UniqueFd out, err;
-  VERDI_RETURN_IF_ERROR(OpenForWriting(dir / "_stdout.txt", 0, &out));
+  VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / "_stdout.txt", 0, &out));
   // O_APPEND: what verdi appends later never overwrites the child's output.
-  VERDI_RETURN_IF_ERROR(OpenForWriting(dir / "_stderr.txt", O_APPEND, &err));
-  VERDI_RETURN_IF_ERROR(WriteFile(dir / ".exit_code_hold", "255"));
+  VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / "_stderr.txt", O_APPEND, &err));
+  VERDI_RETURN_IF_ERROR(WriteFile(dirfd.get(), dir / ".exit_code_hold", "255"));
 
   result->start = WallClock::now();
   std::string program;
@@ -395,15 +401,15 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
         fmt::format("cannot execute {}: {}", request.argv[0], std::strerror(exec_error));
     result->end = WallClock::now();
     VERDI_RETURN_IF_ERROR(WriteAll(err.get(), result->error + "\n", dir / "_stderr.txt"));
-    VERDI_RETURN_IF_ERROR(WriteFile(dir / "_pid", "0"));
-    return WriteExitCode(dir, result->exit_code);
+    VERDI_RETURN_IF_ERROR(WriteFile(dirfd.get(), dir / "_pid", "0"));
+    return WriteExitCode(dirfd.get(), dir, result->exit_code);
   }
 
   // The child has its own copies; verdi's are no longer needed.
   out.reset();
   err.reset();
   result->pid = pid;
-  if (Status st = WriteFile(dir / "_pid", std::to_string(pid)); !st.ok()) {
+  if (Status st = WriteFile(dirfd.get(), dir / "_pid", std::to_string(pid)); !st.ok()) {
     Abandon(pid);
     return st;
   }
@@ -422,7 +428,7 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   } else if (WIFSIGNALED(wait_status)) {
     result->exit_code = -WTERMSIG(wait_status);
   }
-  return WriteExitCode(dir, result->exit_code);
+  return WriteExitCode(dirfd.get(), dir, result->exit_code);
 }
 
 }  // namespace verdi

@@ -26,6 +26,9 @@ struct JobEnd {
   /// (its duration stays what `_job.json` said).
   std::optional<WallClock::time_point> start;
   WallClock::time_point end;
+  /// Links in the job dir are followed for metrics.job_dir_size only into
+  /// here (the work root, with its input cache); empty: the job dir itself.
+  std::filesystem::path size_within;
 };
 
 /// Writes `end` into `job`'s job_info (status, pid when missing,

@@ -83,9 +83,16 @@ Status MarkJobDone(const fs::path& dir, WallClock::time_point now) {
   return WriteFileAtomic((dir / kDone).string(), IsoUtc(now) + "\n");
 }
 
-uint64_t DirectorySize(const fs::path& dir) {
-  // Depth-first with an explicit stack; stat() follows symlinks (du -L), and
-  // every (device, inode) is counted and entered once only.
+uint64_t DirectorySize(const fs::path& dir, const fs::path& within) {
+  // Depth-first with an explicit stack. A symlink is followed (du -L) only
+  // when its target resolves inside `within`; any other counts as the link
+  // itself. Every (device, inode) is counted and entered once only.
+  std::error_code ec;
+  fs::path bound = fs::weakly_canonical(within, ec);
+  auto inside = [&](const fs::path& target) {
+    auto rel = target.lexically_relative(bound);
+    return !rel.empty() && *rel.begin() != "..";
+  };
   std::set<std::pair<dev_t, ino_t>> seen;
   std::vector<std::string> stack = {dir.string()};
   uint64_t total = 0;
@@ -93,7 +100,12 @@ uint64_t DirectorySize(const fs::path& dir) {
     std::string path = std::move(stack.back());
     stack.pop_back();
     struct stat st;
-    if (stat(path.c_str(), &st) != 0) continue;
+    if (lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      std::error_code rec;
+      fs::path target = fs::canonical(path, rec);
+      if (!rec && inside(target) && stat(path.c_str(), &st) != 0) continue;
+    }
     if (!seen.emplace(st.st_dev, st.st_ino).second) continue;
     if (st.st_size > 0) total += static_cast<uint64_t>(st.st_size);
     if (!S_ISDIR(st.st_mode)) continue;

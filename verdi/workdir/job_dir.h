@@ -34,7 +34,10 @@ Status CreateJobDir(const fs::path& dir, WallClock::time_point now, std::string_
 Status MarkJobDone(const fs::path& dir, WallClock::time_point now);
 
 /// Total apparent size in bytes of everything under `dir`, following
-/// symlinks as `du -sbL` does (each file counted once, loops not followed).
-uint64_t DirectorySize(const fs::path& dir);
+/// symlinks as `du -sbL` does (each file counted once, loops not followed),
+/// but only those that resolve inside `within` (the work root, which holds
+/// the input cache): a link the job made to `/` or to any host file counts
+/// as the link itself, so it is never walked.
+uint64_t DirectorySize(const fs::path& dir, const fs::path& within);
 
 }  // namespace verdi

@@ -155,18 +155,23 @@ TEST_F(WorkDirTest, DirectorySizeCountsFilesAndDirectories) {
   WriteFile(dir / "a", std::string(100, 'a'));
   WriteFile(dir / "sub" / "b", std::string(250, 'b'));
   uint64_t expected = StSize(dir) + StSize(dir / "sub") + 100 + 250;
-  EXPECT_EQ(DirectorySize(dir), expected);
-  EXPECT_EQ(DirectorySize(tmp_ / "missing"), 0u);
+  EXPECT_EQ(DirectorySize(dir, tmp_), expected);
+  EXPECT_EQ(DirectorySize(tmp_ / "missing", tmp_), 0u);
 }
 
-TEST_F(WorkDirTest, DirectorySizeFollowsSymlinkToAFileOutside) {
-  fs::path dir = tmp_ / "d";
+TEST_F(WorkDirTest, DirectorySizeFollowsASymlinkIntoTheWorkRootOnly) {
+  fs::path dir = tmp_ / "root/d";
   fs::create_directories(dir);
-  WriteFile(tmp_ / "outside", std::string(1000, 'o'));
+  fs::create_directories(tmp_ / "root/cache");
+  WriteFile(tmp_ / "root/cache/input", std::string(1000, 'i'));
+  WriteFile(tmp_ / "host-file", std::string(5000, 'h'));
   WriteFile(dir / "a", std::string(10, 'a'));
-  fs::create_symlink(tmp_ / "outside", dir / "link");
-  // The target's size counts, not the link's.
-  EXPECT_EQ(DirectorySize(dir), StSize(dir) + 10 + 1000);
+  fs::create_symlink(tmp_ / "root/cache/input", dir / "localized");
+  fs::create_symlink(tmp_ / "host-file", dir / "to-host");
+  fs::create_symlink("/", dir / "rootlink");
+  // The localized input's size counts; the links out count as links.
+  uint64_t links = fs::read_symlink(dir / "to-host").string().size() + 1;  // "/"
+  EXPECT_EQ(DirectorySize(dir, tmp_ / "root"), StSize(dir) + 10 + 1000 + links);
 }
 
 TEST_F(WorkDirTest, DirectorySizeDoesNotLoopOnASymlinkCycle) {
@@ -175,7 +180,7 @@ TEST_F(WorkDirTest, DirectorySizeDoesNotLoopOnASymlinkCycle) {
   WriteFile(dir / "sub" / "f", std::string(42, 'f'));
   fs::create_symlink("..", dir / "sub" / "up");  // sub/up -> d
   fs::create_symlink(dir / "sub", dir / "sub" / "self");
-  EXPECT_EQ(DirectorySize(dir), StSize(dir) + StSize(dir / "sub") + 42);
+  EXPECT_EQ(DirectorySize(dir, tmp_), StSize(dir) + StSize(dir / "sub") + 42);
 }
 
 TEST_F(WorkDirTest, DirectorySizeCountsAHardLinkedFileOnce) {
@@ -184,7 +189,7 @@ TEST_F(WorkDirTest, DirectorySizeCountsAHardLinkedFileOnce) {
   WriteFile(dir / "a", std::string(300, 'a'));
   fs::create_hard_link(dir / "a", dir / "b");
   fs::create_symlink(dir / "b", dir / "c");
-  EXPECT_EQ(DirectorySize(dir), StSize(dir) + 300);
+  EXPECT_EQ(DirectorySize(dir, tmp_), StSize(dir) + 300);
 }
 
 TEST_F(WorkDirTest, DirectorySizeMatchesDuSbL) {
@@ -203,7 +208,7 @@ TEST_F(WorkDirTest, DirectorySizeMatchesDuSbL) {
   int n = fscanf(p, "%llu", &du);
   int rc = pclose(p);
   if (n != 1 || rc != 0) GTEST_SKIP() << "du -sbL is not available";
-  EXPECT_EQ(DirectorySize(dir), du);
+  EXPECT_EQ(DirectorySize(dir, tmp_), du);
 }
 
 }  // namespace

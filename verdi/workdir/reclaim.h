@@ -72,10 +72,9 @@ struct ReclaimOrder {
 };
 
 /// Removes finished work under `root` in `order` until `goal` is met (and,
-/// with order.all_or_nothing, nothing at all when it cannot be met). `*removed` counts the directories
-/// removed. Returns OK when the goal is met, Failed ("<figures>; nothing
-/// more could be removed", or why nothing was) when it is not, or the
-/// goal's own error.
+/// with order.all_or_nothing, nothing at all when it cannot be met). `*removed` counts the
+/// directories removed. Returns OK when the goal is met, Failed ("<figures>; nothing more could be
+/// removed", or why nothing was) when it is not, or the goal's own error.
 Status Reclaim(const std::filesystem::path& root, const ReclaimOrder& order, ReclaimGoal* goal,
                int* removed);
 
