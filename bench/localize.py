@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Localize benchmark (issue 6): verdi's input downloads against the curl CLI,
+"""Localize benchmark: verdi's input downloads against the curl CLI,
 side by side in one run, on a loopback nginx (Python's http.server when nginx
 is missing).
 

@@ -1,4 +1,4 @@
-// `_context.json` (HySDS reference §2.5): what the job's command reads to
+// `_context.json`, composed as HySDS does: what the job's command reads to
 // learn its params, and writes back to pass flags to the worker.
 #pragma once
 

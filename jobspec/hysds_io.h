@@ -1,4 +1,4 @@
-// The hysds-io (hysds-io.json.<name>; reference §2.2): how the params of a
+// The hysds-io (hysds-io.json.<name>, HySDS's schema): how the params of a
 // job-spec get their values when a job is submitted.
 #pragma once
 
@@ -17,7 +17,7 @@ struct HysdsIoParam {
   std::string from;
   /// The fixed value (from = "value"); any JSON, null included.
   std::optional<Json> value;
-  /// One of the reference's types; "text" when the file says none.
+  /// One of HySDS's param types; "text" when the file says none.
   std::string type = "text";
   /// The default (null counts as none); any JSON, usually text.
   std::optional<Json> default_value;

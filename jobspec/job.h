@@ -1,5 +1,6 @@
-// The `run_job` job payload (HySDS reference §1.2, §1.3): the one argument of
-// the hysds.job_worker.run_job task, or the content of a stand-alone JOB.json.
+// The `run_job` job payload and its job_info, as HySDS queues them: the one
+// argument of the hysds.job_worker.run_job task, or the content of a
+// stand-alone JOB.json.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +44,8 @@ struct Job {
 
 /// Validates `doc` (named "job" in errors) and fills `job`. Required: an
 /// object with `job_id` (a safe directory name) and `type`. Every other key
-/// of §1.2/§1.3 is optional but must have its documented type.
+/// of the payload and of job_info is optional but must have the type HySDS
+/// gives it.
 Status ParseJob(Json doc, Job* job);
 
 }  // namespace verdi

@@ -1,7 +1,8 @@
 // From a job-spec, an optional hysds-io and the caller's params to the
 // `run_job` job that HySDS's resolver (hysds_commons `resolve_hysds_job`)
-// and orchestrator (`submit_job` with the default job creator) would queue:
-// reference §1.1-1.3 and §2.1-2.3. Pure: the clock and the task id come in.
+// and orchestrator (`submit_job` with the default job creator) would queue,
+// params routed to the command line, localize_urls and the context as they
+// route them. Pure: the clock and the task id come in.
 #pragma once
 
 #include <cstdint>

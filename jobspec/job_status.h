@@ -1,5 +1,4 @@
-// The job statuses HySDS records (reference §5.1), and the rules that derive
-// them.
+// The job statuses HySDS records, and the rules that derive them.
 #pragma once
 
 #include <string>

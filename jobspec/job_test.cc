@@ -7,7 +7,7 @@
 namespace verdi {
 namespace {
 
-// test_job.json from the HySDS reference, §1.4.
+// A test_job.json as HySDS's stand-alone run_job.py takes it.
 Json ExampleJob() {
   return Json::parse(R"({
   "job_id": "hello_world-20240101T000000.0Z",

@@ -1,4 +1,4 @@
-// Linting datasets.json (HySDS reference §4.7): types, regexes, templates.
+// Linting datasets.json (HySDS's publish rules): types, regexes, templates.
 #include "jobspec/linter.h"
 
 #include <algorithm>
@@ -6,7 +6,7 @@
 namespace verdi::lint {
 namespace {
 
-// The keys each kind of object may have (HySDS reference).
+// The keys each kind of object may have (as HySDS reads them).
 const Keys kDatasetsKeys = {"datasets"};
 const Keys kDatasetKeys = {"ipath",         "version",           "level",     "type",
                            "match_pattern", "alt_match_pattern", "extractor", "publish",

@@ -1,4 +1,5 @@
-// Linting run_job jobs and worker configs (HySDS reference §1.2, §1.3, §2.4).
+// Linting run_job jobs (the payload and its job_info) and worker configs, in
+// HySDS's formats.
 #include "jobspec/linter.h"
 
 #include <algorithm>
@@ -9,7 +10,7 @@
 namespace verdi::lint {
 namespace {
 
-// The keys each kind of object may have (HySDS reference).
+// The keys each kind of object may have (as HySDS reads them).
 const Keys kJobKeys = {"job_id",
                        "name",
                        "type",

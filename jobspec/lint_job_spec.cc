@@ -1,4 +1,4 @@
-// Linting job-specs and hysds-io files (HySDS reference §2.1, §2.2).
+// Linting job-specs and hysds-io files (HySDS's formats).
 #include "jobspec/linter.h"
 
 #include <algorithm>
@@ -6,7 +6,7 @@
 namespace verdi::lint {
 namespace {
 
-// The keys each kind of object may have (HySDS reference).
+// The keys each kind of object may have (as HySDS reads them).
 const Keys kJobSpecKeys = {"command",
                            "params",
                            "disk_usage",

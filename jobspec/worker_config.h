@@ -1,4 +1,4 @@
-// The worker config (HYSDS_WORKER_CFG, HySDS reference §2.4): which command a
+// The worker config (HYSDS_WORKER_CFG, in HySDS's format): which command a
 // job type runs. Without one, it is built from the job's `params._command`.
 #pragma once
 

@@ -1,6 +1,6 @@
 // datasets.json (HYSDS_DATASETS_CFG): which rule a product falls under.
 // {"datasets": [entry, ...]}; the first entry whose match_pattern (and
-// alt_match_pattern, when set) matches wins (HySDS reference §4.7).
+// alt_match_pattern, when set) matches wins, as in HySDS.
 #pragma once
 
 #include <filesystem>

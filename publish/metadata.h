@@ -1,5 +1,6 @@
-// A product's metadata (HySDS reference §4.7): <id>.met.json when the job
-// wrote one, else what the datasets.json entry's extractor prints, else {}.
+// A product's metadata (as HySDS's publish step reads it): <id>.met.json when
+// the job wrote one, else what the datasets.json entry's extractor prints,
+// else {}.
 #pragma once
 
 #include <chrono>

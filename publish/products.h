@@ -1,5 +1,5 @@
-// Recognising the products a job made (HySDS reference §4.7): a directory
-// X holding X.dataset.json, anywhere under the job dir.
+// Recognising the products a job made (as HySDS's find_dataset_json does): a
+// directory X holding X.dataset.json, anywhere under the job dir.
 #pragma once
 
 #include <filesystem>

@@ -1,5 +1,5 @@
-// Publishing the datasets a job made, all or nothing (HySDS reference §4.7),
-// and triage of failed jobs (§4.8).
+// Publishing the datasets a job made, all or nothing (HySDS's publish
+// post-processor), and triage of failed jobs (HySDS's triage post-processor).
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,4 @@
-// Triage of failed jobs (HySDS reference §4.8).
+// Triage of failed jobs (HySDS's triage post-processor).
 #include <glob.h>
 
 #include <fstream>

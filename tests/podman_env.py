@@ -7,8 +7,9 @@ so tests never touch the machine's own podman state, plus a tiny busybox image.
     env.image                            # "localhost/verdi-test-busybox:1"
 
 verdi itself needs nothing else: podman reads CONTAINERS_CONF and
-CONTAINERS_STORAGE_CONF from verdi's environment. The containers.conf is the
-one of DESIGN.md (runc, cgroupfs, ulimits no higher than the hard limits).
+CONTAINERS_STORAGE_CONF from verdi's environment. The containers.conf is one
+that runs in a sandbox without a Docker engine: runc, cgroupfs, and ulimits
+no higher than the current hard limits.
 """
 
 import os

@@ -1,6 +1,6 @@
-"""Where container images come from (HySDS reference §4.4), with a real
-podman (tests/podman_env.py): tarballs over local HTTP through the localize
-layer and the image cache, a private Distribution registry (Debian's
+"""Where container images come from (as in HySDS's ensure_image_loaded), with
+a real podman (tests/podman_env.py): tarballs over local HTTP through the
+localize layer and the image cache, a private Distribution registry (Debian's
 docker-registry) for registry pull + tag and plain pulls, dependency images.
 Skipped, with the reason, only where podman cannot run at all."""
 

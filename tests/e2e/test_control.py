@@ -1,5 +1,5 @@
-"""Remote control (Celery's pidbox, celery-protocol.md §6) of `verdi worker`,
-driven by the stock Python Celery client and CLI."""
+"""Remote control (Celery's pidbox) of `verdi worker`, driven by the stock
+Python Celery client and CLI."""
 
 import subprocess
 import time

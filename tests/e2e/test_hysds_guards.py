@@ -1,6 +1,6 @@
 """HySDS's guards around a job run in `verdi worker`: the revocation key
 checked before a job runs, the task-worker key written when it starts, and
-job-drain protection (reference §4 steps 1 and 6, §6.3, §6.6)."""
+job-drain protection, as HySDS's run_job does them."""
 
 import json
 import time

@@ -1,6 +1,6 @@
-"""`verdi worker`'s lifecycle options (issue 9) against the real RabbitMQ and
-Redis: self-exit rules, the work root's size bound, ephemeral work roots,
-pass-down termination, task groups and the echo worker."""
+"""`verdi worker`'s lifecycle options against the real RabbitMQ and Redis:
+self-exit rules, the work root's size bound, ephemeral work roots, pass-down
+termination, task groups and the echo worker."""
 
 import json
 import os

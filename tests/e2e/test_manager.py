@@ -1,6 +1,7 @@
-"""`verdi manager` (issue 9, seed 004's rules) against the real RabbitMQ and
-Redis: a local farm that grows with the queue and shrinks by itself, broker
-errors that are only transient, and the Kubernetes manifest it would apply."""
+"""`verdi manager` (CodaLab's worker manager rules) against the real RabbitMQ
+and Redis: a local farm that grows with the queue and shrinks by itself,
+broker errors that are only transient, and the Kubernetes manifest it would
+apply."""
 
 import json
 import os

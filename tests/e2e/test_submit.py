@@ -48,7 +48,8 @@ def payload_hash(payload):
 def expected_job(spec_path, command, params=None, localize=(), queue="celery", type_=None,
                  soft=None, hard=None, disk=None, tag=None, dedup=True, priority=0, name=None,
                  username="tester"):
-    """The whole run_job job the rules give (reference §1.2, §1.3, §2.3)."""
+    """The whole run_job job the rules give: HySDS's payload and job_info, with
+    the params routed as HySDS routes them."""
     spec = json.loads(spec_path.read_text())  # Python's json: repeated keys, the last wins
     type_ = type_ or "job-%s:latest" % spec_path.name.split("job-spec.json.", 1)[1]
     job_id = "%s-%s" % ((name or type_).replace(":", "__"), STAMP)

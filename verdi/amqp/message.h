@@ -19,7 +19,7 @@ struct AmqpDelivery {
   /// The application headers field table as JSON: S → string (UTF-8), t →
   /// bool, b/B/s/u/I/i/l/L → int (L read as signed), f/d → double,
   /// D (decimal) → double, T → int seconds, F → object, A → array, V → null,
-  /// x (bytes) → string. See amqp_table.h.
+  /// x (bytes) → string. See table.h.
   Json headers = Json::object();
   std::string body;
 };
@@ -28,7 +28,7 @@ struct AmqpDelivery {
 /// stays unset); delivery_mode 2 is persistent, 1 transient.
 struct AmqpOutgoing {
   std::string body, content_type, content_encoding, correlation_id, reply_to, expiration;
-  /// Must be an object; encoded as py-amqp encodes a dict (see amqp_table.h).
+  /// Must be an object; encoded as py-amqp encodes a dict (see table.h).
   Json headers = Json::object();
   uint8_t priority = 0;
   uint8_t delivery_mode = 2;

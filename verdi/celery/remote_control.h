@@ -1,4 +1,5 @@
-// Celery remote control (the pidbox, celery-protocol.md §6) as pure logic:
+// Celery remote control (the pidbox: commands and replies as Celery's
+// `control` and `inspect` send and expect them) as pure logic:
 // given a decoded command and a snapshot of the worker, decide whether this
 // node is addressed, what to reply and what the worker must then do. No I/O:
 // the worker declares, consumes, publishes and performs the effects.

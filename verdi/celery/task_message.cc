@@ -1,6 +1,6 @@
 // Decoding Celery task messages: the protocol and the fields. The bytes of
-// the body are decoded in celery_message_body.cc, encoding is in
-// celery_message_encode.cc.
+// the body are decoded in task_message_body.cc, encoding is in
+// task_message_encode.cc.
 #include "verdi/celery/task_message.h"
 
 #include <chrono>

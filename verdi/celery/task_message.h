@@ -1,8 +1,9 @@
 // Celery task messages (protocol v2 and v1) to and from bytes, and the result
 // documents a worker stores. Pure: no network, no threads, no clock.
 //
-// The wire format is the reference's §1 (celery-protocol.md); the Python
-// producer of Celery 5.2.6 / kombu 5.2.4 is the model for both directions.
+// The wire format is Celery's task message protocol (AMQP properties, v2
+// headers and body, v1, serializers); the Python producer of Celery 5.2.6 /
+// kombu 5.2.4 is the model for both directions.
 #pragma once
 
 #include <cstddef>
@@ -104,8 +105,8 @@ Status DecodeMessageBody(const std::string& content_type, const Json* compressio
 /// are sent).
 AmqpOutgoing EncodeTaskMessage(const TaskMessage& task);
 
-/// The result document of the reference's §4.2, as Celery's backend writes
-/// it (`_get_result_meta` + task_id), serialized like Python's json.dumps:
+/// The result document of a task, as Celery's backend writes it
+/// (`_get_result_meta` + task_id), serialized like Python's json.dumps:
 /// {"status", "result", "traceback", "children", "date_done", ["group_id"],
 /// ["parent_id"], "task_id"}. `date_done` is written (ISO-8601 with +00:00)
 /// only when `state` is READY (SUCCESS, FAILURE, REVOKED), else null.

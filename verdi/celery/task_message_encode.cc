@@ -1,5 +1,5 @@
 // Encoding Celery task messages and result documents. Decoding is in
-// celery_message.cc.
+// task_message.cc.
 #include "verdi/celery/task_message.h"
 
 #include <chrono>

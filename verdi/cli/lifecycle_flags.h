@@ -1,4 +1,6 @@
-// The command-line flags of `verdi worker`'s lifecycle options (issue 9).
+// The command-line flags of `verdi worker`'s lifecycle options: self-exit
+// rules, the work root's bound, pass-down termination, echo, task groups,
+// archives.
 #pragma once
 
 #include <string>

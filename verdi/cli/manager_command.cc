@@ -1,5 +1,6 @@
 // `verdi manager`: keeps between --min-workers and --max-workers workers for
-// a set of queues (seed 004), on this machine, on Slurm or on Kubernetes.
+// a set of queues (CodaLab's worker manager rules), on this machine, on Slurm
+// or on Kubernetes.
 
 #include <unistd.h>
 

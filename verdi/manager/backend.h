@@ -1,6 +1,6 @@
 // Where `verdi manager` starts workers and how it counts them: one
 // implementation per backend (local processes, Slurm, Kubernetes), as
-// CodaLab's worker manager has one per batch system (seed 004).
+// CodaLab's worker manager has one per batch system.
 #pragma once
 
 #include <string>

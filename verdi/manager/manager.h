@@ -1,5 +1,5 @@
 // `verdi manager`: keeps between min and max workers for a set of queues,
-// from the queues' depth, with CodaLab's worker manager rules (seed 004).
+// from the queues' depth, with CodaLab's worker manager rules.
 // Workers exit by themselves when idle (--exit-when-idle), so the farm
 // shrinks without the manager stopping anything.
 #pragma once

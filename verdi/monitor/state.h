@@ -1,4 +1,4 @@
-// What `verdi monitor` shows, built from Celery events (reference §5): the
+// What `verdi monitor` shows, built from Celery's monitoring events: the
 // workers (alive by the heartbeat-expiry rule), their active tasks, their
 // processed and failed counts, the last failures, and HySDS status counts.
 // Pure: no I/O; every call takes the current time.
