@@ -16,7 +16,7 @@
 #include "base/timestamp.h"
 #include "events/job_status_doc.h"
 #include "events/msgpack_writer.h"
-#include "events/redis_url.h"
+#include "redis/redis_url.h"
 
 namespace verdi {
 namespace {

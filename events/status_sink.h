@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "events/redis_client.h"
 #include "jobspec/json_field.h"
+#include "redis/redis_client.h"
 
 namespace verdi {
 

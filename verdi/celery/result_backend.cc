@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "base/log.h"
-#include "events/redis_url.h"
 #include "jobspec/json_field.h"
+#include "redis/redis_url.h"
 
 namespace verdi {
 namespace {

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "events/net_stream.h"
-#include "events/redis_url.h"
+#include "redis/net_stream.h"
+#include "redis/redis_url.h"
 
 struct redisReader;
 

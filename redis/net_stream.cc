@@ -1,4 +1,4 @@
-#include "events/net_stream.h"
+#include "redis/net_stream.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -1,6 +1,6 @@
 // RedisClient against the test run's Redis, and against private redis-servers
 // started here (a password, a kill mid-session, TLS).
-#include "events/redis_client.h"
+#include "redis/redis_client.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>

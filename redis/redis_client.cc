@@ -1,4 +1,4 @@
-#include "events/redis_client.h"
+#include "redis/redis_client.h"
 
 #include <cerrno>
 
