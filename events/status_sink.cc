@@ -35,16 +35,6 @@ struct Item {
   std::string packed;
 };
 
-/// Error replies about the server's state rather than the command: retried.
-bool IsTransientError(const std::string& error) {
-  for (const char* prefix : {"LOADING", "READONLY", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN",
-                             "NOAUTH", "MISCONF", "OOM"}) {
-    size_t n = std::char_traits<char>::length(prefix);
-    if (error.compare(0, n, prefix) == 0 && (error.size() == n || error[n] == ' ')) return true;
-  }
-  return false;
-}
-
 std::string HostName() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) return "";
@@ -247,7 +237,7 @@ class StatusSink::Channel {
       for (size_t k = r; k < r + n; ++k) {
         const RedisReply& reply = replies_[k];
         if (reply.type != RedisReply::Type::kError) continue;
-        if (IsTransientError(reply.str)) {
+        if (IsTransientRedisError(reply.str)) {
           *error = "error reply: " + reply.str;
           client_.Close();  // a fresh connection may land on a recovered server
           return false;

@@ -75,11 +75,11 @@ struct StatusSinkStats {
 /// - job_info: RPUSH <info_key> msgpack(doc) on the info connection;
 /// - a custom event: RPUSH <status_key> msgpack(doc).
 /// Several buffered documents go in one pipelined round trip. A connection
-/// failure, a timeout or a transient error reply (LOADING, READONLY, BUSY,
-/// MASTERDOWN, TRYAGAIN, CLUSTERDOWN, NOAUTH, MISCONF, OOM) is retried with
-/// capped exponential backoff, keeping the order; the outage is logged once
-/// when it starts, every 10th failed try, and when it ends. Any other error
-/// reply rejects that document (logged, counted) and delivery goes on.
+/// failure, a timeout or a transient error reply (IsTransientRedisError:
+/// LOADING, READONLY, ...) is retried with capped exponential backoff,
+/// keeping the order; the outage is logged once when it starts, every 10th
+/// failed try, and when it ends. Any other error reply rejects that document
+/// (logged, counted) and delivery goes on.
 class StatusSink {
  public:
   /// Checks both URLs (Invalid, with the password redacted, when one is

@@ -54,6 +54,15 @@ void AppendCommand(const std::vector<std::string>& argv, std::string* out) {
 
 }  // namespace
 
+bool IsTransientRedisError(const std::string& error_reply) {
+  std::string_view code = std::string_view(error_reply).substr(0, error_reply.find(' '));
+  for (std::string_view transient : {"LOADING", "READONLY", "MASTERDOWN", "BUSY", "TRYAGAIN",
+                                     "CLUSTERDOWN", "NOAUTH", "MISCONF", "OOM"}) {
+    if (code == transient) return true;
+  }
+  return false;
+}
+
 void AppendRedisCommand(std::initializer_list<std::string_view> argv, std::string* out) {
   fmt::format_to(std::back_inserter(*out), "*{}\r\n", argv.size());
   for (std::string_view arg : argv) AppendBulk(arg, out);

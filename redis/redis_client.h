@@ -26,6 +26,14 @@ struct RedisReply {
   std::vector<RedisReply> elements;  // kArray
 };
 
+/// Whether an error reply is about the server's state rather than the
+/// command, so that a new connection and a later try may succeed: LOADING,
+/// READONLY (a replica, e.g. after a failover), MASTERDOWN, BUSY (a script),
+/// TRYAGAIN, CLUSTERDOWN, NOAUTH (a server restarted with a password),
+/// MISCONF (snapshots failing) and OOM (maxmemory reached). Any other error
+/// (WRONGTYPE, ERR ...) would fail again. Matches the first word exactly.
+bool IsTransientRedisError(const std::string& error_reply);
+
 /// TLS settings that do not fit in a URL (the worker's config). The URL's
 /// ssl_ca_certs / ssl_certfile / ssl_keyfile, when given, win over these.
 /// Appends the RESP bytes of one command (binary-safe arguments) to `*out`.
