@@ -1,9 +1,7 @@
 #include "redis/net_stream.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -97,48 +95,11 @@ Status NetStream::Fail(Status status) {
   return status;
 }
 
-Status NetStream::Connect(const std::string& host, int port, const std::string& name,
-                          std::chrono::milliseconds timeout, Clock::time_point deadline) {
+void NetStream::Open(int fd, const std::string& name, std::chrono::milliseconds timeout) {
   Close();
+  fd_ = fd;
   name_ = name;
   timeout_ = timeout;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* addrs = nullptr;
-  int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addrs);
-  if (rc != 0) {
-    return Status::Failed(fmt::format("{}: cannot resolve {}: {}", name_, host, gai_strerror(rc)));
-  }
-  int last_errno = ECONNREFUSED;
-  for (addrinfo* a = addrs; a != nullptr && fd_ < 0; a = a->ai_next) {
-    fd_ = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd_ < 0) {
-      last_errno = errno;
-      continue;
-    }
-    int err = connect(fd_, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
-    if (err == EINPROGRESS) {
-      Status waited = WaitFor(POLLOUT, deadline, "connecting");
-      if (!waited.ok()) {
-        freeaddrinfo(addrs);
-        return waited;  // the deadline is shared by all addresses
-      }
-      socklen_t len = sizeof err;
-      if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-    }
-    if (err != 0) {
-      last_errno = err;
-      close(fd_);
-      fd_ = -1;
-    }
-  }
-  freeaddrinfo(addrs);
-  if (fd_ < 0) return Status::IOError(name_ + ": connect", last_errno);
-  int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-  return Status::OK();
 }
 
 Status NetStream::StartTls(const TlsOptions& options, Clock::time_point deadline) {

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include "base/tcp_connect.h"
+
 namespace verdi {
 namespace {
 
@@ -87,11 +89,12 @@ Status RedisClient::Connect(const RedisUrl& url, const RedisTls& tls,
                             std::chrono::milliseconds timeout) {
   Close();
   timeout_ = timeout;
-  endpoint_ = url.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", url.host, url.port)
-                                                      : fmt::format("{}:{}", url.host, url.port);
+  endpoint_ = HostPort(url.host, url.port);
   Clock::time_point deadline = Clock::now() + timeout;
-  VERDI_RETURN_IF_ERROR(
-      stream_.Connect(url.host, url.port, "redis " + endpoint_, timeout, deadline));
+  int fd = -1;
+  Status connected = ConnectTcp(url.host, url.port, timeout, &fd);
+  if (!connected.ok()) return connected.WithPrefix("redis");
+  stream_.Open(fd, "redis " + endpoint_, timeout);
   reader_ = redisReaderCreate();
   if (reader_ == nullptr) return Check(Status::Failed("redis: out of memory"));
   if (url.tls) {

@@ -68,7 +68,9 @@ class RedisClient {
   /// url.verify_peer is false), then AUTH [user] password when the URL has a
   /// password and SELECT db when db != 0. `timeout` bounds the whole connect
   /// and, afterwards, each Command, Pipeline and Receive call.
-  /// A refused AUTH or SELECT is Failed and leaves the client closed.
+  /// A refused AUTH or SELECT is Failed and leaves the client closed; a
+  /// failed TCP connect is ConnectTcp's error after "redis: " ("redis:
+  /// connect to host:port: Connection refused").
   Status Connect(const RedisUrl& url, const RedisTls& tls, std::chrono::milliseconds timeout);
 
   /// Sends one command (binary-safe arguments) and reads its reply.
