@@ -1,5 +1,6 @@
 #include "base/tcp_connect.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -62,6 +63,12 @@ int ConnectOne(const addrinfo& a, Clock::time_point deadline, int* fd) {
 std::string HostPort(const std::string& host, int port) {
   if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
   return fmt::format("{}:{}", host, port);
+}
+
+bool IsIpLiteral(const std::string& host) {
+  unsigned char addr[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), addr) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), addr) == 1;
 }
 
 Status ConnectTcp(const std::string& host, int port, std::chrono::milliseconds timeout, int* fd) {

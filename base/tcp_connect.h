@@ -13,6 +13,10 @@ namespace verdi {
 /// "host:port", or "[addr]:port" for an IPv6 address.
 std::string HostPort(const std::string& host, int port);
 
+/// Whether `host` is an IPv4 or IPv6 address rather than a name (TLS checks
+/// an address against the certificate's IP entries, and sends no SNI).
+bool IsIpLiteral(const std::string& host);
+
 /// Connects to the first address of `host` that accepts, all of them within
 /// `timeout` together. On success *fd is the caller's: a non-blocking,
 /// close-on-exec socket with TCP_NODELAY and SO_KEEPALIVE. Errors start with

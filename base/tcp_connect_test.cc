@@ -49,6 +49,17 @@ TEST(ConnectTcpTest, HostPortBracketsIpv6) {
   EXPECT_EQ(HostPort("::1", 6379), "[::1]:6379");
 }
 
+TEST(ConnectTcpTest, IpLiteralsAreAddressesNotNames) {
+  EXPECT_TRUE(IsIpLiteral("127.0.0.1"));
+  EXPECT_TRUE(IsIpLiteral("::1"));
+  EXPECT_TRUE(IsIpLiteral("fe80::1:2"));
+  EXPECT_FALSE(IsIpLiteral("localhost"));
+  EXPECT_FALSE(IsIpLiteral("redis.example.com"));
+  EXPECT_FALSE(IsIpLiteral("127.0.0.1:6379"));
+  EXPECT_FALSE(IsIpLiteral("[::1]"));
+  EXPECT_FALSE(IsIpLiteral(""));
+}
+
 TEST(ConnectTcpTest, ARefusedPortIsAnIOErrorNamingHostPort) {
   LoopbackSocket closed(0, /*listening=*/false);  // bound, not listening: refused
   int fd = -1;

@@ -1,7 +1,5 @@
 #include "redis/net_stream.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +12,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include "base/tcp_connect.h"
 
 namespace verdi {
 namespace {
@@ -71,12 +71,6 @@ std::string SslErrors() {
     text += buf;
   }
   return text.empty() ? "unknown TLS error" : text;
-}
-
-bool IsIpLiteral(const std::string& host) {
-  unsigned char addr[sizeof(struct in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), addr) == 1 ||
-         inet_pton(AF_INET6, host.c_str(), addr) == 1;
 }
 
 }  // namespace

@@ -6,9 +6,6 @@
 
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -22,12 +19,6 @@ namespace verdi {
 namespace {
 
 constexpr char kSystemCaBundle[] = "/etc/ssl/certs/ca-certificates.crt";
-
-bool IsIpLiteral(const std::string& host) {
-  unsigned char addr[sizeof(in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), addr) == 1 ||
-         inet_pton(AF_INET6, host.c_str(), addr) == 1;
-}
 
 // The first certificate verification error of this thread's handshake:
 // librabbitmq reports only "SSL peer cert verification failed", not why.
