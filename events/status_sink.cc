@@ -16,7 +16,7 @@
 #include "base/timestamp.h"
 #include "events/job_status_doc.h"
 #include "events/msgpack_writer.h"
-#include "events/redis_url.h"
+#include "redis/redis_url.h"
 
 namespace verdi {
 namespace {
@@ -35,16 +35,6 @@ struct Item {
   std::string packed;
 };
 
-/// Error replies about the server's state rather than the command: retried.
-bool IsTransientError(const std::string& error) {
-  for (const char* prefix : {"LOADING", "READONLY", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN",
-                             "NOAUTH", "MISCONF", "OOM"}) {
-    size_t n = std::char_traits<char>::length(prefix);
-    if (error.compare(0, n, prefix) == 0 && (error.size() == n || error[n] == ' ')) return true;
-  }
-  return false;
-}
-
 std::string HostName() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) return "";
@@ -52,23 +42,6 @@ std::string HostName() {
 }
 
 }  // namespace
-
-void StderrEventLog(int level, const std::string& message) {
-  const char* name = level >= kEventLogError     ? "ERROR"
-                     : level >= kEventLogWarning ? "WARNING"
-                     : level >= kEventLogInfo    ? "INFO"
-                                                 : "DEBUG";
-  // One write(2) per line, so lines from several threads never interleave.
-  std::string line = fmt::format("{} {} {}\n", IsoUtc(WallClock::now()), name, message);
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = write(STDERR_FILENO, p, left);
-    if (n <= 0) return;
-    p += static_cast<size_t>(n);
-    left -= static_cast<size_t>(n);
-  }
-}
 
 /// One Redis connection, its bounded buffer and the thread that empties it.
 /// Producers only append; the thread reads the front items in place (deque
@@ -88,7 +61,7 @@ class StatusSink::Channel {
     work_cv_.notify_all();
     thread_.join();
     if (!queue_.empty()) {
-      Log(kEventLogError,
+      Log(LogLevel::kError,
           fmt::format("stopped with {} documents not delivered: they are lost", queue_.size()));
     }
   }
@@ -119,7 +92,7 @@ class StatusSink::Channel {
       }
     }
     if (accepted) work_cv_.notify_one();
-    if (!line.empty()) Log(kEventLogError, line);
+    if (!line.empty()) Log(LogLevel::kError, line);
     return accepted;
   }
 
@@ -145,7 +118,7 @@ class StatusSink::Channel {
   }
 
  private:
-  void Log(int level, const std::string& message) const {
+  void Log(LogLevel level, const std::string& message) const {
     options_.log(level,
                  fmt::format("status sink ({} {}:{}): {}", what_, url_.host, url_.port, message));
   }
@@ -182,7 +155,7 @@ class StatusSink::Channel {
       if (done > 0) done_cv_.notify_all();
       if (ok) {
         if (failures > 0) {
-          Log(kEventLogInfo,
+          Log(LogLevel::kInfo,
               fmt::format("delivering again after {} failed tries in {:.1f}s; {} documents waiting",
                           failures, Seconds(SteadyClock::now() - outage_start), pending));
         }
@@ -192,11 +165,11 @@ class StatusSink::Channel {
       }
       if (failures++ == 0) {
         outage_start = SteadyClock::now();
-        Log(kEventLogError, fmt::format("cannot deliver: {}; {} documents waiting; retrying with "
-                                        "backoff (at most {}ms apart)",
-                                        error, pending, options_.retry_max.count()));
+        Log(LogLevel::kError, fmt::format("cannot deliver: {}; {} documents waiting; retrying with "
+                                          "backoff (at most {}ms apart)",
+                                          error, pending, options_.retry_max.count()));
       } else if (failures % 10 == 0) {
-        Log(kEventLogWarning,
+        Log(LogLevel::kWarning,
             fmt::format("still cannot deliver after {} tries in {:.1f}s: {}; {} documents waiting",
                         failures, Seconds(SteadyClock::now() - outage_start), error, pending));
       }
@@ -247,7 +220,7 @@ class StatusSink::Channel {
       for (size_t k = r; k < r + n; ++k) {
         const RedisReply& reply = replies_[k];
         if (reply.type != RedisReply::Type::kError) continue;
-        if (IsTransientError(reply.str)) {
+        if (IsTransientRedisError(reply.str)) {
           *error = "error reply: " + reply.str;
           client_.Close();  // a fresh connection may land on a recovered server
           return false;
@@ -259,7 +232,7 @@ class StatusSink::Channel {
       if (rejection.empty()) {
         ++*delivered;
       } else {
-        Log(kEventLogError, "document rejected: " + rejection);
+        Log(LogLevel::kError, "document rejected: " + rejection);
       }
       ++*done;
       r += n;
@@ -305,7 +278,9 @@ Status StatusSink::Make(const StatusSinkOptions& options, std::unique_ptr<Status
 }
 
 StatusSink::StatusSink(const StatusSinkOptions& options) : options_(options) {
-  if (!options_.log) options_.log = StderrEventLog;
+  if (!options_.log) {
+    options_.log = [](LogLevel level, const std::string& message) { LogLine(level, message); };
+  }
   if (options_.retry_min.count() < 1) options_.retry_min = std::chrono::milliseconds(1);
   options_.retry_max = std::max(options_.retry_max, options_.retry_min);
   hostname_ = options_.hostname.empty() ? HostName() : options_.hostname;
@@ -323,7 +298,7 @@ bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
   if (uuid == nullptr || !uuid->is_string() || uuid->get_ref<const std::string&>().empty() ||
       status == nullptr || !status->is_string()) {
     ++invalid_;
-    options_.log(kEventLogError,
+    options_.log(LogLevel::kError,
                  "status sink: status document without a string uuid and status: not sent");
     return false;
   }
@@ -340,7 +315,7 @@ bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
   if (!terminal && terminal_.count(id) > 0) {
     lock.unlock();
     ++guarded_;
-    options_.log(kEventLogWarning,
+    options_.log(LogLevel::kWarning,
                  fmt::format("status sink: {} for {} dropped: a terminal status was already sent",
                              item.status, id));
     return false;

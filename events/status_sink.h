@@ -14,20 +14,16 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/log.h"
 #include "base/status.h"
-#include "events/redis_client.h"
 #include "jobspec/json_field.h"
+#include "redis/redis_client.h"
 
 namespace verdi {
 
-/// Levels of the log hook, in the order of verdi::LogLevel (debug is 0).
-inline constexpr int kEventLogInfo = 1;
-inline constexpr int kEventLogWarning = 2;
-inline constexpr int kEventLogError = 3;
-/// Receives one whole log line (no newline); called from any thread.
-using EventLogFn = std::function<void(int level, const std::string& message)>;
-/// "<IsoUtc> LEVEL message" on stderr, one write per line.
-void StderrEventLog(int level, const std::string& message);
+/// Receives one whole log line of the sink (no newline); called from any
+/// thread.
+using EventLogFn = std::function<void(LogLevel level, const std::string& message)>;
 
 struct StatusSinkOptions {
   /// REDIS_JOB_STATUS_URL and REDIS_JOB_STATUS_KEY: statuses and custom events.
@@ -51,7 +47,7 @@ struct StatusSinkOptions {
   std::chrono::milliseconds retry_min{100}, retry_max{5000};
   /// Bounds a connect and each round trip.
   std::chrono::milliseconds io_timeout{5000};
-  /// Where the sink's own lines go; empty: StderrEventLog.
+  /// Where the sink's own lines go; empty: the log (base/log.h).
   EventLogFn log;
 };
 
@@ -75,11 +71,11 @@ struct StatusSinkStats {
 /// - job_info: RPUSH <info_key> msgpack(doc) on the info connection;
 /// - a custom event: RPUSH <status_key> msgpack(doc).
 /// Several buffered documents go in one pipelined round trip. A connection
-/// failure, a timeout or a transient error reply (LOADING, READONLY, BUSY,
-/// MASTERDOWN, TRYAGAIN, CLUSTERDOWN, NOAUTH, MISCONF, OOM) is retried with
-/// capped exponential backoff, keeping the order; the outage is logged once
-/// when it starts, every 10th failed try, and when it ends. Any other error
-/// reply rejects that document (logged, counted) and delivery goes on.
+/// failure, a timeout or a transient error reply (IsTransientRedisError:
+/// LOADING, READONLY, ...) is retried with capped exponential backoff,
+/// keeping the order; the outage is logged once when it starts, every 10th
+/// failed try, and when it ends. Any other error reply rejects that document
+/// (logged, counted) and delivery goes on.
 class StatusSink {
  public:
   /// Checks both URLs (Invalid, with the password redacted, when one is

@@ -40,7 +40,7 @@ std::string LocalUrl(int port) { return "redis://127.0.0.1:" + std::to_string(po
 class LogCapture {
  public:
   EventLogFn fn() {
-    return [this](int level, const std::string& line) {
+    return [this](LogLevel level, const std::string& line) {
       std::lock_guard<std::mutex> lock(mu_);
       lines_.push_back({level, line});
     };
@@ -55,13 +55,14 @@ class LogCapture {
   std::string All() {
     std::lock_guard<std::mutex> lock(mu_);
     std::string all;
-    for (const auto& [level, line] : lines_) all += std::to_string(level) + " " + line + "\n";
+    for (const auto& [level, line] : lines_)
+      all += std::to_string(static_cast<int>(level)) + " " + line + "\n";
     return all;
   }
 
  private:
   std::mutex mu_;
-  std::vector<std::pair<int, std::string>> lines_;
+  std::vector<std::pair<LogLevel, std::string>> lines_;
 };
 
 /// "verdi-test:StatusSink:<test name>:<suffix>".

@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "jobspec/url_escape.h"
+#include "localize/retry.h"
 #include "localize/s3_list.h"
 #include "localize/url.h"
 
@@ -110,29 +111,6 @@ struct Transfer {
 
 size_t WriteCb(char* data, size_t size, size_t n, void* userp) {
   return std::fwrite(data, size, n, static_cast<FILE*>(userp));
-}
-
-bool Transient(CURLcode code, long http) {
-  if (code == CURLE_HTTP_RETURNED_ERROR)
-    return http >= 500 || http == 429 || http == 408 || http == 202;
-  switch (code) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_FTP_ACCEPT_TIMEOUT:
-    case CURLE_FTP_CANT_GET_HOST:
-    case CURLE_FTP_WEIRD_SERVER_REPLY:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return true;
-    default:
-      return false;
-  }
 }
 
 std::string Describe(CURLcode code, long http, const Transfer& t) {
@@ -313,7 +291,8 @@ Status Fetcher::Done(Transfer* t, CURLcode code) {
       return Status::OK();
     }
   }
-  if (fst.ok() && Transient(code, http) && t->tries < std::max(1, opts_.tries)) {
+  if (fst.ok() && IsTransientTransfer(code, http, TransferDirection::kDownload) &&
+      t->tries < std::max(1, opts_.tries)) {
     double delay = std::min(60.0, opts_.backoff_seconds * (1 << std::min(t->tries - 1, 10)));
     Log("localize: " + t->url.Redacted() + ": " + why + " (try " + std::to_string(t->tries) + "/" +
         std::to_string(opts_.tries) + "), retrying in " + Fixed(delay, 1) + " s");

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "localize/retry.h"
+
 namespace verdi::localize {
 namespace {
 
@@ -162,8 +164,7 @@ Status ListS3Prefix(const Url& url, const std::string& prefix, const TransferSet
       code = curl_easy_perform(e);
       http = 0;
       curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http);
-      bool transient = code != CURLE_OK ? code != CURLE_WRITE_ERROR : http >= 500 || http == 429;
-      if (!transient) break;
+      if (!IsTransientTransfer(code, http, TransferDirection::kDownload)) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
     }
     if (!st.ok()) break;

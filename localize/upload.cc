@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "jobspec/url_escape.h"
+#include "localize/retry.h"
 #include "localize/s3_list.h"
 #include "localize/url.h"
 
@@ -51,22 +52,6 @@ std::string EncodeSegment(const std::string& s) {
     }
   }
   return out;
-}
-
-bool Transient(CURLcode code, long http) {
-  if (code == CURLE_OK) return http >= 500 || http == 429 || http == 408;
-  switch (code) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_SSL_CONNECT_ERROR:
-      return true;
-    default:
-      return false;
-  }
 }
 
 size_t Collect(char* data, size_t size, size_t n, void* userp) {
@@ -182,7 +167,7 @@ Status Uploader::Http(const std::string& method, const std::string& url_text,
     std::string why = errbuf[0] ? errbuf : curl_easy_strerror(code);
     curl_easy_cleanup(e);
     if (in != nullptr) std::fclose(in);
-    if (!Transient(code, resp->code)) {
+    if (!IsTransientTransfer(code, resp->code, TransferDirection::kUpload)) {
       if (code == CURLE_OK) return Status::OK();
       return Status::Failed(fmt::format("{} {}: {}", method, url.Redacted(), why));
     }

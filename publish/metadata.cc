@@ -1,10 +1,10 @@
 #include "publish/metadata.h"
 
-#include <cstdlib>
 #include <fstream>
 
 #include <fmt/format.h>
 
+#include "base/env_vars.h"
 #include "jobspec/shell_words.h"
 
 namespace verdi::publish {
@@ -20,39 +20,6 @@ std::string Tail(const std::string& text, size_t n = 300) {
 
 }  // namespace
 
-std::string ExpandEnv(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '$' || i + 1 >= text.size()) {
-      out += text[i];
-      continue;
-    }
-    size_t start = i + 1, end;
-    bool braced = text[start] == '{';
-    if (braced) {
-      end = text.find('}', start);
-      if (end == std::string::npos) {
-        out += text.substr(i);
-        break;
-      }
-      ++start;
-    } else {
-      end = start;
-      while (end < text.size() &&
-             (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_'))
-        ++end;
-      if (end == start) {
-        out += '$';
-        continue;
-      }
-    }
-    const char* value = std::getenv(text.substr(start, end - start).c_str());
-    if (value != nullptr) out += value;
-    i = braced ? end : end - 1;
-  }
-  return out;
-}
-
 Status LoadMetadata(const Product& product, const DatasetRule& rule, const ProcessRunner& run,
                     std::chrono::seconds timeout, Json* met) {
   fs::path met_file = product.dir / (product.id + ".met.json");
@@ -67,7 +34,7 @@ Status LoadMetadata(const Product& product, const DatasetRule& rule, const Proce
     *met = Json::object();
     return Status::OK();
   }
-  std::string command = ExpandEnv(*rule.extractor);
+  std::string command = ExpandEnvVars(*rule.extractor);
   if (command.starts_with("script:")) command = command.substr(7);
   std::string what =
       fmt::format("product {}: extractor `{}` of {}", product.id, command, rule.where);

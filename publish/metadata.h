@@ -29,14 +29,12 @@ struct ProcessOutput {
 using ProcessRunner = std::function<Status(const std::vector<std::string>& argv,
                                            std::chrono::seconds timeout, ProcessOutput* output)>;
 
-/// Reads or makes the metadata of `product`. With an extractor, its stdout
+/// Reads or makes the metadata of `product`. The extractor command's `$VAR`s
+/// come from verdi's environment (unset: empty). With an extractor, its stdout
 /// must be a JSON object; `data_product_name` is added, a seed `met.json` in
 /// the product dir is merged (and deleted), and `<id>.met.json` is written.
 /// Errors name the product, the entry and the extractor.
 Status LoadMetadata(const Product& product, const DatasetRule& rule, const ProcessRunner& run,
                     std::chrono::seconds timeout, Json* met);
-
-/// `$NAME` and `${NAME}` replaced from the environment (unset: empty).
-std::string ExpandEnv(const std::string& text);
 
 }  // namespace verdi::publish

@@ -96,9 +96,15 @@ TEST_F(MetadataTest, ExtractorTimeoutKills) {
   EXPECT_NE(st.message().find("killed after 2 s"), std::string::npos) << st.message();
 }
 
-TEST(ExpandEnv, DollarNamesAndBraces) {
-  setenv("VERDI_T_X", "/opt/x", 1);
-  EXPECT_EQ(ExpandEnv("$VERDI_T_X/bin/${VERDI_T_X}/e $ end"), "/opt/x/bin//opt/x/e $ end");
+TEST_F(MetadataTest, ExtractorVariablesComeFromTheEnvironmentUnsetOnesExpandToNothing) {
+  Extractor(R"(echo '{"ran": true}')");
+  setenv("VERDI_T_DIR", dir_.c_str(), 1);
+  unsetenv("VERDI_T_UNSET");
+  rule_.extractor = "script:${VERDI_T_DIR}/extract$VERDI_T_UNSET.sh";
+  Json met;
+  Status st = Load(&met);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(met["ran"], true);
 }
 
 }  // namespace

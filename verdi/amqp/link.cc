@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 
 #include "base/log.h"
+#include "base/tcp_connect.h"
 #include "verdi/amqp/socket.h"
 #include "verdi/amqp/table.h"
 

@@ -1,16 +1,11 @@
 #include "verdi/amqp/socket.h"
 
 #include <cerrno>
+#include <chrono>
 #include <string>
 
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -18,70 +13,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include "base/tcp_connect.h"
+
 namespace verdi {
 namespace {
 
 constexpr char kSystemCaBundle[] = "/etc/ssl/certs/ca-certificates.crt";
-
-// A non-blocking TCP connection, `timeout_s` for each address of `host`.
-// Done here rather than by librabbitmq so that errors carry the real errno
-// (its connect loses it when the refusal comes asynchronously).
-Status TcpConnect(const std::string& host, int port, int timeout_s, int* fd_out) {
-  std::string where = "connect to " + HostPort(host, port);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* addrs = nullptr;
-  int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addrs);
-  if (rc != 0) {
-    if (rc == EAI_SYSTEM) return Status::IOError(where, errno);
-    return Status::Failed(fmt::format("{}: cannot resolve {}: {}", where, host, gai_strerror(rc)));
-  }
-  int err = ECONNREFUSED;
-  int one = 1;
-  for (addrinfo* ai = addrs; ai != nullptr; ai = ai->ai_next) {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-      err = errno;
-      continue;
-    }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-      err = errno;
-      if (err == EINPROGRESS) {
-        pollfd p{fd, POLLOUT, 0};
-        int n;
-        do {
-          n = poll(&p, 1, timeout_s * 1000);
-        } while (n < 0 && errno == EINTR);
-        socklen_t len = sizeof(err);
-        if (n == 0) {
-          err = ETIMEDOUT;
-        } else if (n < 0) {
-          err = errno;
-        } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
-          err = errno;
-        }
-      }
-      if (err != 0) {
-        close(fd);
-        continue;
-      }
-    }
-    freeaddrinfo(addrs);
-    *fd_out = fd;
-    return Status::OK();
-  }
-  freeaddrinfo(addrs);
-  return Status::IOError(where, err);
-}
-
-bool IsIpLiteral(const std::string& host) {
-  unsigned char addr[sizeof(in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), addr) == 1 ||
-         inet_pton(AF_INET6, host.c_str(), addr) == 1;
-}
 
 // The first certificate verification error of this thread's handshake:
 // librabbitmq reports only "SSL peer cert verification failed", not why.
@@ -124,17 +61,15 @@ Status ConfigureTls(amqp_socket_t* socket, const std::string& host, const AmqpTl
 
 }  // namespace
 
-std::string HostPort(const std::string& host, int port) {
-  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
-  return fmt::format("{}:{}", host, port);
-}
-
 Status OpenAmqpSocket(amqp_connection_state_t conn, const AmqpUrl& url, const AmqpTls& tls) {
   if (!url.tls) {
     amqp_socket_t* socket = amqp_tcp_socket_new(conn);
     if (socket == nullptr) return Status::Failed("cannot create a socket");
+    // Connected here rather than by librabbitmq so that errors carry the
+    // real errno (its connect loses it when the refusal comes asynchronously).
     int fd = -1;
-    VERDI_RETURN_IF_ERROR(TcpConnect(url.host, url.port, url.connect_timeout_seconds, &fd));
+    VERDI_RETURN_IF_ERROR(
+        ConnectTcp(url.host, url.port, std::chrono::seconds(url.connect_timeout_seconds), &fd));
     amqp_tcp_socket_set_sockfd(socket, fd);
     return Status::OK();
   }

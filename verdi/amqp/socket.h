@@ -18,13 +18,11 @@ struct AmqpTls {
   bool verify_peer = true, verify_hostname = true;
 };
 
-/// "host:port", or "[addr]:port" for an IPv6 address.
-std::string HostPort(const std::string& host, int port);
-
 /// Creates the socket of `conn` (TLS for url.tls, with `tls`) and connects
-/// it to url.host:url.port within url.connect_timeout_seconds per address.
-/// Errors start with "connect to host:port": IOError with the errno when the
-/// system refused (e.g. "Connection refused"), Failed otherwise (name
+/// it to url.host:url.port within url.connect_timeout_seconds (ConnectTcp for
+/// amqp://; librabbitmq's own connect for amqps://). Errors start with
+/// "connect to host:port": IOError with the errno when the system refused
+/// (e.g. "Connection refused") or time ran out, Failed otherwise (name
 /// resolution, TLS handshake or certificate verification).
 Status OpenAmqpSocket(amqp_connection_state_t conn, const AmqpUrl& url, const AmqpTls& tls);
 

@@ -8,21 +8,11 @@
 #include <vector>
 
 #include "base/log.h"
-#include "events/redis_url.h"
 #include "jobspec/json_field.h"
+#include "redis/redis_url.h"
 
 namespace verdi {
 namespace {
-
-/// Error replies that a reconnect and a later try may cure (a replica being
-/// promoted, a server loading its data, a busy script).
-bool IsTransientError(const std::string& error) {
-  for (const char* prefix :
-       {"LOADING", "READONLY", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN"}) {
-    if (error.rfind(prefix, 0) == 0) return true;
-  }
-  return false;
-}
 
 /// The "status" of a stored result document, "" when unreadable.
 std::string StateOf(const std::string& document) {
@@ -87,10 +77,10 @@ class RedisResultBackend : public ResultBackend {
   }
 
  private:
-  /// An error reply as a Status; transient ones are retried on a new
-  /// connection, the others (WRONGTYPE, OOM, NOAUTH...) are not.
+  /// An error reply as a Status; transient ones (IsTransientRedisError) are
+  /// retried on a new connection, the others (WRONGTYPE, ...) are not.
   Status ReplyError(const char* command, const RedisReply& reply, bool* retry) {
-    *retry = IsTransientError(reply.str);
+    *retry = IsTransientRedisError(reply.str);
     if (*retry) client_.Close();
     return Status::Failed(
         fmt::format("redis {}: {} answered: {}", client_.endpoint(), command, reply.str));

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "events/redis_client.h"
+#include "redis/redis_client.h"
 
 namespace verdi {
 
@@ -41,8 +41,9 @@ struct RedisResultBackendOptions {
 /// is SUCCESS do nothing; else a MULTI-less pipeline of SETEX (SET when no
 /// expiry) and PUBLISH of the same key and value. Connects on first use and
 /// reconnects on failure: a connection failure, a socket error or a transient
-/// error reply (LOADING, READONLY, ...) is retried with capped exponential
-/// backoff, each failed attempt logged with the redacted URL and the reason.
+/// error reply (IsTransientRedisError: LOADING, READONLY, ...) is retried
+/// with capped exponential backoff, each failed attempt logged with the
+/// redacted URL and the reason.
 /// A bad URL is Invalid here; an unreachable server is not (checked on use).
 Status MakeRedisResultBackend(const std::string& url, std::unique_ptr<ResultBackend>* out);
 Status MakeRedisResultBackend(const std::string& url, const RedisResultBackendOptions& options,

@@ -9,9 +9,9 @@
 #include <memory>
 #include <thread>
 
-#include "events/redis_client.h"
-#include "events/redis_url.h"
 #include "jobspec/uuid.h"
+#include "redis/redis_client.h"
+#include "redis/redis_url.h"
 #include "verdi/amqp/link.h"
 #include "verdi/celery/task_message.h"
 #include "verdi/cli/broker_flags.h"

@@ -12,11 +12,6 @@ bool IsNameChar(char c) {
          c == '.' || c == '-';
 }
 
-bool IsVarChar(char c, bool first) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-         (!first && c >= '0' && c <= '9');
-}
-
 // `path` is `prefix` or under it, component-wise.
 bool IsUnder(const std::string& path, std::string prefix) {
   while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
@@ -72,39 +67,6 @@ std::string ContainerName(const std::string& job_id, const std::string& task_id)
   for (char& c : name)
     if (!IsNameChar(c)) c = '_';
   return name;
-}
-
-std::string ExpandEnvVars(const std::string& text, const EnvLookup& lookup) {
-  std::string out;
-  for (size_t i = 0; i < text.size();) {
-    if (text[i] != '$') {
-      out += text[i++];
-      continue;
-    }
-    size_t start = i + 1, end = start;
-    bool braced = start < text.size() && text[start] == '{';
-    if (braced) {
-      end = text.find('}', start);
-      if (end == std::string::npos) {
-        out += text.substr(i);
-        break;
-      }
-      std::string name = text.substr(start + 1, end - start - 1);
-      std::optional<std::string> value = lookup(name);
-      out += value ? *value : text.substr(i, end + 1 - i);
-      i = end + 1;
-      continue;
-    }
-    while (end < text.size() && IsVarChar(text[end], end == start)) ++end;
-    if (end == start) {
-      out += text[i++];
-      continue;
-    }
-    std::optional<std::string> value = lookup(text.substr(start, end - start));
-    out += value ? *value : text.substr(i, end - i);
-    i = end;
-  }
-  return out;
 }
 
 EnvLookup LookupIn(const std::vector<std::string>& env) {

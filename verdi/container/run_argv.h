@@ -6,11 +6,11 @@
 #include <sys/types.h>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/env_vars.h"
 #include "base/status.h"
 #include "jobspec/json_field.h"
 
@@ -49,9 +49,6 @@ struct Mount {
   bool operator==(const Mount&) const = default;
 };
 
-/// Looks up an environment variable for `$VAR` expansion.
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
-
 /// Everything about one job that its container command depends on.
 struct ContainerJob {
   std::string image;
@@ -77,9 +74,6 @@ inline constexpr const char* kLabelJobId = "verdi.job_id";
 inline constexpr const char* kLabelTaskId = "verdi.task_id";
 inline constexpr const char* kLabelWorker = "verdi.worker";
 inline constexpr const char* kLabelJobDir = "verdi.job_dir";
-
-/// `$VAR` and `${VAR}` replaced by their values (unset: left as is).
-std::string ExpandEnvVars(const std::string& text, const EnvLookup& lookup);
 
 /// An EnvLookup over "KEY=value" entries.
 EnvLookup LookupIn(const std::vector<std::string>& env);

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "events/redis_client.h"
+#include "redis/redis_client.h"
 
 namespace verdi {
 

@@ -1,6 +1,6 @@
 // RedisClient against the test run's Redis, and against private redis-servers
 // started here (a password, a kill mid-session, TLS).
-#include "events/redis_client.h"
+#include "redis/redis_client.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -164,7 +164,7 @@ TEST(RedisClientConnectTest, ClosedPortIsAnIOErrorNamingHostPort) {
   Status st = client.Connect(LocalUrl(port), RedisTls(), 2s);
   EXPECT_TRUE(st.IsIOError()) << st.message();
   EXPECT_EQ(st.message(),
-            "redis 127.0.0.1:" + std::to_string(port) + ": connect: Connection refused");
+            "redis: connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused");
   EXPECT_FALSE(client.connected());
   RedisReply reply;
   EXPECT_TRUE(client.Command({"PING"}, &reply).IsIOError());

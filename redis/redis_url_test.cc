@@ -1,4 +1,4 @@
-#include "events/redis_url.h"
+#include "redis/redis_url.h"
 
 #include <gtest/gtest.h>
 

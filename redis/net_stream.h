@@ -1,5 +1,6 @@
-// A client byte stream to a server: TCP, optionally with TLS (OpenSSL) on
-// top, every call bounded by a deadline. Never raises SIGPIPE.
+// A client byte stream to a server over a connected TCP socket, optionally
+// with TLS (OpenSSL) on top, every call bounded by a deadline. Never raises
+// SIGPIPE.
 #pragma once
 
 #include <chrono>
@@ -28,7 +29,7 @@ struct TlsOptions {
 };
 
 /// NOT thread-safe. Any failure closes the stream (open() turns false).
-/// Messages start with the `name` given to Connect ("redis host:port").
+/// Messages start with the `name` given to Open ("redis host:port").
 class NetStream {
  public:
   using Clock = std::chrono::steady_clock;
@@ -38,11 +39,10 @@ class NetStream {
   NetStream(const NetStream&) = delete;
   NetStream& operator=(const NetStream&) = delete;
 
-  /// Connects to the first address of `host` that accepts. `timeout` is
-  /// what the deadlines are made of, for messages ("took more than N ms").
-  /// Resolution failures are Failed, connection failures IOError.
-  Status Connect(const std::string& host, int port, const std::string& name,
-                 std::chrono::milliseconds timeout, Clock::time_point deadline);
+  /// Takes over `fd`, a connected non-blocking socket (ConnectTcp), closing
+  /// any previous one. `timeout` is what the deadlines are made of, for
+  /// messages ("took more than N ms").
+  void Open(int fd, const std::string& name, std::chrono::milliseconds timeout);
   /// TLS handshake on the connected socket. Bad CA or certificate files are
   /// Invalid; a handshake failure (e.g. "certificate verify failed
   /// (self-signed certificate)") is an IOError.

@@ -1,9 +1,11 @@
-#include "events/redis_client.h"
+#include "redis/redis_client.h"
 
 #include <cerrno>
 
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
+
+#include "base/tcp_connect.h"
 
 namespace verdi {
 namespace {
@@ -54,6 +56,15 @@ void AppendCommand(const std::vector<std::string>& argv, std::string* out) {
 
 }  // namespace
 
+bool IsTransientRedisError(const std::string& error_reply) {
+  std::string_view code = std::string_view(error_reply).substr(0, error_reply.find(' '));
+  for (std::string_view transient : {"LOADING", "READONLY", "MASTERDOWN", "BUSY", "TRYAGAIN",
+                                     "CLUSTERDOWN", "NOAUTH", "MISCONF", "OOM"}) {
+    if (code == transient) return true;
+  }
+  return false;
+}
+
 void AppendRedisCommand(std::initializer_list<std::string_view> argv, std::string* out) {
   fmt::format_to(std::back_inserter(*out), "*{}\r\n", argv.size());
   for (std::string_view arg : argv) AppendBulk(arg, out);
@@ -78,11 +89,12 @@ Status RedisClient::Connect(const RedisUrl& url, const RedisTls& tls,
                             std::chrono::milliseconds timeout) {
   Close();
   timeout_ = timeout;
-  endpoint_ = url.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", url.host, url.port)
-                                                      : fmt::format("{}:{}", url.host, url.port);
+  endpoint_ = HostPort(url.host, url.port);
   Clock::time_point deadline = Clock::now() + timeout;
-  VERDI_RETURN_IF_ERROR(
-      stream_.Connect(url.host, url.port, "redis " + endpoint_, timeout, deadline));
+  int fd = -1;
+  Status connected = ConnectTcp(url.host, url.port, timeout, &fd);
+  if (!connected.ok()) return connected.WithPrefix("redis");
+  stream_.Open(fd, "redis " + endpoint_, timeout);
   reader_ = redisReaderCreate();
   if (reader_ == nullptr) return Check(Status::Failed("redis: out of memory"));
   if (url.tls) {

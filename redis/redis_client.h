@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "base/status.h"
-#include "events/net_stream.h"
-#include "events/redis_url.h"
+#include "redis/net_stream.h"
+#include "redis/redis_url.h"
 
 struct redisReader;
 
@@ -25,6 +25,14 @@ struct RedisReply {
   long long integer = 0;             // kInteger
   std::vector<RedisReply> elements;  // kArray
 };
+
+/// Whether an error reply is about the server's state rather than the
+/// command, so that a new connection and a later try may succeed: LOADING,
+/// READONLY (a replica, e.g. after a failover), MASTERDOWN, BUSY (a script),
+/// TRYAGAIN, CLUSTERDOWN, NOAUTH (a server restarted with a password),
+/// MISCONF (snapshots failing) and OOM (maxmemory reached). Any other error
+/// (WRONGTYPE, ERR ...) would fail again. Matches the first word exactly.
+bool IsTransientRedisError(const std::string& error_reply);
 
 /// TLS settings that do not fit in a URL (the worker's config). The URL's
 /// ssl_ca_certs / ssl_certfile / ssl_keyfile, when given, win over these.
@@ -60,7 +68,9 @@ class RedisClient {
   /// url.verify_peer is false), then AUTH [user] password when the URL has a
   /// password and SELECT db when db != 0. `timeout` bounds the whole connect
   /// and, afterwards, each Command, Pipeline and Receive call.
-  /// A refused AUTH or SELECT is Failed and leaves the client closed.
+  /// A refused AUTH or SELECT is Failed and leaves the client closed; a
+  /// failed TCP connect is ConnectTcp's error after "redis: " ("redis:
+  /// connect to host:port: Connection refused").
   Status Connect(const RedisUrl& url, const RedisTls& tls, std::chrono::milliseconds timeout);
 
   /// Sends one command (binary-safe arguments) and reads its reply.

@@ -1,9 +1,5 @@
-#include "events/net_stream.h"
+#include "redis/net_stream.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +12,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include "base/tcp_connect.h"
 
 namespace verdi {
 namespace {
@@ -75,12 +73,6 @@ std::string SslErrors() {
   return text.empty() ? "unknown TLS error" : text;
 }
 
-bool IsIpLiteral(const std::string& host) {
-  unsigned char addr[sizeof(struct in6_addr)];
-  return inet_pton(AF_INET, host.c_str(), addr) == 1 ||
-         inet_pton(AF_INET6, host.c_str(), addr) == 1;
-}
-
 }  // namespace
 
 void NetStream::Close() {
@@ -97,48 +89,11 @@ Status NetStream::Fail(Status status) {
   return status;
 }
 
-Status NetStream::Connect(const std::string& host, int port, const std::string& name,
-                          std::chrono::milliseconds timeout, Clock::time_point deadline) {
+void NetStream::Open(int fd, const std::string& name, std::chrono::milliseconds timeout) {
   Close();
+  fd_ = fd;
   name_ = name;
   timeout_ = timeout;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* addrs = nullptr;
-  int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addrs);
-  if (rc != 0) {
-    return Status::Failed(fmt::format("{}: cannot resolve {}: {}", name_, host, gai_strerror(rc)));
-  }
-  int last_errno = ECONNREFUSED;
-  for (addrinfo* a = addrs; a != nullptr && fd_ < 0; a = a->ai_next) {
-    fd_ = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd_ < 0) {
-      last_errno = errno;
-      continue;
-    }
-    int err = connect(fd_, a->ai_addr, a->ai_addrlen) == 0 ? 0 : errno;
-    if (err == EINPROGRESS) {
-      Status waited = WaitFor(POLLOUT, deadline, "connecting");
-      if (!waited.ok()) {
-        freeaddrinfo(addrs);
-        return waited;  // the deadline is shared by all addresses
-      }
-      socklen_t len = sizeof err;
-      if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-    }
-    if (err != 0) {
-      last_errno = err;
-      close(fd_);
-      fd_ = -1;
-    }
-  }
-  freeaddrinfo(addrs);
-  if (fd_ < 0) return Status::IOError(name_ + ": connect", last_errno);
-  int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-  return Status::OK();
 }
 
 Status NetStream::StartTls(const TlsOptions& options, Clock::time_point deadline) {
