@@ -208,7 +208,9 @@ class JobRun {
     if (cj.mappings.is_null()) cj.mappings = Json::object();
     cj.runtime_options = job_.value("runtime_options", spec ? spec->runtime_options : Json());
     if (cj.runtime_options.is_null()) cj.runtime_options = Json::object();
-    for (const auto& var : p_.command.env) cj.env.push_back(var.key + "=" + var.value);
+    // Names only: the engine process, spawned with the command's
+    // environment (RunCommand), gives the values to the container.
+    for (const auto& var : p_.command.env) cj.env_names.push_back(var.key);
     cj.datasets_config_file = settings_.datasets_config_file;
     cj.worker_config_file = settings_.worker_config_file;
     container_name_ = ContainerName(cj.job_id, cj.task_id);
