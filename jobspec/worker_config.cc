@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/redact.h"
 #include "jobspec/disk_usage.h"
 #include "jobspec/shell_words.h"
 
@@ -86,7 +87,8 @@ bool IsParamReference(const std::string& arg) {
 
 Json CommandConfig::ToJson() const {
   Json env_list = Json::array();
-  for (const auto& var : env) env_list.push_back({{"key", var.key}, {"value", var.value}});
+  for (const auto& var : env)
+    env_list.push_back({{"key", var.key}, {"value", RedactEnvValue(var.key, var.value)}});
   return {{"path", path}, {"options", options}, {"arguments", arguments}, {"env", env_list}};
 }
 

@@ -24,7 +24,9 @@ struct CommandConfig {
   std::vector<EnvVar> env;
 
   /// {path, options, arguments, env: [{key, value}]}, as HySDS stores it in
-  /// the job under "command".
+  /// the job under "command". The job goes into _job.json and the status
+  /// documents, so each env value is shown as RedactEnvValue (base/redact.h)
+  /// shows it: "***" for a secret-looking name, URL passwords as "***".
   Json ToJson() const;
 };
 

@@ -291,6 +291,15 @@ TEST(CommandConfigTest, ToJson) {
     "path": "/bin/run", "options": ["-v"], "arguments": ["$a", "b"],
     "env": [{"key": "LANG", "value": "C"}, {"key": "X", "value": ""}]
   })"));
+  CommandConfig secrets{"/bin/run",
+                        {},
+                        {},
+                        {{"MY_API_TOKEN", "topsecret"},
+                         {"BROKER", "amqp://u:topsecret@h//"},
+                         {"RESULTS", "redis://:topsecret@h:6379/0"}}};
+  EXPECT_EQ(secrets.ToJson()["env"], Json::parse(R"([
+    {"key": "MY_API_TOKEN", "value": "***"}, {"key": "BROKER", "value": "amqp://u:***@h//"},
+    {"key": "RESULTS", "value": "redis://:***@h:6379/0"}])"));
   CommandConfig empty{"/bin/true", {}, {}, {}};
   EXPECT_EQ(empty.ToJson().dump(), R"({"arguments":[],"env":[],"options":[],"path":"/bin/true"})");
 }

@@ -215,13 +215,13 @@ TEST_F(FetchTest, CredentialsNeverPrinted) {
                 &results);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.message().find("wrongpass"), std::string::npos) << st.message();
-  EXPECT_NE(st.message().find("http://***@"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("http://user:***@"), std::string::npos) << st.message();
   opts_.tries = 2;
   st = FetchAll({{"http://user:hunter2@127.0.0.1:1/c.txt", dir_ / "c.txt"}}, opts_, &results);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.message().find("hunter2"), std::string::npos) << st.message();
   EXPECT_EQ(log_.find("hunter2"), std::string::npos) << log_;
-  EXPECT_NE(log_.find("***@"), std::string::npos) << log_;
+  EXPECT_NE(log_.find("user:***@"), std::string::npos) << log_;
 }
 
 TEST_F(FetchTest, FileUrlCopiesFilesAndDirectories) {

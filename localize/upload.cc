@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "base/redact.h"
 #include "jobspec/url_escape.h"
 #include "localize/retry.h"
 #include "localize/s3_list.h"
@@ -34,7 +35,7 @@ std::string HttpForm(const std::string& url) {
 Status Parse(const std::string& text, Url* url) {
   VERDI_RETURN_IF_ERROR(ParseUrl(HttpForm(text), url));
   if (url->scheme == Scheme::kFtp || url->scheme == Scheme::kSftp)
-    return Status::Invalid("publishing to ftp:// or sftp:// is not supported: " + Redacted(text));
+    return Status::Invalid("publishing to ftp:// or sftp:// is not supported: " + RedactUrls(text));
   return Status::OK();
 }
 
@@ -297,7 +298,7 @@ Status Uploader::RemoveS3(const Url& url) {
     Response resp;
     VERDI_RETURN_IF_ERROR(Http("DELETE", object, nullptr, &resp));
     if (resp.code != 404 && (resp.code < 200 || resp.code >= 300))
-      return Status::Failed(fmt::format("DELETE {}: {}", Redacted(object), Describe(resp.code)));
+      return Status::Failed(fmt::format("DELETE {}: {}", RedactUrls(object), Describe(resp.code)));
   }
   return Status::OK();
 }

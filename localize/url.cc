@@ -1,24 +1,13 @@
 #include "localize/url.h"
 
+#include "base/redact.h"
 #include "jobspec/url_escape.h"
 
 #include <cctype>
 
 namespace verdi::localize {
-namespace {}  // namespace
 
-std::string Redacted(const std::string& text) {
-  size_t scheme_end = text.find("://");
-  if (scheme_end == std::string::npos) return text;
-  size_t auth_start = scheme_end + 3;
-  size_t auth_end = text.find_first_of("/?#", auth_start);
-  if (auth_end == std::string::npos) auth_end = text.size();
-  size_t at = text.rfind('@', auth_end - 1);
-  if (at == std::string::npos || at < auth_start || auth_end == auth_start) return text;
-  return text.substr(0, auth_start) + "***" + text.substr(at);
-}
-
-std::string Url::Redacted() const { return localize::Redacted(original); }
+std::string Url::Redacted() const { return RedactUrls(original); }
 
 std::string Url::Basename() const {
   std::string p = path;
@@ -41,7 +30,7 @@ Status ParseUrl(const std::string& text, Url* out) {
   }
   size_t sep = text.find("://");
   if (sep == std::string::npos) {
-    return Status::Invalid("not a URL or an absolute path: " + localize::Redacted(text));
+    return Status::Invalid("not a URL or an absolute path: " + RedactUrls(text));
   }
   std::string scheme = text.substr(0, sep);
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -51,7 +40,7 @@ Status ParseUrl(const std::string& text, Url* out) {
     size_t slash = rest.find('/');
     std::string host = slash == std::string::npos ? rest : rest.substr(0, slash);
     if (!host.empty() && host != "localhost") {
-      return Status::Invalid("file URL with a remote host: " + localize::Redacted(text));
+      return Status::Invalid("file URL with a remote host: " + RedactUrls(text));
     }
     if (slash == std::string::npos) return Status::Invalid("file URL without a path: " + text);
     out->scheme = Scheme::kFile;
@@ -71,7 +60,7 @@ Status ParseUrl(const std::string& text, Url* out) {
   } else if (scheme == "s3s") {
     out->scheme = Scheme::kS3s;
   } else {
-    return Status::Invalid("unsupported URL scheme '" + scheme + "': " + localize::Redacted(text));
+    return Status::Invalid("unsupported URL scheme '" + scheme + "': " + RedactUrls(text));
   }
   size_t auth_end = rest.find_first_of("/?#");
   std::string authority = auth_end == std::string::npos ? rest : rest.substr(0, auth_end);
@@ -85,11 +74,11 @@ Status ParseUrl(const std::string& text, Url* out) {
     out->user = PercentDecode(userinfo.substr(0, colon));
     if (colon != std::string::npos) out->password = PercentDecode(userinfo.substr(colon + 1));
   }
-  if (authority.empty()) return Status::Invalid("URL without a host: " + localize::Redacted(text));
+  if (authority.empty()) return Status::Invalid("URL without a host: " + RedactUrls(text));
   out->host = authority;
   if (out->IsS3() && out->Bucket().empty()) {
     return Status::Invalid("S3 URL without a bucket (s3://endpoint/bucket/key): " +
-                           localize::Redacted(text));
+                           RedactUrls(text));
   }
   return Status::OK();
 }

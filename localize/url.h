@@ -19,7 +19,7 @@ struct Url {
   std::string host;      // with the port, when given
   std::string path;      // starts with '/'
 
-  /// `original` with any user:password replaced by "***".
+  /// `original` with its credentials hidden (RedactUrls).
   std::string Redacted() const;
   /// The last non-empty path segment, percent-decoded ("" for "/").
   std::string Basename() const;
@@ -39,9 +39,5 @@ struct Url {
 /// plain absolute paths. An s3 URL needs a bucket.
 /// Errors never include the credentials of the URL.
 Status ParseUrl(const std::string& text, Url* out);
-
-/// `text` with the user:password part of a URL replaced by "***"; any
-/// string is accepted (used for messages about URLs that did not parse).
-std::string Redacted(const std::string& text);
 
 }  // namespace verdi::localize

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/redact.h"
 #include "base/timestamp.h"
 #include "publish/datasets_config.h"
 #include "publish/products.h"
@@ -124,7 +125,7 @@ class Publisher {
           up_.Put(f.path, url, true, &existed).WithPrefix("product " + product.id));
       if (existed)
         return Status::Failed(fmt::format("product {}: {} exists already (not written by this job)",
-                                          product.id, localize::Redacted(url)));
+                                          product.id, RedactUrls(url)));
       bytes += fs::file_size(f.path, ec);
     }
 
@@ -184,8 +185,7 @@ class Publisher {
                {"dataset_type", rule.type},
                {"index", rule.index}};
     if (s_.log)
-      s_.log(
-          fmt::format("product {} published to {}", product.id, localize::Redacted(plan.location)));
+      s_.log(fmt::format("product {} published to {}", product.id, RedactUrls(plan.location)));
     return Status::OK();
   }
 
@@ -203,15 +203,14 @@ class Publisher {
       if (why.empty()) why = fmt::format("HTTP {}", code);
       if (attempt < s_.index_tries) {
         if (s_.log)
-          s_.log(fmt::format("indexing at {}: {}; try {} of {}",
-                             localize::Redacted(s_.grq_update_url_bulk), why, attempt + 1,
-                             s_.index_tries));
+          s_.log(fmt::format("indexing at {}: {}; try {} of {}", RedactUrls(s_.grq_update_url_bulk),
+                             why, attempt + 1, s_.index_tries));
         std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
         backoff = std::min(backoff * 2, 64.0);
       }
     }
     return Status::Failed(fmt::format("indexing the products at {}: {} (after {} tries)",
-                                      localize::Redacted(s_.grq_update_url_bulk), why,
+                                      RedactUrls(s_.grq_update_url_bulk), why,
                                       std::max(1, s_.index_tries)));
   }
 
@@ -220,7 +219,7 @@ class Publisher {
     for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
       Status st = up_.Remove(*it);
       if (s_.log)
-        s_.log(st.ok() ? fmt::format("rolled back {}", localize::Redacted(*it))
+        s_.log(st.ok() ? fmt::format("rolled back {}", RedactUrls(*it))
                        : fmt::format("rolling back: {}", st.message()));
     }
     made_.clear();
@@ -242,7 +241,7 @@ class Publisher {
     if (ec) return Status::IOError("creating " + dir.string(), ec.value());
     VERDI_RETURN_IF_ERROR(WriteJsonFile((dir / kPublishContext).string(), claim));
     std::string url = localize::JoinUrl(plan.location, kPublishContext);
-    std::string where = localize::Redacted(plan.location);
+    std::string where = RedactUrls(plan.location);
     Status st = [&]() -> Status {
       bool existed = false;
       VERDI_RETURN_IF_ERROR(up_.Put(dir / kPublishContext, url, true, &existed));

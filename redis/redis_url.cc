@@ -1,5 +1,6 @@
 #include "redis/redis_url.h"
 
+#include "base/redact.h"
 #include "jobspec/url_escape.h"
 
 #include <strings.h>
@@ -124,23 +125,8 @@ Status ParseQuery(std::string_view query, RedisUrl* out, const std::string& wher
 
 }  // namespace
 
-std::string RedactRedisUrl(std::string_view url) {
-  size_t start = AuthorityStart(url);
-  if (start == std::string_view::npos) return std::string(url);
-  size_t end = AuthorityEnd(url, start);
-  size_t at = url.substr(start, end - start).rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  at += start;
-  size_t colon = url.substr(start, at - start).find(':');
-  size_t secret = colon == std::string_view::npos ? start : start + colon + 1;
-  std::string out(url.substr(0, secret));
-  out += "***";
-  out += url.substr(at);
-  return out;
-}
-
 Status ParseRedisUrl(std::string_view url, RedisUrl* out) {
-  const std::string where = RedactRedisUrl(url);
+  const std::string where = RedactUrls(url);
   RedisUrl parsed;
   size_t start = AuthorityStart(url);
   std::string_view scheme = url.substr(0, start == std::string_view::npos ? 0 : start - 3);

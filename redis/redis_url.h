@@ -32,8 +32,4 @@ struct RedisUrl {
 /// the like). Errors are Invalid and name the URL with its password redacted.
 Status ParseRedisUrl(std::string_view url, RedisUrl* out);
 
-/// `url` with the password (or, when there is no ':' in the user part, the
-/// whole user part) replaced by "***"; safe for logs, even on malformed URLs.
-std::string RedactRedisUrl(std::string_view url);
-
 }  // namespace verdi

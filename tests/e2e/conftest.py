@@ -33,6 +33,39 @@ def make_job(command, job_id="e2e-job-20240101T000000.0Z", **extra):
     return job
 
 
+# -- secrets: jobs whose environment and worker config hold "topsecret" -------
+
+# A shell check that the job's environment holds the secrets, written so that
+# its own text (in argv, _run.sh, _job.json) never holds "topsecret".
+CHECK_SECRETS = ('s=top; s=${s}secret; '
+                 'test "$MY_API_TOKEN" = $s && test "$RESULTS" = redis://:$s@h:6379/0 && '
+                 'test "$BROKER" = amqp://u:$s@h// && test "$MY_BROKER_URL" = amqp://u:$s@h// && '
+                 'test "$MY_REDIS_URL" = redis://:$s@h:6379/0 && '
+                 'test "$AWS_SECRET_ACCESS_KEY" = $s && echo all there')
+SECRET_ENV = {"MY_BROKER_URL": "amqp://u:topsecret@h//",
+              "MY_REDIS_URL": "redis://:topsecret@h:6379/0",
+              "GRQ_UPDATE_URL_BULK": "https://user:topsecret@grq:8878/api/v0.1/grq/dataset/index",
+              "AWS_SECRET_ACCESS_KEY": "topsecret"}
+
+
+def secret_worker_config(path):
+    """Writes at path a worker config whose job-e2e:test command runs
+    CHECK_SECRETS, with secrets in its env entries."""
+    path.write_text(json.dumps({"configs": [{
+        "type": "job-e2e:test",
+        "command": {"path": "/bin/sh", "arguments": ["-c", CHECK_SECRETS],
+                    "env": [{"key": "MY_API_TOKEN", "value": "topsecret"},
+                            {"key": "RESULTS", "value": "redis://:topsecret@h:6379/0"},
+                            {"key": "BROKER", "value": "amqp://u:topsecret@h//"},
+                            {"key": "PLAIN", "value": "visible"}]}}]}))
+    return path
+
+
+def files_holding(root, needle=b"topsecret"):
+    """The files under root whose bytes hold needle."""
+    return [p for p in pathlib.Path(root).rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
 class Run:
     def __init__(self, proc, root):
         self.returncode = proc.returncode

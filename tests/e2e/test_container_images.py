@@ -129,7 +129,7 @@ def test_http_tarball_sha256_and_the_image_cache(podman, web, tarballs, tmp_path
     for f in ("_job.json", "_docker_params.json", "_context.json"):
         assert "secret" not in (d / f).read_text(), f
     assert json.loads((d / "_docker_params.json").read_text())[name]["image_url"] == \
-        web.url("/img/good.tar", auth="***@")
+        web.url("/img/good.tar", auth="user:***@")
     assert web.gets.count("/img/good.tar") == 2
     assert len(cached_entries(root)) == 1
 
@@ -137,7 +137,7 @@ def test_http_tarball_sha256_and_the_image_cache(podman, web, tarballs, tmp_path
     podman.podman("rmi", name)
     proc, d = run_job(podman, root, cjob("from-cache", name, container_image_url=url))
     assert proc.returncode == 0, proc.stderr
-    assert f"image {name}: loading {web.url('/img/good.tar', auth='***@')} (from the image cache)" \
+    assert f"image {name}: loading {web.url('/img/good.tar', auth='user:***@')} (from the image cache)" \
         in proc.stderr
     assert web.gets.count("/img/good.tar") == 2, "no second download"
     assert json.loads((d / "_context.json").read_text())["container_image_id"] == image_id
@@ -155,7 +155,7 @@ def test_sha256_sidecar_and_per_machine_urls(podman, web, tarballs, tmp_path):
         {platform.machine(): url})))
     error = job_info(d)["error"]
     assert proc.returncode != 0
-    assert f"expected {'f' * 64} ({web.url('/img/side.tar', auth='***@')}.sha256)" in error, error
+    assert f"expected {'f' * 64} ({web.url('/img/side.tar', auth='user:***@')}.sha256)" in error, error
     web.files["/img/side.tar.sha256"] = f"{digest}  side.tar\n".encode()
     # ... or as an object; another machine's URL and container_image_url are not used.
     proc, d = run_job(podman, root, cjob(
@@ -173,7 +173,7 @@ def test_404_fails_the_job_naming_the_redacted_url(podman, web, tmp_path):
     info = job_info(d)
     assert proc.returncode != 0 and info["job_status"] == "job-failed"
     assert info["error"] == ("image localhost/verdi-http:missing: downloading "
-                             f"{web.url('/img/missing.tar', auth='***@')}: HTTP 404 not found")
+                             f"{web.url('/img/missing.tar', auth='user:***@')}: HTTP 404 not found")
     assert "secret" not in proc.stderr and "secret" not in (d / "_job.json").read_text()
     assert not (d / "_exit_code").exists()
 
@@ -242,7 +242,7 @@ def test_dependency_images_are_loaded_and_described_not_started(podman, web, tar
     params = json.loads((d / "_docker_params.json").read_text())
     assert set(params) == {podman.image, dep}
     p = params[dep]
-    assert p["image_name"] == dep and p["image_url"] == web.url("/img/dep.tar", auth="***@")
+    assert p["image_name"] == dep and p["image_url"] == web.url("/img/dep.tar", auth="user:***@")
     assert [str(data_dir), "/data:ro"] in p["volumes"] or [str(data_dir), "/data"] in p["volumes"]
     assert p["runtime_options"] == {"memory": "64m"}
     assert p["working_dir"] == str(d) and p["uid"] == os.getuid()

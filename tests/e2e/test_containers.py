@@ -198,3 +198,52 @@ def test_sigterm_to_verdi_kills_the_container(verdi, podman, tmp_path):
     info = json.loads((done[0].parent / "_job.json").read_text())["job_info"]
     assert info["job_status"] == "job-terminated"
     assert podman.containers(f"verdi.job_id={job['job_id']}") == []
+
+
+def test_env_values_are_never_on_a_command_line(podman, tmp_path):
+    import os
+    import pathlib
+    import time
+    from conftest import SECRET_ENV, files_holding
+    # The command checks the values it was given, says so, then sleeps while
+    # every process's command line is read; its text never holds "topsecret".
+    check = ('s=top; s=${s}secret; test "$MY_API_TOKEN" = $s && '
+             'test "$RESULTS" = redis://:$s@h:6379/0 || exit 3; echo checked; sleep 4')
+    cfg = tmp_path / "worker.json"
+    cfg.write_text(json.dumps({"configs": [{
+        "type": "job-e2e:test",
+        "command": {"path": "sh", "arguments": ["-c", check],
+                    "env": [{"key": "MY_API_TOKEN", "value": "topsecret"},
+                            {"key": "RESULTS", "value": "redis://:topsecret@h:6379/0"}]}}]}))
+    job_file = tmp_path / "secret.json"
+    job_file.write_text(json.dumps(cjob(podman, "ignored", job_id="c-secret-20240101T000000.0Z")))
+    root = tmp_path / "secret-root"
+    proc = subprocess.Popen(
+        [VERDI, "run_job", "--root-work-dir", str(root), "--container-engine", "podman",
+         str(job_file)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=podman.full_env({"HYSDS_WORKER_CFG": str(cfg), **SECRET_ENV}))
+    deadline = time.monotonic() + 120
+    checked = False
+    while not checked:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        checked = any("checked" in p.read_text()
+                      for p in root.glob("jobs/*/*/*/*/*/*/_stdout.txt"))
+        time.sleep(0.1)
+    # The container runs: verdi, the engine, its helpers and the command are all up.
+    seen = []
+    for cmdline in pathlib.Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes()
+        except OSError:
+            continue  # gone, or not ours to read
+        seen.append(text)
+        assert b"topsecret" not in text, text.replace(b"\0", b" ")
+    assert any(b"--env\0MY_API_TOKEN\0" in text for text in seen)  # the engine was seen
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err  # the command inside saw the right values
+    assert "topsecret" not in out + err
+    assert files_holding(root) == []
+    d = [p.parent for p in root.glob("jobs/*/*/*/*/*/*/.done")][0]
+    words = shlex.split((d / "_run.sh").read_text().splitlines()[-1])
+    assert words[words.index("--env") + 1] == "MY_API_TOKEN"
+    assert os.path.exists(d / "_docker_params.json")

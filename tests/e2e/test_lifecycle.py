@@ -16,7 +16,7 @@ import pytest
 import redis
 from kombu import Connection
 
-from conftest import VERDI, make_job
+from conftest import SECRET_ENV, VERDI, files_holding, make_job, secret_worker_config
 from nginx_server import NginxServer
 
 RUN_JOB = "hysds.job_worker.run_job"
@@ -305,6 +305,45 @@ def test_archive_work_dir_of_failed_jobs_to_file(start_worker, celery_app, queue
         assert saved["job_info"]["job_status"] == "job-failed"
     # Staging leaves nothing behind in the work root.
     assert list((tmp_path / "root" / "archives").iterdir()) == []
+
+
+def test_no_secret_in_the_archive_the_statuses_or_the_work_dir(start_worker, celery_app,
+                                                               queue_name, services, tmp_path):
+    import tarfile
+    archives = tmp_path / "archives"
+    key = f"logstash-{uuid.uuid4().hex[:8]}"
+    url = services.state["redis_url"]
+    cfg = secret_worker_config(tmp_path / "worker.json")
+    worker = start_worker("--archive-work-dir", f"file://{archives}", "--archive-on", "always",
+                          "--redis-job-status-url", url, "--redis-job-status-key", key,
+                          env={"HYSDS_WORKER_CFG": str(cfg), **SECRET_ENV})
+    ok = job("ignored: the worker config wins")
+    r = celery_app.send_task(RUN_JOB, args=[ok], queue=queue_name)
+    result = r.get(timeout=30)
+    assert result["status"] == "job-completed", worker.log()  # the command had every value
+    statuses = redis.Redis.from_url(url).lrange(key, 0, -1)
+    deadline = time.monotonic() + 10
+    while len(statuses) < 2 and time.monotonic() < deadline:  # job-started, job-completed
+        time.sleep(0.05)
+        statuses = redis.Redis.from_url(url).lrange(key, 0, -1)
+    docs = [msgpack.unpackb(raw, raw=False) for raw in statuses]
+    assert [d["status"] for d in docs] == ["job-started", "job-completed"]
+    assert [e["value"] for e in docs[0]["job"]["command"]["env"]][:3] == [
+        "***", "redis://:***@h:6379/0", "amqp://u:***@h//"]
+    for raw in statuses:
+        assert b"topsecret" not in raw
+    assert "topsecret" not in json.dumps(result)
+    deadline = time.monotonic() + 5
+    while not list(archives.glob("*.tar.gz")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [archive] = archives.glob("*.tar.gz")
+    with tarfile.open(archive) as tar:
+        members = [m for m in tar.getmembers() if m.isfile()]
+        assert any(m.name.endswith("/_run.sh") for m in members), tar.getnames()
+        for m in members:
+            assert b"topsecret" not in tar.extractfile(m).read(), m.name
+    assert files_holding(tmp_path / "root") == []
+    assert "topsecret" not in worker.log()
 
 
 def test_archive_on_always(start_worker, celery_app, queue_name, tmp_path):

@@ -119,7 +119,7 @@ def test_credentials_never_appear_in_logs_or_job_files(verdi, http):
     assert run.returncode == 0, run.stderr
     assert (run.job_dir / "_stdout.txt").read_text() == "secret content\n"
     assert "user:secret" not in all_text(run)
-    assert f"http://***@{http}/auth/a.txt" in json.dumps(run.job_json())
+    assert f"http://user:***@{http}/auth/a.txt" in json.dumps(run.job_json())
 
     job = make_job("true", localize_urls=[{"url": f"http://user:wrongpw@{http}/auth/c.txt"}])
     run2 = verdi(job)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import REPO, VERDI, make_job
+from conftest import REPO, SECRET_ENV, VERDI, files_holding, make_job, secret_worker_config
 
 EXAMPLE = REPO / "examples" / "hello_world" / "test_job.json"
 
@@ -260,6 +260,34 @@ def test_worker_config_splices_list_params(verdi):
     assert read(run.job_dir / "_stdout.txt") == "[a b]\n[c]\n[2]\n[literal$x]\n"
     assert run.job_json()["command"]["env"] == [{"key": "E2E_VAR", "value": "v"}]
     assert "export E2E_VAR=v\n" in read(run.job_dir / "_run.sh")
+
+
+def test_no_secret_reaches_the_work_dir_yet_the_command_has_them(verdi):
+    cfg = secret_worker_config(verdi.tmp / "worker.json")
+    run = verdi(make_job("ignored"), env={"HYSDS_WORKER_CFG": str(cfg), **SECRET_ENV})
+    assert run.returncode == 0, run.stderr  # the command found every value it needed
+    d = run.job_dir
+    assert read(d / "_stdout.txt") == "all there\n"
+    assert files_holding(run.root) == []
+    assert "topsecret" not in run.stdout + run.stderr
+    env = {e["key"]: e["value"] for e in run.job_json()["command"]["env"]}
+    assert env == {"MY_API_TOKEN": "***", "RESULTS": "redis://:***@h:6379/0",
+                   "BROKER": "amqp://u:***@h//", "PLAIN": "visible"}
+    script = read(d / "_run.sh")
+    assert "# MY_API_TOKEN: secret value removed; export it before running\n" in script
+    assert "# RESULTS: credentials removed; export it before running\n" in script
+    assert "#MY_BROKER_URL=amqp://u:***@h//\n" in script
+    assert "#AWS_SECRET_ACCESS_KEY=***\n" in script
+    assert "export PLAIN=visible\n" in script
+    # Whoever has the secrets re-runs the job; without them it fails.
+    secrets = {"MY_API_TOKEN": "topsecret", "RESULTS": "redis://:topsecret@h:6379/0",
+               "BROKER": "amqp://u:topsecret@h//", **SECRET_ENV}
+    rerun = subprocess.run([str(d / "_run.sh")], cwd=d, capture_output=True, text=True,
+                           env={**os.environ, **secrets})
+    assert (rerun.returncode, rerun.stdout) == (0, "all there\n"), rerun.stderr
+    rerun = subprocess.run([str(d / "_run.sh")], cwd=d, capture_output=True, text=True,
+                           env={"PATH": os.environ["PATH"]})
+    assert rerun.returncode != 0
 
 
 def test_unknown_type_in_worker_config_is_invalid(verdi):

@@ -1,5 +1,6 @@
 #include "verdi/amqp/url.h"
 
+#include "base/redact.h"
 #include "jobspec/url_escape.h"
 
 #include <charconv>
@@ -16,18 +17,16 @@ namespace {
 // The parts of scheme://userinfo@hostport/path?query#fragment, split as
 // Python's urllib.parse.urlsplit does (which is what kombu uses): the
 // authority ends at the first '/', '?' or '#', and userinfo is what precedes
-// its last '@'. Offsets are kept so RedactUrl can rewrite the original text.
+// its last '@'.
 struct UrlParts {
   std::string_view scheme, userinfo, hostport, path, query;
   bool has_userinfo = false;
-  size_t authority_begin = 0;  // offset of the userinfo (or host) in the URL
 };
 
 bool SplitUrl(std::string_view url, UrlParts* p) {
   size_t sep = url.find("://");
   if (sep == std::string_view::npos) return false;
   p->scheme = url.substr(0, sep);
-  p->authority_begin = sep + 3;
   std::string_view rest = url.substr(sep + 3);
   size_t end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end);
@@ -135,7 +134,7 @@ Status ParseQuery(std::string_view query, AmqpUrl* out) {
 }  // namespace
 
 Status ParseAmqpUrl(std::string_view url, AmqpUrl* out) {
-  auto fail = [&](const Status& st) { return st.WithPrefix(RedactUrl(url)); };
+  auto fail = [&](const Status& st) { return st.WithPrefix(RedactUrls(url)); };
   UrlParts parts;
   if (!SplitUrl(url, &parts)) {
     return fail(
@@ -166,30 +165,6 @@ Status ParseAmqpUrl(std::string_view url, AmqpUrl* out) {
   if (!st.ok()) return fail(st);
   *out = std::move(result);
   return Status::OK();
-}
-
-std::string RedactUrl(std::string_view url) {
-  UrlParts parts;
-  if (!SplitUrl(url, &parts)) return std::string(url);
-  size_t begin = 0, end = 0;
-  size_t colon = parts.userinfo.find(':');
-  if (parts.has_userinfo && colon != std::string_view::npos) {
-    begin = parts.authority_begin + colon + 1;
-    end = parts.authority_begin + parts.userinfo.size();
-  } else {
-    // A password with an unencoded '/', '?' or '#' ends the authority early in
-    // urlsplit's reading; redact up to the last '@' anyway, to be safe.
-    size_t at = url.rfind('@');
-    size_t first_colon = url.find(':', parts.authority_begin);
-    if (at == std::string_view::npos || at < parts.authority_begin ||
-        first_colon == std::string_view::npos || first_colon > at) {
-      return std::string(url);
-    }
-    begin = first_colon + 1;
-    end = at;
-  }
-  if (begin == end) return std::string(url);
-  return std::string(url.substr(0, begin)) + "***" + std::string(url.substr(end));
 }
 
 }  // namespace verdi

@@ -34,8 +34,4 @@ struct AmqpUrl {
 /// Errors are Invalid and start with the URL, password redacted.
 Status ParseAmqpUrl(std::string_view url, AmqpUrl* out);
 
-/// `url` with its password replaced by "***" (unchanged when it has none).
-/// Use it in every message that shows a broker URL.
-std::string RedactUrl(std::string_view url);
-
 }  // namespace verdi

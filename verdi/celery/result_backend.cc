@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/redact.h"
 #include "jobspec/json_field.h"
 #include "redis/redis_url.h"
 
@@ -132,7 +133,7 @@ Status MakeRedisResultBackend(const std::string& url, const RedisResultBackendOp
                               std::unique_ptr<ResultBackend>* out) {
   RedisUrl parsed;
   VERDI_RETURN_IF_ERROR(ParseRedisUrl(url, &parsed).WithPrefix("result_backend"));
-  *out = std::make_unique<RedisResultBackend>(std::move(parsed), RedactRedisUrl(url), options);
+  *out = std::make_unique<RedisResultBackend>(std::move(parsed), RedactUrls(url), options);
   return Status::OK();
 }
 

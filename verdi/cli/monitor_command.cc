@@ -9,6 +9,7 @@
 #include <memory>
 #include <thread>
 
+#include "base/redact.h"
 #include "jobspec/uuid.h"
 #include "redis/redis_client.h"
 #include "redis/redis_url.h"
@@ -89,7 +90,7 @@ void Show(const MonitorOptions& o, MonitorState* state, bool clear) {
       state->SetJobStatusCounts(std::move(counts));
     } else {
       fmt::print(stderr, "verdi monitor: --redis-job-status-url {}: {}\n",
-                 RedactRedisUrl(o.redis_job_status_url), st.message());
+                 RedactUrls(o.redis_job_status_url), st.message());
     }
   }
   double now = WallNow();

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "base/redact.h"
 #include "localize/url.h"
 #include "verdi/cli/broker_flags.h"
 #include "verdi/cli/commands.h"
@@ -166,9 +167,9 @@ Status MakeQueues(const WorkerOptions& options, std::vector<QueueSpec>* queues) 
 void PrintConfig(const WorkerSettings& s) {
   std::string queues;
   for (const auto& q : s.queues) queues += (queues.empty() ? "" : ",") + q.name;
-  fmt::print("broker_url = {}\n", RedactUrl(s.broker_url));
+  fmt::print("broker_url = {}\n", RedactUrls(s.broker_url));
   fmt::print("result_backend = {}\n",
-             s.result_backend.empty() ? "disabled" : RedactUrl(s.result_backend));
+             s.result_backend.empty() ? "disabled" : RedactUrls(s.result_backend));
   fmt::print("result_expires = {}\n", s.result_expires);
   fmt::print("queues = {}\n", queues);
   fmt::print("queue_arguments = {}\n", s.queues.empty() ? "{}" : s.queues[0].arguments.dump());
@@ -185,10 +186,9 @@ void PrintConfig(const WorkerSettings& s) {
   fmt::print("HYSDS_WORKER_CFG = {}\n",
              s.pipeline.worker_config_file.value_or("(none: params._command)"));
   fmt::print("HYSDS_DATASETS_CFG = {}\n", s.pipeline.datasets_config_file.value_or("(none)"));
-  fmt::print("GRQ_UPDATE_URL_BULK = {}\n",
-             s.pipeline.grq_update_url_bulk.empty()
-                 ? "(none)"
-                 : localize::Redacted(s.pipeline.grq_update_url_bulk));
+  fmt::print("GRQ_UPDATE_URL_BULK = {}\n", s.pipeline.grq_update_url_bulk.empty()
+                                               ? "(none)"
+                                               : RedactUrls(s.pipeline.grq_update_url_bulk));
   fmt::print("BACKOFF_MAX_TRIES = {}\n", s.pipeline.backoff_max_tries);
   fmt::print("kill_grace = {}\n", s.pipeline.kill_grace.count() / 1000.0);
   fmt::print("max_message_size = {}\n", s.limits.max_body_bytes);

@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "base/files.h"
+#include "base/redact.h"
 #include "base/timestamp.h"
 #include "localize/cache.h"
 #include "localize/checksum.h"
@@ -51,7 +52,7 @@ void RemoveEntry(const fs::path& entry) {
 // verifies it and writes the digest and the marker.
 Status Fill(const fs::path& tmp, const std::string& url, const std::string& basename,
             const std::optional<std::string>& sha256, const localize::FetchOptions& opts) {
-  std::string shown = localize::Redacted(url);
+  std::string shown = RedactUrls(url);
   std::vector<localize::FetchResult> results;
   VERDI_RETURN_IF_ERROR(localize::FetchAll({{url, tmp / basename}}, opts, &results));
   std::optional<std::string> want;

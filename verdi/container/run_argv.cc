@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <pwd.h>
 
+#include "base/redact.h"
+
 namespace verdi {
 namespace fs = std::filesystem;
 namespace {
@@ -152,9 +154,9 @@ Status ContainerRunArgv(const ContainerJob& job, const ContainerSettings& settin
   std::vector<std::string> args{"run", "--init", "--rm", "-u",
                                 fmt::format("{}:{}", job.uid, job.gid)};
   VERDI_RETURN_IF_ERROR(RuntimeOptionArgs(job.runtime_options, settings, lookup, &args));
-  for (const auto& e : job.env) {
+  for (const auto& name : job.env_names) {
     args.push_back("--env");
-    args.push_back(e);
+    args.push_back(name);
   }
   std::vector<Mount> mounts;
   VERDI_RETURN_IF_ERROR(ContainerMounts(job, settings, lookup, &mounts));
@@ -180,8 +182,14 @@ Status DockerParams(const ContainerJob& job, const std::optional<std::string>& i
                     const ContainerSettings& settings, const EnvLookup& lookup, Json* out) {
   std::vector<Mount> mounts;
   VERDI_RETURN_IF_ERROR(ContainerMounts(job, settings, lookup, &mounts));
+  // A document: a $VAR in a runtime option shows as RedactEnvValue shows it.
+  EnvLookup shown = [&lookup](const std::string& name) -> std::optional<std::string> {
+    std::optional<std::string> value = lookup(name);
+    if (value) *value = RedactEnvValue(name, *value);
+    return value;
+  };
   std::vector<std::string> options;
-  VERDI_RETURN_IF_ERROR(RuntimeOptionArgs(job.runtime_options, settings, lookup, &options));
+  VERDI_RETURN_IF_ERROR(RuntimeOptionArgs(job.runtime_options, settings, shown, &options));
   Json volumes = Json::array();
   for (const auto& m : mounts)
     volumes.push_back({m.host, m.target + (m.mode.empty() ? "" : ":" + m.mode)});

@@ -60,8 +60,11 @@ struct ContainerJob {
   Json mappings = Json::object();
   /// key -> value (string, number, or a list: one option each).
   Json runtime_options = Json::object();
-  /// Passed into the container as `--env KEY=value`.
-  std::vector<std::string> env;
+  /// Names of the variables passed into the container, as `--env NAME`:
+  /// the engine takes each value from its own environment, which the caller
+  /// sets (RunRequest.env), so that no value is on a command line every
+  /// local user can read.
+  std::vector<std::string> env_names;
   std::optional<std::string> datasets_config_file, worker_config_file;
 };
 
@@ -96,7 +99,7 @@ Status RuntimeOptionArgs(const Json& options, const ContainerSettings& settings,
 std::vector<std::string> EngineArgv(const ContainerSettings& settings,
                                     std::vector<std::string> args);
 
-/// `<engine> run --init --rm -u uid:gid [--key value]... [--env K=V]...
+/// `<engine> run --init --rm -u uid:gid [--key value]... [--env NAME]...
 /// [-v host:target[:mode]]... -w <job_dir> --label k=v... --name <name>
 /// <image> <argv...>`.
 Status ContainerRunArgv(const ContainerJob& job, const ContainerSettings& settings,
@@ -105,6 +108,8 @@ Status ContainerRunArgv(const ContainerJob& job, const ContainerSettings& settin
 
 /// One entry of `_docker_params.json`: {image_name, image_url, uid, gid,
 /// user_name, working_dir, volumes [[src, dst(:mode)]], runtime_options}.
+/// A `$VAR` in a runtime option is expanded as RedactEnvValue shows it
+/// (base/redact.h): "***" for a secret-looking name, URL passwords as "***".
 Status DockerParams(const ContainerJob& job, const std::optional<std::string>& image_url,
                     const ContainerSettings& settings, const EnvLookup& lookup, Json* out);
 

@@ -46,7 +46,7 @@ TEST(ContainerCommandTest, RunArgvOfAPlainJob) {
 TEST(ContainerCommandTest, OptionsEnvMountsInHysdsOrder) {
   ContainerJob job = SampleJob();
   job.runtime_options = {{"gpus", "all"}, {"shm-size", "1g"}, {"env", "T=$TOKEN"}};
-  job.env = {"A=1"};
+  job.env_names = {"A"};
   job.mappings = {{"$HOME/.netrc", ".netrc"},
                   {"${DATA}/x", {"/in/x", "rw"}},
                   {"/tmp/datasets.json", "/etc/ds.json"}};
@@ -61,7 +61,7 @@ TEST(ContainerCommandTest, OptionsEnvMountsInHysdsOrder) {
   std::vector<std::string> want = {
       "/usr/bin/podman", "--root", "/tmp/s", "run", "--init", "--rm", "-u", "1000:100", "--env",
       "T=abc", "--shm-size", "1g",  // gpus dropped: no HYSDS_GPU_AVAILABLE
-      "--env", "A=1", "-v", "/data/work/jobs:/data/work/jobs", "-v",
+      "--env", "A", "-v", "/data/work/jobs:/data/work/jobs", "-v",
       "/data/work/tasks:/data/work/tasks", "-v", "/data/work/workers:/data/work/workers", "-v",
       "/data/work/cache:/data/work/cache",
       // datasets.json is mapped by the user already: not added again
@@ -122,6 +122,7 @@ TEST(ContainerCommandTest, NamesAndExpansion) {
 TEST(ContainerCommandTest, DockerParams) {
   ContainerJob job = SampleJob();
   job.runtime_options = {{"shm-size", "1g"}};
+  job.env_names = {"MY_API_TOKEN"};
   Json params;
   ASSERT_TRUE(
       DockerParams(job, std::string("file:///img.tar"), ContainerSettings(), kEnv, &params).ok());
@@ -132,6 +133,13 @@ TEST(ContainerCommandTest, DockerParams) {
   EXPECT_EQ(params["working_dir"], "/data/work/jobs/2024/01/01/00/00/job-1");
   EXPECT_EQ(params["volumes"][3], Json({"/data/work/cache", "/data/work/cache:ro"}));
   EXPECT_EQ(params["runtime_options"], Json({{"shm-size", "1g"}}));
+  EXPECT_EQ(params.dump().find("MY_API_TOKEN"), std::string::npos) << params.dump();
+
+  // Secrets in runtime options stay out of the document.
+  EnvLookup secrets = LookupIn({"MY_API_TOKEN=topsecret", "BROKER=amqp://u:topsecret@h//"});
+  job.runtime_options = {{"env", "T=$MY_API_TOKEN"}, {"label", "b=${BROKER}"}};
+  ASSERT_TRUE(DockerParams(job, std::nullopt, ContainerSettings(), secrets, &params).ok());
+  EXPECT_EQ(params["runtime_options"], Json({{"env", "T=***"}, {"label", "b=amqp://u:***@h//"}}));
 }
 
 TEST(ContainerCommandTest, EngineArgv) {

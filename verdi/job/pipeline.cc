@@ -5,6 +5,7 @@
 
 #include "base/files.h"
 #include "base/log.h"
+#include "base/redact.h"
 #include "jobspec/context.h"
 #include "jobspec/job_status.h"
 #include "jobspec/shell_words.h"
@@ -61,7 +62,7 @@ std::vector<std::string> CommandEnvironment(const std::vector<std::string>& base
 
 std::optional<std::string> Redacted(const std::optional<std::string>& url) {
   if (!url) return url;
-  return localize::Redacted(*url);
+  return RedactUrls(*url);
 }
 
 // Credentials in localize_urls never reach the job files or the statuses.
@@ -69,9 +70,9 @@ void RedactLocalizeUrls(Json* list) {
   if (!list->is_array()) return;
   for (Json& entry : *list) {
     if (entry.is_object() && entry.contains("url") && entry["url"].is_string())
-      entry["url"] = localize::Redacted(entry["url"].get<std::string>());
+      entry["url"] = RedactUrls(entry["url"].get<std::string>());
     else if (entry.is_string())
-      entry = localize::Redacted(entry.get<std::string>());
+      entry = RedactUrls(entry.get<std::string>());
   }
 }
 
@@ -80,12 +81,12 @@ void RedactLocalizeUrls(Json* list) {
 void RedactImageUrls(Json* holder) {
   if (!holder->is_object()) return;
   if (auto it = holder->find("container_image_url"); it != holder->end() && it->is_string())
-    *it = localize::Redacted(it->get<std::string>());
+    *it = RedactUrls(it->get<std::string>());
   if (auto it = holder->find("container_image_urls"); it != holder->end()) {
-    if (it->is_string()) *it = localize::Redacted(it->get<std::string>());
+    if (it->is_string()) *it = RedactUrls(it->get<std::string>());
     if (it->is_object())
       for (auto& [arch, url] : it->items())
-        if (url.is_string()) url = localize::Redacted(url.get<std::string>());
+        if (url.is_string()) url = RedactUrls(url.get<std::string>());
   }
   if (auto it = holder->find("dependency_images"); it != holder->end() && it->is_array())
     for (Json& dep : *it) RedactImageUrls(&dep);
@@ -209,7 +210,9 @@ class JobRun {
     if (cj.mappings.is_null()) cj.mappings = Json::object();
     cj.runtime_options = job_.value("runtime_options", spec ? spec->runtime_options : Json());
     if (cj.runtime_options.is_null()) cj.runtime_options = Json::object();
-    for (const auto& var : p_.command.env) cj.env.push_back(var.key + "=" + var.value);
+    // Names only: the engine process, spawned with the command's
+    // environment (RunCommand), gives the values to the container.
+    for (const auto& var : p_.command.env) cj.env_names.push_back(var.key);
     cj.datasets_config_file = settings_.datasets_config_file;
     cj.worker_config_file = settings_.worker_config_file;
     container_name_ = ContainerName(cj.job_id, cj.task_id);
@@ -326,7 +329,7 @@ class JobRun {
     for (size_t i = 0; i < items.size(); ++i) {
       const localize::FetchResult& r = results[i];
       double seconds = SecondsBetween(r.time_start, r.time_end);
-      std::string url = localize::Redacted(items[i].url);
+      std::string url = RedactUrls(items[i].url);
       localized.push_back({{"url", url},
                            {"path", items[i].dest.string()},
                            {"disk_usage", r.bytes},

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "base/files.h"
+#include "events/job_status_doc.h"
 
 namespace verdi {
 namespace {
@@ -37,6 +38,20 @@ class PendingInterrupt : public Interrupts {
  private:
   int sig_;
   int fds_[2];
+};
+
+// The status documents a StatusReporter would send, made of the jobs the
+// pipeline reports.
+class RecordingObserver : public JobObserver {
+ public:
+  std::vector<Json> docs;
+  void Started(const Json& job) override {
+    docs.push_back(JobStatusDocument(job, "job-started", "h", {}, WallClock::now()));
+  }
+  void Finished(const Json& job, const JobOutcome& outcome) override {
+    docs.push_back(JobStatusDocument(job, outcome.status, "h", {}, WallClock::now()));
+    docs.push_back(JobInfoDocument(job, WallClock::now()));
+  }
 };
 
 class JobPipelineTest : public testing::Test {
@@ -172,6 +187,50 @@ TEST_F(JobPipelineTest, CommandEnvOverridesTheWorkersEnvironment) {
   JobOutcome outcome = RunPreparedJob(&prepared, settings_, nullptr);
   ASSERT_EQ(outcome.status, "job-completed") << outcome.error;
   EXPECT_EQ(Read(outcome.job_dir / "_stdout.txt"), "job 1\n");
+}
+
+TEST_F(JobPipelineTest, NoSecretReachesAJobFileOrAStatusWhileTheCommandGetsThemAll) {
+  settings_.base_env = {"PATH=/usr/bin:/bin", "CELERY_BROKER_URL=amqp://u:topsecret@h//",
+                        "AWS_SECRET_ACCESS_KEY=topsecret"};
+  RecordingObserver observer;
+  settings_.observer = &observer;
+  fs::path cfg = tmp_ / "worker.json";
+  // The command checks every value itself, and never writes "topsecret".
+  const std::string check =
+      "s=top; s=${s}secret; test \"$MY_API_TOKEN\" = $s && "
+      "test \"$RESULTS\" = redis://:$s@h:6379/0 && test \"$GRQ\" = https://user:$s@grq/x && "
+      "test \"$CELERY_BROKER_URL\" = amqp://u:$s@h// && test \"$AWS_SECRET_ACCESS_KEY\" = $s";
+  Json env = Json::array({{{"key", "MY_API_TOKEN"}, {"value", "topsecret"}},
+                          {{"key", "RESULTS"}, {"value", "redis://:topsecret@h:6379/0"}},
+                          {{"key", "GRQ"}, {"value", "https://user:topsecret@grq/x"}}});
+  Json command = {{"path", "/bin/sh"}, {"arguments", Json::array({"-c", check})}, {"env", env}};
+  Json config = {{"configs", Json::array({{{"type", "job-t:1"}, {"command", command}}})}};
+  ASSERT_TRUE(WriteFileAtomic(cfg.string(), config.dump()).ok());
+  settings_.worker_config_file = cfg.string();
+  PreparedJob prepared;
+  Status st = PrepareJob(JobWithCommand("unused"), settings_, &prepared);
+  ASSERT_TRUE(st.ok()) << st.message();
+  JobOutcome outcome = RunPreparedJob(&prepared, settings_, nullptr);
+  ASSERT_EQ(outcome.status, "job-completed") << outcome.error;
+
+  int files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(outcome.job_dir)) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    std::string text = Read(entry.path());
+    EXPECT_EQ(text.find("topsecret"), std::string::npos) << entry.path() << ":\n" << text;
+  }
+  EXPECT_GE(files, 6);
+  Json job = Json::parse(Read(outcome.job_dir / "_job.json"));
+  EXPECT_EQ(job["command"]["env"], Json::parse(R"([{"key": "MY_API_TOKEN", "value": "***"},
+      {"key": "RESULTS", "value": "redis://:***@h:6379/0"},
+      {"key": "GRQ", "value": "https://user:***@grq/x"}])"));
+  ASSERT_EQ(observer.docs.size(), 3u);
+  for (const Json& doc : observer.docs) {
+    std::string text = doc.dump();
+    EXPECT_EQ(text.find("topsecret"), std::string::npos) << text;
+  }
+  EXPECT_EQ(observer.docs[0]["job"]["command"]["env"][0]["value"], "***");
 }
 
 }  // namespace

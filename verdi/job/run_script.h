@@ -1,5 +1,5 @@
 // `_run.sh`: a script in the job directory that re-runs the job's command by
-// hand, with exactly the same argv.
+// hand, with exactly the same argv and none of the job's secrets.
 #pragma once
 
 #include <string>
@@ -11,13 +11,19 @@ namespace verdi {
 
 /// The script's text:
 ///   #!/bin/bash
-///   #KEY=value          the worker's environment, for information; secrets
-///                       (names with SECRET, PASSWORD, TOKEN, CREDENTIAL or
-///                       ending in _KEY) shown as ***, newlines as \n
+///   #KEY=value          the worker's environment, for information only (the
+///                       script runs with the caller's): values of secret
+///                       names shown as ***, URL passwords as ***, newlines
+///                       as \n
 ///   export KEY='value'  the command's own env entries, quoted
+///   # KEY: ...          instead, for an entry whose name looks secret or
+///                       whose value holds URL credentials (base/redact.h):
+///                       the value is left out and the line says to export
+///                       it before running
 ///   'argv0' 'argv1' ... the command, each word shell-quoted
 /// Unlike HySDS's, every word is quoted, so the shell reads back exactly
-/// `argv`.
+/// `argv`. The argv itself is written as it is: a container's command
+/// carries env names only (`--env NAME`), never values.
 std::string RunScript(const std::vector<std::string>& worker_env,
                       const std::vector<EnvVar>& command_env, const std::vector<std::string>& argv);
 

@@ -45,12 +45,40 @@ TEST(RunScriptTest, ExportsCommandEnvQuoted) {
 }
 
 TEST(RunScriptTest, WorkerEnvIsCommentedOneLineEachWithSecretsHidden) {
-  std::string script = RunScript(
-      {"PATH=/usr/bin", "MULTI=a\nb", "AWS_SECRET_ACCESS_KEY=abc", "API_KEY=k", "KEYBOARD=us"}, {},
-      {"true"});
+  std::string script =
+      RunScript({"PATH=/usr/bin", "MULTI=a\nb", "AWS_SECRET_ACCESS_KEY=abc", "API_KEY=k",
+                 "KEYBOARD=us", "DB_PASSWD=p\nw", "CELERY_BROKER_URL=amqp://u:topsecret@h//",
+                 "RESULTS=redis://:topsecret@h:6379/0"},
+                {}, {"true"});
   EXPECT_EQ(script,
             "#!/bin/bash\n\n#PATH=/usr/bin\n#MULTI=a\\nb\n#AWS_SECRET_ACCESS_KEY=***\n"
-            "#API_KEY=***\n#KEYBOARD=us\n\n\ntrue\n");
+            "#API_KEY=***\n#KEYBOARD=us\n#DB_PASSWD=***\n#CELERY_BROKER_URL=amqp://u:***@h//\n"
+            "#RESULTS=redis://:***@h:6379/0\n\n\ntrue\n");
+}
+
+TEST(RunScriptTest, CommandEnvSecretsAreLeftOutWithALineSaying) {
+  std::string script = RunScript({},
+                                 {{"MY_API_TOKEN", "topsecret"},
+                                  {"GRQ", "https://user:topsecret@grq/x"},
+                                  {"PLAIN", "https://grq/x"}},
+                                 {"true"});
+  EXPECT_EQ(script.find("topsecret"), std::string::npos) << script;
+  EXPECT_NE(script.find("\n# MY_API_TOKEN: secret value removed; export it before running\n"),
+            std::string::npos)
+      << script;
+  EXPECT_NE(script.find("\n# GRQ: credentials removed; export it before running\n"),
+            std::string::npos)
+      << script;
+  EXPECT_NE(script.find("\nexport PLAIN=https://grq/x\n"), std::string::npos) << script;
+}
+
+TEST(RunScriptTest, ReRunsWithTheSecretsTheCallerExports) {
+  ASSERT_EQ(setenv("MY_API_TOKEN", "from-caller", 1), 0);
+  std::string out = RunWithBash(RunScript({"MY_API_TOKEN=topsecret"},
+                                          {{"MY_API_TOKEN", "topsecret"}, {"GREETING", "hi"}},
+                                          {"/bin/sh", "-c", "echo \"$GREETING $MY_API_TOKEN\""}));
+  unsetenv("MY_API_TOKEN");
+  EXPECT_EQ(out, "hi from-caller\n");
 }
 
 }  // namespace

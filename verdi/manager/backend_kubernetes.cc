@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
-#include "verdi/amqp/url.h"
+#include "base/redact.h"
 #include "verdi/process/command_output.h"
 
 namespace verdi {
@@ -95,7 +95,7 @@ Status KubernetesBackend::StartWorker(const WorkerLaunch& launch) {
 
 std::string KubernetesBackend::Describe(const WorkerLaunch& launch) {
   WorkerLaunch shown = launch;
-  for (auto& [k, v] : shown.env) v = RedactUrl(v);
+  for (auto& [k, v] : shown.env) v = RedactEnvValue(k, v);
   return KubernetesJobManifest(options_, shown).dump(2);
 }
 

@@ -11,8 +11,8 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "base/redact.h"
 #include "jobspec/shell_words.h"
-#include "verdi/amqp/url.h"
 
 extern char** environ;
 
@@ -114,7 +114,7 @@ Status LocalBackend::StartWorker(const WorkerLaunch& launch) {
 
 std::string LocalBackend::Describe(const WorkerLaunch& launch) {
   std::string out;
-  for (const auto& [k, v] : launch.env) out += k + "=" + ShellQuote(RedactUrl(v)) + " ";
+  for (const auto& [k, v] : launch.env) out += k + "=" + ShellQuote(RedactEnvValue(k, v)) + " ";
   std::vector<std::string> argv = {verdi_, "worker"};
   argv.insert(argv.end(), launch.args.begin(), launch.args.end());
   return out + ShellJoin(argv) + " >" + ShellQuote((log_dir_ / (launch.name + ".log")).string()) +

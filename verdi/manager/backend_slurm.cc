@@ -6,8 +6,8 @@
 
 #include "base/files.h"
 #include "base/log.h"
+#include "base/redact.h"
 #include "jobspec/shell_words.h"
-#include "verdi/amqp/url.h"
 #include "verdi/process/command_output.h"
 
 namespace verdi {
@@ -86,7 +86,7 @@ Status SlurmBackend::StartWorker(const WorkerLaunch& launch) {
 
 std::string SlurmBackend::Describe(const WorkerLaunch& launch) {
   WorkerLaunch shown = launch;
-  for (auto& [k, v] : shown.env) v = RedactUrl(v);
+  for (auto& [k, v] : shown.env) v = RedactEnvValue(k, v);
   std::string script = (options_.script_dir / (launch.name + ".sh")).string();
   return ShellJoin(SbatchArgv(options_, launch, script)) + "\n# " + script + ":\n" +
          SlurmWorkerScript(options_, shown);

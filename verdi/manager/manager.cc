@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "base/redact.h"
 #include "jobspec/uuid.h"
 #include "verdi/amqp/url.h"
 
@@ -57,7 +58,7 @@ class Manager {
         "manager ({}): queues {}, workers between {} and {}, at most one every {} s; "
         "broker {}",
         s_.backend_name, Joined(), s_.rules.min_workers, s_.rules.max_workers,
-        s_.rules.min_seconds_between_workers, RedactUrl(s_.broker_url));
+        s_.rules.min_seconds_between_workers, RedactUrls(s_.broker_url));
     for (;;) {
       st = Iterate();
       // Transient: the broker or the batch system did not answer; next time.

@@ -2,6 +2,7 @@
 
 #include <system_error>
 
+#include "base/redact.h"
 #include "jobspec/uuid.h"
 #include "localize/upload.h"
 #include "localize/url.h"
@@ -41,7 +42,7 @@ Status ArchiveJobDir(const std::string& base_url, const fs::path& root, const fs
   }
   fs::remove(local, ec);
   VERDI_RETURN_IF_ERROR(st);
-  *url = localize::Redacted(target);
+  *url = RedactUrls(target);
   return Status::OK();
 }
 

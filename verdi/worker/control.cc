@@ -1,6 +1,7 @@
 #include "verdi/worker/control.h"
 
 #include "base/log.h"
+#include "base/redact.h"
 
 namespace verdi {
 namespace {
@@ -93,8 +94,8 @@ WorkerSnapshot TakeSnapshot(const SnapshotSources& in) {
   w.task_events = in.events->task_events();
   w.broker = BrokerInfo(*in.url);
   w.rusage = CurrentRusage();
-  w.conf = {{"broker_url", RedactUrl(in.settings->broker_url)},
-            {"result_backend", RedactUrl(in.settings->result_backend)},
+  w.conf = {{"broker_url", RedactUrls(in.settings->broker_url)},
+            {"result_backend", RedactUrls(in.settings->result_backend)},
             {"result_expires", in.settings->result_expires},
             {"worker_concurrency", in.settings->concurrency},
             {"worker_prefetch_multiplier", in.settings->prefetch_multiplier},

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "base/redact.h"
 #include "verdi/workdir/size_bound.h"
 #include "verdi/worker/assembly.h"
 #include "verdi/worker/consumers.h"
@@ -55,7 +56,7 @@ class Worker {
     CleanUpEarlierLife(settings_, root_);
     parts_.lifecycle->BoundWorkRoot();
     LogInfo("{} ready: {} job slots, queues {}, broker {}", settings_.nodename,
-            settings_.concurrency, consumers_.Names(), RedactUrl(settings_.broker_url));
+            settings_.concurrency, consumers_.Names(), RedactUrls(settings_.broker_url));
 
     while (!Finished()) {
       if (!link_.connected() && phase_ == Phase::kRunning) Connect();
@@ -114,7 +115,7 @@ class Worker {
       ++connection_;
       policy_.Connected(Clock::now());
       backoff_ = std::chrono::milliseconds(0);
-      LogInfo("connected to {}", RedactUrl(settings_.broker_url));
+      LogInfo("connected to {}", RedactUrls(settings_.broker_url));
       events_.Send("worker-online", WorkerFields());
       next_heartbeat_ = Clock::now() + settings_.heartbeat_interval;
       return;
