@@ -16,6 +16,7 @@
 #include "localize/mark_datasets.h"
 #include "localize/url.h"
 #include "verdi/container/engine.h"
+#include "verdi/job/container_step.h"
 #include "verdi/job/host_facts.h"
 #include "verdi/job/publish_step.h"
 #include "verdi/job/run_script.h"
@@ -44,25 +45,6 @@ std::optional<int64_t> Limit(std::optional<int64_t> from_job_info,
   std::optional<int64_t> limit = from_job_info ? from_job_info : from_spec;
   if (limit && *limit == 0) return std::nullopt;
   return limit;
-}
-
-// The command inherits the worker's environment plus its own env entries.
-std::vector<std::string> CommandEnvironment(const std::vector<std::string>& base,
-                                            const std::vector<EnvVar>& extra) {
-  std::vector<std::string> env;
-  for (const auto& entry : base) {
-    std::string_view name = std::string_view(entry).substr(0, entry.find('='));
-    bool overridden = false;
-    for (const auto& var : extra) overridden |= var.key == name;
-    if (!overridden) env.push_back(entry);
-  }
-  for (const auto& var : extra) env.push_back(var.key + "=" + var.value);
-  return env;
-}
-
-std::optional<std::string> Redacted(const std::optional<std::string>& url) {
-  if (!url) return url;
-  return RedactUrls(*url);
 }
 
 // Credentials in localize_urls never reach the job files or the statuses.
@@ -177,118 +159,13 @@ class JobRun {
 
     context_ = ComposeContext(job_);
     argv_ = p_.argv;
-    Status st = PrepareContainer();
+    Status st =
+        PrepareContainer(p_, settings_, dir_, images_, &job_, &context_, &argv_, &container_name_);
     VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
     VERDI_RETURN_IF_ERROR(WriteJobJson());
     VERDI_RETURN_IF_ERROR(st);
     return WriteFileAtomic(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, argv_),
                            0755);
-  }
-
-  // A job with container_image_name: its image loaded, its dependency images
-  // loaded and described in _docker_params.json, and argv_ wrapped in
-  // `<engine> run ...` (DESIGN.md, HySDS reference §4.4, §4.5).
-  Status PrepareContainer() {
-    auto image = job_.find("container_image_name");
-    if (image == job_.end() || !image->is_string() || image->get<std::string>().empty())
-      return Status::OK();
-    const ContainerSettings& cs = settings_.containers;
-    std::vector<std::string> env = CommandEnvironment(settings_.base_env, p_.command.env);
-    EnvLookup lookup = LookupIn(env);
-    const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
-
-    ContainerJob cj;
-    cj.image = image->get<std::string>();
-    cj.root_work_dir = p_.root_work_dir;
-    cj.job_dir = dir_;
-    cj.uid = getuid();
-    cj.gid = getgid();
-    cj.job_id = job_id();
-    cj.task_id = p_.job.task_id;
-    cj.worker_name = settings_.owner;
-    cj.mappings = job_.value("container_mappings", spec ? spec->imported_worker_files : Json());
-    if (cj.mappings.is_null()) cj.mappings = Json::object();
-    cj.runtime_options = job_.value("runtime_options", spec ? spec->runtime_options : Json());
-    if (cj.runtime_options.is_null()) cj.runtime_options = Json::object();
-    // Names only: the engine process, spawned with the command's
-    // environment (RunCommand), gives the values to the container.
-    for (const auto& var : p_.command.env) cj.env_names.push_back(var.key);
-    cj.datasets_config_file = settings_.datasets_config_file;
-    cj.worker_config_file = settings_.worker_config_file;
-    container_name_ = ContainerName(cj.job_id, cj.task_id);
-
-    std::vector<std::string> run_argv;
-    VERDI_RETURN_IF_ERROR(ContainerRunArgv(cj, cs, lookup, p_.argv, &run_argv));
-    Json params = Json::object();
-    std::optional<std::string> url = ImageUrlFor(images_, MachineArch());
-    VERDI_RETURN_IF_ERROR(DockerParams(cj, Redacted(url), cs, lookup, &params[cj.image]));
-
-    fs::path cache = p_.root_work_dir / "cache";
-    for (const fs::path& sub : {p_.root_work_dir / "jobs", p_.root_work_dir / "tasks",
-                                p_.root_work_dir / "workers", cache}) {
-      std::error_code ec;
-      fs::create_directories(sub, ec);
-      if (ec) return Status::IOError("creating " + sub.string(), ec.value());
-    }
-    ImageSource source{cj.image, url, std::nullopt, cs.registry};
-    if (auto sha = job_.find("container_image_sha256"); sha != job_.end() && sha->is_string())
-      source.sha256 = sha->get<std::string>();
-    std::string image_id;
-    VERDI_RETURN_IF_ERROR(EnsureImage(cs, source, cache, settings_.fetch, &image_id));
-    job_["container_image_id"] = image_id;
-    context_["container_image_id"] = image_id;
-
-    // Dependency images: loaded and described, never started.
-    Json deps = images_.value("dependency_images", Json::array());
-    if (deps.empty() && spec)
-      for (const auto& d : spec->dependency_images)
-        deps.push_back({{"container_image_name", d.container_image_name},
-                        {"container_image_url",
-                         d.container_image_url ? Json(*d.container_image_url) : Json(nullptr)},
-                        {"container_mappings", d.container_mappings},
-                        {"runtime_options", d.runtime_options}});
-    for (const auto& dep : deps) {
-      if (!dep.is_object() || !dep.contains("container_image_name") ||
-          !dep["container_image_name"].is_string())
-        return Status::Invalid("dependency_images: each needs a container_image_name");
-      ContainerJob dj = cj;
-      dj.image = dep["container_image_name"].get<std::string>();
-      dj.mappings = dep.value("container_mappings", Json::object());
-      dj.runtime_options = dep.value("runtime_options", Json::object());
-      std::optional<std::string> dep_url = ImageUrlFor(dep, MachineArch());
-      VERDI_RETURN_IF_ERROR(DockerParams(dj, Redacted(dep_url), cs, lookup, &params[dj.image])
-                                .WithPrefix("dependency_images"));
-      ImageSource dep_source{dj.image, dep_url, std::nullopt, cs.registry};
-      if (auto sha = dep.find("container_image_sha256"); sha != dep.end() && sha->is_string())
-        dep_source.sha256 = sha->get<std::string>();
-      std::string dep_id;
-      VERDI_RETURN_IF_ERROR(EnsureImage(cs, dep_source, cache, settings_.fetch, &dep_id));
-    }
-    VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_docker_params.json"), DumpJsonFile(params)));
-
-    // A container of the same name (an earlier delivery of this task) goes first.
-    bool exists = false;
-    VERDI_RETURN_IF_ERROR(ContainerExists(cs, container_name_, &exists));
-    if (exists) VERDI_RETURN_IF_ERROR(KillContainer(cs, container_name_));
-    argv_ = std::move(run_argv);
-    return Status::OK();
-  }
-
-  // After the engine's CLI is gone: the container must be gone too.
-  void RemoveContainer(Ending ending) {
-    if (container_name_.empty()) return;
-    const ContainerSettings& cs = settings_.containers;
-    bool exists = true;
-    if (ending == Ending::kExited) {
-      Status st = ContainerExists(cs, container_name_, &exists);
-      if (!st.ok()) LogWarning("job {}: {}", job_id(), st.message());
-    }
-    if (!exists) return;
-    Status st = KillContainer(cs, container_name_);
-    if (st.ok())
-      LogInfo("job {}: container {} killed and removed", job_id(), container_name_);
-    else
-      LogError("job {}: {}", job_id(), st.message());
   }
 
   // The job's localize_urls, into the job dir (through the input cache
@@ -378,7 +255,8 @@ class JobRun {
     LogInfo("job {}: running {}", job_id(), ShellJoin(argv_));
     RunResult result;
     Status st = RunSupervised(request, interrupts_, &result);
-    RemoveContainer(st.ok() ? result.ending : Ending::kInterrupted);
+    RemoveContainer(settings_.containers, container_name_, job_id(),
+                    st.ok() && result.ending == Ending::kExited);
     info()["cmd_start"] = IsoUtc(st.ok() ? result.start : settings_.machine->Now());
     info()["cmd_end"] = IsoUtc(st.ok() ? result.end : settings_.machine->Now());
     info()["cmd_duration"] = st.ok() ? SecondsBetween(result.start, result.end) : 0.0;

@@ -42,4 +42,17 @@ std::string RunScript(const std::vector<std::string>& worker_env,
   return script;
 }
 
+std::vector<std::string> CommandEnvironment(const std::vector<std::string>& base,
+                                            const std::vector<EnvVar>& extra) {
+  std::vector<std::string> env;
+  for (const auto& entry : base) {
+    std::string_view name = std::string_view(entry).substr(0, entry.find('='));
+    bool overridden = false;
+    for (const auto& var : extra) overridden |= var.key == name;
+    if (!overridden) env.push_back(entry);
+  }
+  for (const auto& var : extra) env.push_back(var.key + "=" + var.value);
+  return env;
+}
+
 }  // namespace verdi

@@ -24,6 +24,12 @@ namespace verdi {
 /// Unlike HySDS's, every word is quoted, so the shell reads back exactly
 /// `argv`. The argv itself is written as it is: a container's command
 /// carries env names only (`--env NAME`), never values.
+/// The command's whole environment: the worker's (`base`, "KEY=value"
+/// each) with the job's own env entries added, or overriding those of the
+/// same name.
+std::vector<std::string> CommandEnvironment(const std::vector<std::string>& base,
+                                            const std::vector<EnvVar>& extra);
+
 std::string RunScript(const std::vector<std::string>& worker_env,
                       const std::vector<EnvVar>& command_env, const std::vector<std::string>& argv);
 
