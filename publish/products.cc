@@ -112,7 +112,7 @@ Status ListFiles(const fs::path& root, const Product& product, const fs::path& d
       if (!seen->insert(target).second) continue;
       VERDI_RETURN_IF_ERROR(ListFiles(root, product, p, rel + "/", seen, out));
     } else if (fs::is_regular_file(target, ec)) {
-      out->push_back({rel, p});
+      out->push_back({rel, p, target});
     }
   }
   return Status::OK();

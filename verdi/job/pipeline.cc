@@ -14,6 +14,7 @@
 #include "localize/destination.h"
 #include "localize/mark_datasets.h"
 #include "localize/url.h"
+#include "publish/job_files.h"
 #include "verdi/container/engine.h"
 #include "verdi/job/host_facts.h"
 #include "verdi/job/publish_step.h"
@@ -422,10 +423,13 @@ class JobRun {
     outcome_.error = fmt::format("caught signal {}", sig);
   }
 
-  // The command may have changed _context.json to pass flags back.
+  // The command may have changed _context.json to pass flags back. It is
+  // the job's file now: read with no link followed, never from a FIFO.
   Status ReadBackContext() {
     Json reloaded;
-    Status st = ReadJsonFile(InDir("_context.json"), &reloaded);
+    publish::JobDir dir;
+    Status st = publish::JobDir::Open(dir_, &dir);
+    if (st.ok()) st = dir.ReadJson("_context.json", &reloaded);
     if (!st.ok())
       return Status::Failed("the job left an unreadable _context.json: " + st.message());
     MergeContext(reloaded, &context_);
