@@ -183,10 +183,17 @@ std::string JoinUrl(const std::string& base, const std::string& relpath) {
   std::string out = base;
   while (!out.empty() && out.back() == '/') out.pop_back();
   bool network = IsNetworkUrl(base);
+  bool file_url = base.rfind("file://", 0) == 0;
   std::stringstream parts(relpath);
   for (std::string seg; std::getline(parts, seg, '/');) {
     if (seg.empty()) continue;
-    out += "/" + (network ? EncodeSegment(seg) : seg);
+    if (network) {
+      seg = EncodeSegment(seg);
+    } else if (file_url) {
+      for (size_t pos = 0; (pos = seg.find('%', pos)) != std::string::npos; pos += 3)
+        seg.replace(pos, 1, "%25");
+    }
+    out += "/" + seg;
   }
   return out;
 }

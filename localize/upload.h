@@ -31,7 +31,9 @@ struct UploadOptions {
 };
 
 /// `base` + "/" + `relpath` with each path segment of `relpath`
-/// percent-encoded for network URLs (kept as is for files and paths).
+/// percent-encoded for network URLs, and only its '%' encoded for file://
+/// URLs (whose paths are percent-decoded: a file named "%2e%2e%2fx" must
+/// not become "../x"); kept as is for plain paths.
 std::string JoinUrl(const std::string& base, const std::string& relpath);
 
 /// Talks to one or more destinations. Not thread-safe: one per job.

@@ -398,5 +398,18 @@ TEST_F(PublishAttackTest, ProductFilesLinkedOutsideAreNeverRead) {
   EXPECT_EQ(Read(dest_ / "products/v1/P1/common.txt"), "common\n");
 }
 
+TEST_F(PublishAttackTest, FileNamesThatDecodeToDotDotStayInTheProduct) {
+  // file:// paths are percent-decoded: "%2e%2e%2f" in a name must not climb.
+  fs::path dir = Job("j1", 1, "payload-a");
+  std::string name = "%2e%2e%2f%2e%2e%2f%2e%2e%2fescaped.txt";
+  Write(dir / "P1" / name, "job data\n");
+  Status st = Publish(dir);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Read(dest_ / "products/v1/P1" / name), "job data\n");
+  EXPECT_EQ(("\n" + Tree(base_)).find("/escaped.txt\n"), std::string::npos) << Tree(base_);
+  EXPECT_FALSE(fs::exists(dest_ / "escaped.txt"));
+  EXPECT_FALSE(fs::exists(dest_ / "products/escaped.txt"));
+}
+
 }  // namespace
 }  // namespace verdi::publish
