@@ -124,5 +124,25 @@ TEST_F(ProductsTest, LinkSwappedInAfterTheListingIsNotFollowed) {
   }
 }
 
+TEST_F(ProductsTest, NamesThatAreNotUtf8AreRefused) {
+  // They would end in JSON documents, which cannot hold them.
+  Product(job_ / "a\xff" / "P1");
+  std::vector<publish::Product> found;
+  Status st = Find(&found);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("a\\xff/P1: its path is not valid UTF-8: refused"), std::string::npos)
+      << st.message();
+  fs::remove_all(job_ / "a\xff");
+  Product(job_ / "P2");
+  std::ofstream(job_ / "P2/img\xc0\xaf_browse_small.png") << "png";
+  ASSERT_TRUE(Find(&found).ok());
+  std::vector<ProductFile> files;
+  st = ListProductFiles(job_, found[0], &files);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("img\\xc0\\xaf_browse_small.png is not valid UTF-8"),
+            std::string::npos)
+      << st.message();
+}
+
 }  // namespace
 }  // namespace verdi::publish
