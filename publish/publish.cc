@@ -274,7 +274,8 @@ class Publisher {
       if (!existed) return Status::OK();
       std::string text;
       VERDI_RETURN_IF_ERROR(up_.Read(url, &text));
-      Json theirs = Json::parse(text, nullptr, false);
+      Json theirs;
+      (void)ParseUntrustedJson(text, url, &theirs);  // unreadable: no payload of theirs
       const Json& their_payload = theirs.is_object() ? theirs.value("payload_id", Json()) : Json();
       bool retry = !claim["payload_id"].is_null() && their_payload == claim["payload_id"];
       if (!retry && !force)
