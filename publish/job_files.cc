@@ -147,6 +147,13 @@ FileHandle::~FileHandle() {
 }
 
 Status JobDir::Open(const fs::path& dir, JobDir* out) {
+  // The job dir itself must not have been swapped for a link (a job that can
+  // rename it could point it anywhere); the path above it is the worker's.
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0) return Status::IOError("the job dir " + dir.string(), errno);
+  if (!S_ISDIR(st.st_mode))
+    return Status::Failed(fmt::format("the job dir {} is {}, not a directory: refused",
+                                      dir.string(), TypeName(st.st_mode)));
   std::error_code ec;
   fs::path root = fs::canonical(dir, ec);
   if (ec) return Status::IOError("resolving the job dir " + dir.string(), ec.value());

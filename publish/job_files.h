@@ -49,8 +49,9 @@ class FileHandle {
 /// the path.
 class JobDir {
  public:
-  /// Opens `dir`. Its own path is the worker's (followed as it is); only
-  /// what is below it is the job's.
+  /// Opens `dir`. The path up to it is the worker's (followed as it is);
+  /// `dir` itself must be a directory, not a link to one; what is below it
+  /// is the job's.
   static Status Open(const std::filesystem::path& dir, JobDir* out);
 
   /// The canonical path of the job dir.

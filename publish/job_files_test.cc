@@ -121,6 +121,16 @@ TEST_P(JobFilesTest, WriteReplacesASymlinkInsteadOfFollowingIt) {
   EXPECT_TRUE(dir_.RemoveFile("P1/gone").ok());
 }
 
+TEST_P(JobFilesTest, AJobDirSwappedForALinkIsRefused) {
+  fs::rename(job_, base_ / "job.real");
+  fs::create_directory_symlink(host_, job_);
+  JobDir dir;
+  Status st = JobDir::Open(job_, &dir);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message(),
+            "the job dir " + job_.string() + " is a symlink, not a directory: refused");
+}
+
 INSTANTIATE_TEST_SUITE_P(Openat2AndWalk, JobFilesTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Walk" : "Openat2"; });
 

@@ -416,6 +416,9 @@ Status PublishProducts(const PublishSettings& s, const fs::path& job_dir, const 
 
 Status PublishDatasets(const PublishSettings& settings, const fs::path& job_dir,
                        const Json& context, Json* job) {
+  // Refuses a job dir swapped for a link before anything is read or written.
+  JobDir dir;
+  VERDI_RETURN_IF_ERROR(JobDir::Open(job_dir, &dir));
   std::vector<Product> products;
   VERDI_RETURN_IF_ERROR(FindProducts(job_dir, settings.log, &products));
   Json docs = Json::array();
@@ -423,7 +426,7 @@ Status PublishDatasets(const PublishSettings& settings, const fs::path& job_dir,
     bool force = context.value("_force_ingest", false) == true;
     VERDI_RETURN_IF_ERROR(PublishProducts(settings, job_dir, context, products, force, job, &docs));
   }
-  return WriteJsonFile((job_dir / "_datasets.json").string(), docs);
+  return dir.WriteFile("_datasets.json", DumpJsonFile(docs));
 }
 
 }  // namespace verdi::publish

@@ -411,5 +411,20 @@ TEST_F(PublishAttackTest, FileNamesThatDecodeToDotDotStayInTheProduct) {
   EXPECT_FALSE(fs::exists(dest_ / "products/escaped.txt"));
 }
 
+TEST_F(PublishAttackTest, TriageMakesNothingInAJobDirSwappedForALink) {
+  fs::path dir = Job("j1", 0, "payload-a");
+  fs::rename(dir, base_ / "jobs/j1.moved");
+  fs::create_directory_symlink(host_, dir);
+  Status st = TriageJob(settings_, dir, context_, &job_);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message(),
+            "triage: the job dir " + dir.string() + " is a symlink, not a directory: refused");
+  EXPECT_EQ(Tree(host_), "secret.json\n");
+  st = Publish(dir);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(Tree(host_), "secret.json\n");
+  EXPECT_FALSE(fs::exists(dest_));
+}
+
 }  // namespace
 }  // namespace verdi::publish
