@@ -303,3 +303,28 @@ def test_version_that_climbs_out_of_the_publish_root_fails_the_job(verdi, tmp_pa
         '"../../../../x": `..` would climb out of the destination; refused' in error, error
     assert not pub.exists()  # neither under the root nor four levels above it
     assert not (tmp_path / "x").exists()
+
+
+def test_fifo_or_link_in_place_of_the_jobs_context_json_fails_the_job_in_bounded_time(
+        verdi, tmp_path):
+    host = tmp_path / "host.json"
+    host.write_text(HOST_SECRET)
+    dest = tmp_path / "dest"
+    cfg = write_config(verdi.tmp, [entry("hysds::data/p", r"/(?P<id>P\d)$",
+                                         "file://" + str(dest) + "/{id}")])
+    for job_id, swap, expected in (
+            ("ctx-fifo", "rm _context.json && mkfifo _context.json",
+             "_context.json: is a FIFO, not a regular file: refused"),
+            ("ctx-link", f"rm _context.json && ln -s {host} _context.json",
+             "_context.json: is or goes through a symlink: refused")):
+        command = "sh -c " + shlex.quote(
+            shlex.split(products_command("P1")[len("sh -c "):])[0] + " && " + swap)
+        started = time.monotonic()
+        run = verdi(job_for(command, job_id, "pay-" + job_id), env={"HYSDS_DATASETS_CFG": cfg})
+        assert time.monotonic() - started < 30
+        assert run.returncode != 0
+        error = job_json(dir_of(verdi.root, job_id))["job_info"]["error"]
+        assert error.startswith("the job left an unreadable _context.json: ") and expected in error, \
+            error
+        assert "HOST-SECRET" not in everything_under(dest)
+        assert host.read_text() == HOST_SECRET
