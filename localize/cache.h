@@ -51,15 +51,29 @@ class CacheEntryLock {
   int fd_ = -1;
 };
 
-/// Localizes every item. Cached items: the entry is filled at most once
+/// Removes `path` and what is under it, as its owner can: read-only
+/// directories (a complete cache entry is 0555) are made writable first.
+/// Links are removed, never followed. A missing `path` is no error.
+Status RemoveTree(const std::filesystem::path& path);
+
+/// Makes the cache entry `entry_dir` incomplete (its `.localized` removed,
+/// the entry dir made writable for that), so that no job takes it while it
+/// is being removed. Call under CacheEntryLock.
+Status UnmarkCacheEntry(const std::filesystem::path& entry_dir);
+
+/// Localizes every item; items[i] is localize_urls[i] in messages. Before
+/// anything is fetched, an item whose dest is that of another item, or lies
+/// below the dest of a cached item (a link into the cache), is refused:
+/// the job would write into the cache entry. Cached items: the entry is filled at most once
 /// (an flock on `<entry>.lock`, shared to look and use, exclusive to fill,
 /// makes concurrent jobs wait, cancellably; the download goes
 /// to a temp dir next to the entry, `.localized` is renamed into it last,
 /// then the dir is renamed into place) and `dest` becomes a symlink to the
-/// cached file. Other items are downloaded straight to `dest`. Downloads run
-/// in parallel through FetchAll. `results` gets one entry per item (a cache
-/// hit: tries 0, the cached size, timed from the start of the call). With `holds`, the entries stay
-/// shared-locked in it after a success.
+/// cached file. A complete entry is read-only (files 0444, dirs 0555), its
+/// input datasets marked `.localized` (mark_datasets.h) before that. Other items are downloaded
+/// straight to `dest`. Downloads run in parallel through FetchAll. `results` gets one entry per
+/// item (a cache hit: tries 0, the cached size, timed from the start of the call). With `holds`,
+/// the entries stay shared-locked in it after a success.
 Status LocalizeAll(const std::vector<LocalizeItem>& items, const std::filesystem::path& cache_root,
                    const FetchOptions& opts, std::vector<FetchResult>* results,
                    CacheHolds* holds = nullptr);

@@ -1,11 +1,36 @@
 #include "localize/destination.h"
 
+#include <array>
+#include <string_view>
 #include <system_error>
 
 #include "localize/url.h"
 
 namespace verdi::localize {
 namespace fs = std::filesystem;
+
+namespace {
+
+// What the worker writes at the top of a job dir: verdi/job/pipeline.cc,
+// verdi/process/supervisor.cc, verdi/workdir/ (job_dir, close_out),
+// publish/ (_datasets.json, _triaged.json) and verdi/job/publish_step.cc.
+constexpr std::array<std::string_view, 13> kReserved = {
+    "_stdout.txt",    "_stderr.txt",         "_context.json",   "_job.json", "_run.sh",
+    "_pid",           "_exit_code",          ".exit_code_hold", ".running",  ".done",
+    "_datasets.json", "_docker_params.json", "_triaged.json",
+};
+// Scratch dirs named <prefix><uuid>.
+constexpr std::array<std::string_view, 1> kReservedPrefixes = {".extractor-"};
+
+}  // namespace
+
+bool IsReservedJobFile(const std::string& name) {
+  for (std::string_view r : kReserved)
+    if (name == r || (name.starts_with(r) && name[r.size()] == '.')) return true;  // r.tmp...
+  for (std::string_view p : kReservedPrefixes)
+    if (name.starts_with(p)) return true;
+  return false;
+}
 
 Status Destination(const fs::path& job_dir, size_t index, const std::string& url,
                    const std::string& local_path, fs::path* out) {
@@ -56,6 +81,13 @@ Status Destination(const fs::path& job_dir, size_t index, const std::string& url
     }
   }
   if (dest.has_filename() == false) dest = dest.parent_path();
+  fs::path inside = dest.lexically_relative(job_dir.lexically_normal());
+  fs::path top = inside.empty() ? fs::path() : *inside.begin();
+  if (IsReservedJobFile(top.string())) {
+    std::string how = local_path.empty() ? "the URL's file name" : "local_path " + local_path;
+    return Status::Invalid(where + ": '" + top.string() + "' (" + how +
+                           ") is a file the worker writes in the job dir: refused");
+  }
   *out = dest;
   return Status::OK();
 }

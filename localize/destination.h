@@ -14,9 +14,16 @@ namespace verdi::localize {
 ///   <job_dir>/<local_path>/<basename(url)>;
 /// - else <job_dir>/<local_path>.
 /// local_path is relative to the job dir. Anything that would land outside
-/// it (an absolute path, "..", a symlink on the way) is Status::Invalid
+/// it (an absolute path, "..", a symlink on the way), or on a name the
+/// worker writes in the job dir (IsReservedJobFile), is Status::Invalid
 /// naming "localize_urls[<index>]".
 Status Destination(const std::filesystem::path& job_dir, size_t index, const std::string& url,
                    const std::string& local_path, std::filesystem::path* out);
+
+/// Whether `name`, at the top of a job dir, is one the worker writes or
+/// renames there (_stdout.txt, _job.json, .done, ..., their temporary
+/// `<name>.tmp...` forms, .extractor-* scratch dirs). An input linked there
+/// would let the worker, or the job, write into the input cache.
+bool IsReservedJobFile(const std::string& name);
 
 }  // namespace verdi::localize

@@ -55,3 +55,38 @@ TEST_F(DestinationTest, RejectsTraversal) {
 
 }  // namespace
 }  // namespace verdi::localize
+
+namespace verdi::localize {
+namespace {
+
+TEST(ReservedJobFiles, WorkerFilesAndTheirTemporaryForms) {
+  for (const char* name :
+       {"_stdout.txt", "_stderr.txt", "_context.json", "_job.json", "_run.sh", "_pid", "_exit_code",
+        ".exit_code_hold", ".running", ".done", "_docker_params.json", "_datasets.json",
+        "_triaged.json", "_datasets.json.tmp", "_job.json.tmp.12.0", ".extractor-1234"})
+    EXPECT_TRUE(IsReservedJobFile(name)) << name;
+  for (const char* name : {"_stdout", "stdout.txt", "_job.jsonx", "data", "_alt_error.txt", ""})
+    EXPECT_FALSE(IsReservedJobFile(name)) << name;
+}
+
+TEST(ReservedJobFiles, RefusedAsLocalPathOrUrlName) {
+  fs::path dir = "/tmp/verdi_dest_reserved_never_created";
+  fs::path out;
+  Status st = Destination(dir, 2, "http://h/a/in.dat", "_stdout.txt", &out);
+  ASSERT_TRUE(st.IsInvalid());
+  EXPECT_EQ(st.message(),
+            "localize_urls[2]: '_stdout.txt' (local_path _stdout.txt) is a file the worker "
+            "writes in the job dir: refused");
+  st = Destination(dir, 0, "http://h/a/_job.json", "", &out);
+  EXPECT_NE(st.message().find("'_job.json' (the URL's file name)"), std::string::npos)
+      << st.message();
+  EXPECT_TRUE(Destination(dir, 0, "http://h/a/x", ".done/", &out).IsInvalid());
+  EXPECT_TRUE(Destination(dir, 0, "http://h/a/x", "./_context.json/x", &out).IsInvalid());
+  EXPECT_TRUE(Destination(dir, 0, "http://h/a/x", "_datasets.json.tmp", &out).IsInvalid());
+  // Below the top they are ordinary names.
+  ASSERT_TRUE(Destination(dir, 0, "http://h/a/x", "in/_stdout.txt", &out).ok());
+  EXPECT_EQ(out, dir / "in/_stdout.txt");
+}
+
+}  // namespace
+}  // namespace verdi::localize

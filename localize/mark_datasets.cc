@@ -18,14 +18,17 @@ Status Walk(const fs::path& dir, std::set<fs::path>* seen, std::vector<fs::path>
   if (ec || !seen->insert(real).second) return Status::OK();  // a loop, or gone
   if (fs::is_regular_file(dir / (dir.filename().string() + ".dataset.json"), ec)) {
     fs::path marker = dir / ".localized";
-    fs::path tmp = dir / ".localized.tmp";
-    {
-      std::ofstream out(tmp);
-      out << IsoUtc(WallClock::now()) << "\n";
-      if (!out) return Status::IOError("writing " + tmp.string(), errno);
+    // Marked already: a (read-only) cache entry, marked when it was filled.
+    if (!fs::is_regular_file(fs::symlink_status(marker, ec))) {
+      fs::path tmp = dir / ".localized.tmp";
+      {
+        std::ofstream out(tmp);
+        out << IsoUtc(WallClock::now()) << "\n";
+        if (!out) return Status::IOError("writing " + tmp.string(), errno);
+      }
+      fs::rename(tmp, marker, ec);
+      if (ec) return Status::IOError("writing " + marker.string(), ec.value());
     }
-    fs::rename(tmp, marker, ec);
-    if (ec) return Status::IOError("writing " + marker.string(), ec.value());
     if (marked) marked->push_back(dir);
   }
   std::vector<fs::path> subdirs;

@@ -1,6 +1,8 @@
 #include "localize/upload.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -72,7 +74,36 @@ std::string Describe(long code) {
 
 // ---- file:// ---------------------------------------------------------------
 
-Status PutFile(const fs::path& src, const fs::path& dest, bool no_clobber, bool* existed) {
+// Copies what `fd` holds (from offset 0) into the new file `dest`.
+Status CopyFd(int fd, const fs::path& dest) {
+  int out = open(dest.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (out < 0) return Status::IOError("creating " + dest.string(), errno);
+  Status st;
+  char buf[1 << 16];
+  for (off_t at = 0; st.ok();) {
+    ssize_t n = pread(fd, buf, sizeof buf, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      st = Status::IOError("reading", errno);
+      break;
+    }
+    if (n == 0) break;
+    at += n;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = write(out, buf + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        st = Status::IOError("writing " + dest.string(), errno);
+        break;
+      }
+      done += w;
+    }
+  }
+  if (close(out) != 0 && st.ok()) st = Status::IOError("writing " + dest.string(), errno);
+  return st;
+}
+
+Status PutFile(int src, const fs::path& dest, bool no_clobber, bool* existed) {
   std::error_code ec;
   fs::create_directories(dest.parent_path(), ec);
   if (ec) return Status::IOError("creating " + dest.parent_path().string(), ec.value());
@@ -83,10 +114,10 @@ Status PutFile(const fs::path& src, const fs::path& dest, bool no_clobber, bool*
   // A hidden name beside the target, so the rename stays on one file system.
   fs::path part =
       dest.parent_path() / fmt::format(".{}.verdi-part-{}", dest.filename().string(), getpid());
-  fs::copy_file(src, part, fs::copy_options::overwrite_existing, ec);
-  if (ec) {
+  fs::remove(part, ec);
+  if (Status st = CopyFd(src, part); !st.ok()) {
     fs::remove(part, ec);
-    return Status::IOError("writing " + part.string(), ec.value());
+    return st;
   }
   if (no_clobber) {
     // link() fails on an existing target: no window between check and write.
@@ -109,22 +140,52 @@ Status PutFile(const fs::path& src, const fs::path& dest, bool no_clobber, bool*
   return Status::OK();
 }
 
+// The body of a PUT: an fd read with pread, so that a retry starts over.
+struct Body {
+  int fd;
+  curl_off_t at = 0;
+};
+
+size_t ReadBody(char* buf, size_t size, size_t n, void* userp) {
+  auto* body = static_cast<Body*>(userp);
+  for (;;) {
+    ssize_t got = pread(body->fd, buf, size * n, body->at);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return CURL_READFUNC_ABORT;
+    body->at += got;
+    return static_cast<size_t>(got);
+  }
+}
+
+int SeekBody(void* userp, curl_off_t offset, int origin) {
+  if (origin != SEEK_SET) return CURL_SEEKFUNC_CANTSEEK;
+  static_cast<Body*>(userp)->at = offset;
+  return CURL_SEEKFUNC_OK;
+}
+
 }  // namespace
 
 std::string JoinUrl(const std::string& base, const std::string& relpath) {
   std::string out = base;
   while (!out.empty() && out.back() == '/') out.pop_back();
   bool network = IsNetworkUrl(base);
+  bool file_url = base.rfind("file://", 0) == 0;
   std::stringstream parts(relpath);
   for (std::string seg; std::getline(parts, seg, '/');) {
     if (seg.empty()) continue;
-    out += "/" + (network ? EncodeSegment(seg) : seg);
+    if (network) {
+      seg = EncodeSegment(seg);
+    } else if (file_url) {
+      for (size_t pos = 0; (pos = seg.find('%', pos)) != std::string::npos; pos += 3)
+        seg.replace(pos, 1, "%25");
+    }
+    out += "/" + seg;
   }
   return out;
 }
 
-Status Uploader::Http(const std::string& method, const std::string& url_text,
-                      const fs::path* upload, Response* resp) {
+Status Uploader::Http(const std::string& method, const std::string& url_text, int upload,
+                      Response* resp) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   Url url;
@@ -141,23 +202,24 @@ Status Uploader::Http(const std::string& method, const std::string& url_text,
       return st;
     }
     char errbuf[CURL_ERROR_SIZE] = {0};
-    FILE* in = nullptr;
+    Body body{upload};
     resp->body.clear();
     resp->code = 0;
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, Collect);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp->body);
-    if (upload != nullptr) {
-      in = std::fopen(upload->c_str(), "rb");
-      if (in == nullptr) {
+    if (upload >= 0) {
+      struct stat info;
+      if (fstat(upload, &info) != 0) {
         curl_easy_cleanup(e);
-        return Status::IOError(upload->string(), errno);
+        return Status::IOError("fstat", errno);
       }
-      std::error_code ec;
       curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(e, CURLOPT_READDATA, in);
-      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-                       static_cast<curl_off_t>(fs::file_size(*upload, ec)));
+      curl_easy_setopt(e, CURLOPT_READFUNCTION, ReadBody);
+      curl_easy_setopt(e, CURLOPT_READDATA, &body);
+      curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, SeekBody);
+      curl_easy_setopt(e, CURLOPT_SEEKDATA, &body);
+      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(info.st_size));
     } else if (method == "HEAD") {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (method != "GET") {
@@ -167,7 +229,6 @@ Status Uploader::Http(const std::string& method, const std::string& url_text,
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->code);
     std::string why = errbuf[0] ? errbuf : curl_easy_strerror(code);
     curl_easy_cleanup(e);
-    if (in != nullptr) std::fclose(in);
     if (!IsTransientTransfer(code, resp->code, TransferDirection::kUpload)) {
       if (code == CURLE_OK) return Status::OK();
       return Status::Failed(fmt::format("{} {}: {}", method, url.Redacted(), why));
@@ -196,7 +257,7 @@ Status Uploader::MakeCollections(const std::string& url_text) {
     std::string collection = root + path.substr(0, slash + 1);
     if (collections_.contains(collection)) continue;
     Response resp;
-    VERDI_RETURN_IF_ERROR(Http("MKCOL", collection, nullptr, &resp));
+    VERDI_RETURN_IF_ERROR(Http("MKCOL", collection, -1, &resp));
     // 201 made, 405 already there; anything else shows in the PUT.
     if (resp.code == 201 || resp.code == 405) collections_.insert(collection);
   }
@@ -206,10 +267,27 @@ Status Uploader::MakeCollections(const std::string& url_text) {
 Status Uploader::Put(const fs::path& src, const std::string& url_text, bool no_clobber,
                      bool* existed) {
   if (existed != nullptr) *existed = false;
+  int fd = open(src.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("opening " + src.string(), errno);
+  struct stat st;
+  Status result;
+  if (fstat(fd, &st) != 0)
+    result = Status::IOError("fstat " + src.string(), errno);
+  else if (!S_ISREG(st.st_mode))
+    result = Status::Failed(src.string() + ": not a regular file: refused");
+  else
+    result = PutFd(fd, src.string(), url_text, no_clobber, existed);
+  close(fd);
+  return result;
+}
+
+Status Uploader::PutFd(int fd, const std::string& name, const std::string& url_text,
+                       bool no_clobber, bool* existed) {
+  if (existed != nullptr) *existed = false;
   Url url;
   VERDI_RETURN_IF_ERROR(Parse(url_text, &url));
-  std::string what = fmt::format("uploading {} to {}", src.string(), url.Redacted());
-  if (!url.IsNetwork()) return PutFile(src, url.path, no_clobber, existed).WithPrefix(what);
+  std::string what = fmt::format("uploading {} to {}", name, url.Redacted());
+  if (!url.IsNetwork()) return PutFile(fd, url.path, no_clobber, existed).WithPrefix(what);
   if (no_clobber) {
     bool exists = false;
     VERDI_RETURN_IF_ERROR(Exists(url_text, &exists));
@@ -220,7 +298,7 @@ Status Uploader::Put(const fs::path& src, const std::string& url_text, bool no_c
   }
   if (!url.IsS3()) VERDI_RETURN_IF_ERROR(MakeCollections(url_text));
   Response resp;
-  VERDI_RETURN_IF_ERROR(Http("PUT", url_text, &src, &resp));
+  VERDI_RETURN_IF_ERROR(Http("PUT", url_text, fd, &resp));
   if (resp.code >= 200 && resp.code < 300) return Status::OK();
   return Status::Failed(fmt::format("{}: {}", what, Describe(resp.code)));
 }
@@ -235,7 +313,7 @@ Status Uploader::Exists(const std::string& url_text, bool* exists) {
     return Status::OK();
   }
   Response resp;
-  VERDI_RETURN_IF_ERROR(Http("HEAD", url_text, nullptr, &resp));
+  VERDI_RETURN_IF_ERROR(Http("HEAD", url_text, -1, &resp));
   if (resp.code == 404) return Status::OK();
   if (resp.code >= 200 && resp.code < 300) {
     *exists = true;
@@ -256,7 +334,7 @@ Status Uploader::Read(const std::string& url_text, std::string* body) {
     return Status::OK();
   }
   Response resp;
-  VERDI_RETURN_IF_ERROR(Http("GET", url_text, nullptr, &resp));
+  VERDI_RETURN_IF_ERROR(Http("GET", url_text, -1, &resp));
   if (resp.code != 200)
     return Status::Failed(fmt::format("GET {}: {}", url.Redacted(), Describe(resp.code)));
   *body = std::move(resp.body);
@@ -274,10 +352,10 @@ Status Uploader::Remove(const std::string& url_text) {
   }
   if (url.IsS3()) return RemoveS3(url);
   Response resp;
-  VERDI_RETURN_IF_ERROR(Http("DELETE", url_text, nullptr, &resp));
+  VERDI_RETURN_IF_ERROR(Http("DELETE", url_text, -1, &resp));
   // A collection is named with a trailing slash (nginx answers 409 otherwise).
   if (resp.code == 409 && url_text.back() != '/')
-    VERDI_RETURN_IF_ERROR(Http("DELETE", url_text + "/", nullptr, &resp));
+    VERDI_RETURN_IF_ERROR(Http("DELETE", url_text + "/", -1, &resp));
   if (resp.code == 404 || (resp.code >= 200 && resp.code < 300)) return Status::OK();
   return Status::Failed(fmt::format("DELETE {}: {}", url.Redacted(), Describe(resp.code)));
 }
@@ -296,7 +374,7 @@ Status Uploader::RemoveS3(const Url& url) {
   for (const std::string& k : keys) {
     std::string object = bucket_url + EncodeS3Key(k);
     Response resp;
-    VERDI_RETURN_IF_ERROR(Http("DELETE", object, nullptr, &resp));
+    VERDI_RETURN_IF_ERROR(Http("DELETE", object, -1, &resp));
     if (resp.code != 404 && (resp.code < 200 || resp.code >= 300))
       return Status::Failed(fmt::format("DELETE {}: {}", RedactUrls(object), Describe(resp.code)));
   }

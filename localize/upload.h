@@ -31,7 +31,9 @@ struct UploadOptions {
 };
 
 /// `base` + "/" + `relpath` with each path segment of `relpath`
-/// percent-encoded for network URLs (kept as is for files and paths).
+/// percent-encoded for network URLs, and only its '%' encoded for file://
+/// URLs (whose paths are percent-decoded: a file named "%2e%2e%2fx" must
+/// not become "../x"); kept as is for plain paths.
 std::string JoinUrl(const std::string& base, const std::string& relpath);
 
 /// Talks to one or more destinations. Not thread-safe: one per job.
@@ -41,9 +43,15 @@ class Uploader {
 
   /// Puts the local file `src` at `url`. With `no_clobber`, an existing
   /// target is left alone and `*existed` is set (the call is still OK);
-  /// `existed` may be null only when `no_clobber` is false.
+  /// `existed` may be null only when `no_clobber` is false. `src` must be a
+  /// regular file (a FIFO is refused, never waited on).
   Status Put(const std::filesystem::path& src, const std::string& url, bool no_clobber,
              bool* existed);
+  /// The same from the regular file open at `fd` (read from offset 0 with
+  /// pread, left open), which the caller opened as it saw fit; `name` names
+  /// it in messages.
+  Status PutFd(int fd, const std::string& name, const std::string& url, bool no_clobber,
+               bool* existed);
   /// Whether a file exists at `url`.
   Status Exists(const std::string& url, bool* exists);
   /// The content of the (small) file at `url`.
@@ -57,8 +65,8 @@ class Uploader {
     long code = 0;
     std::string body;
   };
-  Status Http(const std::string& method, const std::string& url,
-              const std::filesystem::path* upload, Response* resp);
+  // `upload`: the fd of the body of a PUT, or -1.
+  Status Http(const std::string& method, const std::string& url, int upload, Response* resp);
   Status MakeCollections(const std::string& url);
   Status RemoveS3(const Url& url);
 

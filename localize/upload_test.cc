@@ -38,6 +38,11 @@ TEST(JoinUrl, EncodesSegmentsOfNetworkUrlsOnly) {
   EXPECT_EQ(JoinUrl("http://h/a/", "x y/z.txt"), "http://h/a/x%20y/z.txt");
   EXPECT_EQ(JoinUrl("file:///a", "x y/z.txt"), "file:///a/x y/z.txt");
   EXPECT_EQ(JoinUrl("/a", "z.txt"), "/a/z.txt");
+  // A file URL's path is percent-decoded: a '%' in a name must stay one.
+  EXPECT_EQ(JoinUrl("file:///a", "%2e%2e%2fx/100%"), "file:///a/%252e%252e%252fx/100%25");
+  Url url;
+  ASSERT_TRUE(ParseUrl(JoinUrl("file:///a", "%2e%2e%2f%2e%2e%2fx"), &url).ok());
+  EXPECT_EQ(url.path, "/a/%2e%2e%2f%2e%2e%2fx");
 }
 
 TEST_F(UploadTest, FileNoClobberKeepsTheFirstAndLeavesNoTemporaryFile) {

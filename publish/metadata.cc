@@ -1,6 +1,5 @@
 #include "publish/metadata.h"
 
-#include <fstream>
 
 #include <fmt/format.h>
 
@@ -20,16 +19,16 @@ std::string Tail(const std::string& text, size_t n = 300) {
 
 }  // namespace
 
-Status LoadMetadata(const Product& product, const DatasetRule& rule, const ProcessRunner& run,
-                    std::chrono::seconds timeout, Json* met) {
-  fs::path met_file = product.dir / (product.id + ".met.json");
-  std::error_code ec;
-  if (fs::exists(met_file, ec)) {
-    VERDI_RETURN_IF_ERROR(ReadJsonFile(met_file.string(), met));
+Status LoadMetadata(const JobDir& dir, const Product& product, const DatasetRule& rule,
+                    const ProcessRunner& run, std::chrono::seconds timeout, Json* met) {
+  fs::path met_file = product.real / (product.id + ".met.json");
+  Status read = dir.ReadJson(met_file, met);
+  if (read.ok()) {
     if (!met->is_object())
       return Status::Invalid(fmt::format("{}: expected a JSON object", met_file.string()));
     return Status::OK();
   }
+  if (!read.IsNotFound()) return read.WithPrefix("product " + product.id);
   if (!rule.extractor) {
     *met = Json::object();
     return Status::OK();
@@ -50,19 +49,23 @@ Status LoadMetadata(const Product& product, const DatasetRule& rule, const Proce
   if (output.exit_code != 0)
     return Status::Failed(
         fmt::format("{}: exit code {}; stderr: {}", what, output.exit_code, Tail(output.err)));
-  Json doc = Json::parse(output.out, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object())
+  Json doc;
+  Status parsed = ParseUntrustedJson(output.out, "its output", &doc);
+  if (!parsed.ok() || !doc.is_object())
     return Status::Failed(
         fmt::format("{}: its output is not a JSON object: {}", what, Tail(output.out, 200)));
   doc["data_product_name"] = product.id;
-  fs::path seed = product.dir / "met.json";
-  if (fs::exists(seed, ec)) {
-    Json extra;
-    VERDI_RETURN_IF_ERROR(ReadJsonFile(seed.string(), &extra));
+  fs::path seed = product.real / "met.json";
+  Json extra;
+  Status seed_read = dir.ReadJson(seed, &extra);
+  if (seed_read.ok()) {
     if (extra.is_object()) doc.update(extra);
-    fs::remove(seed, ec);
+    VERDI_RETURN_IF_ERROR(dir.RemoveFile(seed).WithPrefix("product " + product.id));
+  } else if (!seed_read.IsNotFound()) {
+    return seed_read.WithPrefix("product " + product.id);
   }
-  VERDI_RETURN_IF_ERROR(WriteJsonFile(met_file.string(), doc));
+  VERDI_RETURN_IF_ERROR(
+      dir.WriteFile(met_file, DumpJsonFile(doc)).WithPrefix("product " + product.id));
   *met = std::move(doc);
   return Status::OK();
 }

@@ -12,6 +12,7 @@
 #include "base/status.h"
 #include "jobspec/json_field.h"
 #include "publish/datasets_config.h"
+#include "publish/job_files.h"
 #include "publish/products.h"
 
 namespace verdi::publish {
@@ -29,12 +30,14 @@ struct ProcessOutput {
 using ProcessRunner = std::function<Status(const std::vector<std::string>& argv,
                                            std::chrono::seconds timeout, ProcessOutput* output)>;
 
-/// Reads or makes the metadata of `product`. The extractor command's `$VAR`s
-/// come from verdi's environment (unset: empty). With an extractor, its stdout
-/// must be a JSON object; `data_product_name` is added, a seed `met.json` in
-/// the product dir is merged (and deleted), and `<id>.met.json` is written.
-/// Errors name the product, the entry and the extractor.
-Status LoadMetadata(const Product& product, const DatasetRule& rule, const ProcessRunner& run,
-                    std::chrono::seconds timeout, Json* met);
+/// Reads or makes the metadata of `product` in the job dir `dir`. The
+/// extractor command's `$VAR`s come from verdi's environment (unset:
+/// empty). With an extractor, its stdout must be a JSON object; `data_product_name` is
+/// added, a seed `met.json` in the product dir is merged (and deleted), and
+/// `<id>.met.json` is written. The job's files are read and written through
+/// `dir` (no symlink followed, regular files only). Errors name the product,
+/// the entry and the extractor.
+Status LoadMetadata(const JobDir& dir, const Product& product, const DatasetRule& rule,
+                    const ProcessRunner& run, std::chrono::seconds timeout, Json* met);
 
 }  // namespace verdi::publish

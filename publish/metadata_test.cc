@@ -28,7 +28,10 @@ class MetadataTest : public ::testing::Test {
   }
   // A generous timeout: a loaded machine must not fail the other tests.
   Status Load(Json* met, int timeout_s = 30) {
-    return LoadMetadata(product_, rule_, testing::RunForTest, std::chrono::seconds(timeout_s), met);
+    JobDir job;
+    VERDI_RETURN_IF_ERROR(JobDir::Open(dir_, &job));
+    return LoadMetadata(job, product_, rule_, testing::RunForTest, std::chrono::seconds(timeout_s),
+                        met);
   }
   fs::path dir_;
   Product product_;
@@ -105,6 +108,67 @@ TEST_F(MetadataTest, ExtractorVariablesComeFromTheEnvironmentUnsetOnesExpandToNo
   Status st = Load(&met);
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(met["ran"], true);
+}
+
+TEST_F(MetadataTest, SymlinkedMetJsonIsRefusedNotRead) {
+  fs::path host = dir_.parent_path() / (dir_.filename().string() + "-host.json");
+  std::ofstream(host) << R"({"host_secret": "s3cr3t"})";
+  fs::create_symlink(host, product_.dir / "P1.met.json");
+  Extractor(R"(echo '{"from": "extractor"}')");
+  Json met;
+  Status st = Load(&met);
+  fs::remove(host);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("product P1: "), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("P1.met.json: is or goes through a symlink"), std::string::npos)
+      << st.message();
+  EXPECT_EQ(met.dump().find("s3cr3t"), std::string::npos);
+}
+
+TEST_F(MetadataTest, FifoMetJsonFailsAtOnce) {
+  ASSERT_EQ(mkfifo((product_.dir / "P1.met.json").c_str(), 0644), 0);
+  Json met;
+  auto t0 = std::chrono::steady_clock::now();
+  Status st = Load(&met);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("is a FIFO, not a regular file"), std::string::npos) << st.message();
+}
+
+TEST_F(MetadataTest, HugeNumberOrDeepNestingIsAnErrorNotAnException) {
+  std::ofstream(product_.dir / "P1.met.json") << R"({"a": 1e999999})";
+  Json met;
+  Status st = Load(&met);
+  ASSERT_TRUE(st.IsInvalid()) << st.message();
+  EXPECT_NE(st.message().find("P1.met.json: invalid JSON"), std::string::npos) << st.message();
+  std::ofstream(product_.dir / "P1.met.json") << std::string(100000, '[');
+  EXPECT_TRUE(Load(&met).IsInvalid());
+  Extractor("printf '{\"a\": 1e999999}'");
+  fs::remove(product_.dir / "P1.met.json");
+  st = Load(&met);
+  EXPECT_NE(st.message().find("not a JSON object"), std::string::npos) << st.message();
+}
+
+TEST_F(MetadataTest, WrittenMetJsonReplacesAPlantedLinkInsteadOfWritingThroughIt) {
+  fs::path host = dir_.parent_path() / (dir_.filename().string() + "-host-target");
+  fs::create_symlink(host, product_.dir / "P1.met.json.tmp");
+  fs::create_symlink(host, product_.dir / "P1.met.json");  // dangling: "absent" before
+  Extractor(R"(echo '{"n": 1}')");
+  Json met;
+  Status st = Load(&met);
+  // A dangling link is still a link: refused, and nothing appears at its target.
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(fs::exists(host));
+  fs::remove(product_.dir / "P1.met.json");
+  st = Load(&met);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_FALSE(fs::exists(host));
+  EXPECT_FALSE(fs::is_symlink(product_.dir / "P1.met.json"));
+}
+
+TEST(ExpandEnv, DollarNamesAndBraces) {
+  setenv("VERDI_T_X", "/opt/x", 1);
+  EXPECT_EQ(ExpandEnv("$VERDI_T_X/bin/${VERDI_T_X}/e $ end"), "/opt/x/bin//opt/x/e $ end");
 }
 
 }  // namespace

@@ -19,6 +19,40 @@ bool Inside(const fs::path& root, const fs::path& p) {
   return true;
 }
 
+// Names from a job's file system go into JSON documents: they must be
+// valid UTF-8 (nlohmann refuses to dump anything else).
+bool ValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    uint32_t cp = n == 1 ? c : c & (0x7f >> n);
+    for (size_t k = 1; k < n; ++k) {
+      unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    // Overlong forms, surrogates, beyond U+10FFFF.
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+// `path` for a message, with bytes that are not printable ASCII as \xNN.
+std::string Escaped(const std::string& path) {
+  std::string out;
+  for (unsigned char c : path) {
+    if (c < 0x20 || c >= 0x7f)
+      out += fmt::format("\\x{:02x}", c);
+    else
+      out += static_cast<char>(c);
+  }
+  return out;
+}
+
 struct Walk {
   fs::path root;  // canonical job dir
   const std::function<void(const std::string&)>& log;
@@ -77,10 +111,14 @@ Status FindProducts(const fs::path& job_dir, const std::function<void(const std:
   if (ec) return Status::IOError("resolving " + job_dir.string(), ec.value());
   Walk walk{root, log, out, {}};
   VERDI_RETURN_IF_ERROR(walk.Dir(job_dir, root));
-  for (const Product& p : *out)
+  for (const Product& p : *out) {
     if (p.id == ".." || p.id == "." || p.id.find("..") != std::string::npos)
       return Status::Failed(
           fmt::format("product name \"{}\" ({}) has `..`: refused", p.id, p.dir.string()));
+    if (!ValidUtf8(p.dir.string()))
+      return Status::Failed(
+          fmt::format("product {}: its path is not valid UTF-8: refused", Escaped(p.dir.string())));
+  }
   std::sort(out->begin(), out->end(),
             [](const Product& a, const Product& b) { return a.dir < b.dir; });
   return Status::OK();
@@ -100,6 +138,9 @@ Status ListFiles(const fs::path& root, const Product& product, const fs::path& d
   std::sort(entries.begin(), entries.end());
   for (const fs::path& p : entries) {
     std::string rel = prefix + p.filename().string();
+    if (!ValidUtf8(rel))
+      return Status::Failed(fmt::format("product {}: the file name {} is not valid UTF-8: refused",
+                                        product.id, Escaped(p.string())));
     fs::path target = fs::canonical(p, ec);
     if (ec)
       return Status::Failed(
@@ -112,7 +153,7 @@ Status ListFiles(const fs::path& root, const Product& product, const fs::path& d
       if (!seen->insert(target).second) continue;
       VERDI_RETURN_IF_ERROR(ListFiles(root, product, p, rel + "/", seen, out));
     } else if (fs::is_regular_file(target, ec)) {
-      out->push_back({rel, p});
+      out->push_back({rel, p, target});
     }
   }
   return Status::OK();

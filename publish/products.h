@@ -26,15 +26,19 @@ struct Product {
 Status FindProducts(const std::filesystem::path& job_dir,
                     const std::function<void(const std::string&)>& log, std::vector<Product>* out);
 
-/// A file of a product: its path below the product dir and where it is.
+/// A file of a product: its path below the product dir, where it is, and
+/// where it was when listed, every symlink resolved (inside the job dir).
 struct ProductFile {
   std::string relpath;
   std::filesystem::path path;
+  std::filesystem::path real;
 };
 
 /// The regular files of a product, sorted, following symlinks that stay
 /// inside `job_dir` (each real directory once); a link that leads outside
-/// or nowhere fails the call naming it.
+/// or nowhere fails the call naming it. What is listed is read later
+/// through `real` without following any link (job_files.h), so a link
+/// swapped in after the listing is refused, not followed.
 Status ListProductFiles(const std::filesystem::path& job_dir, const Product& product,
                         std::vector<ProductFile>* out);
 

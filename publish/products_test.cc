@@ -1,5 +1,7 @@
 #include "publish/products.h"
 
+#include "publish/job_files.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -90,6 +92,56 @@ TEST_F(ProductsTest, DotDotInANameIsRefused) {
   Status st = Find(&found);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("\"a..b\""), std::string::npos) << st.message();
+}
+
+TEST_F(ProductsTest, LinkSwappedInAfterTheListingIsNotFollowed) {
+  Product(job_ / "P1");
+  std::ofstream(job_ / "P1/data.bin") << "job data";
+  fs::create_directories(job_ / "P1/sub");
+  std::ofstream(job_ / "P1/sub/more.bin") << "more";
+  std::ofstream(base_ / "secret") << "host secret";
+  std::vector<publish::Product> found;
+  ASSERT_TRUE(Find(&found).ok());
+  std::vector<ProductFile> files;
+  ASSERT_TRUE(ListProductFiles(job_, found[0], &files).ok());
+  ASSERT_EQ(files.size(), 3u);
+  // The job swaps a file, and a directory on the way, for links out.
+  fs::remove(job_ / "P1/data.bin");
+  fs::create_symlink(base_ / "secret", job_ / "P1/data.bin");
+  fs::rename(job_ / "P1/sub", job_ / "P1/sub.old");
+  fs::create_directories(base_ / "hostdir");
+  std::ofstream(base_ / "hostdir/more.bin") << "host secret";
+  fs::create_directory_symlink(base_ / "hostdir", job_ / "P1/sub");
+  JobDir dir;
+  ASSERT_TRUE(JobDir::Open(job_, &dir).ok());
+  for (const ProductFile& f : files) {
+    if (f.relpath == "P1.dataset.json") continue;
+    FileHandle fd;
+    Status st = dir.OpenRegular(f.real, &fd, nullptr);
+    EXPECT_FALSE(st.ok()) << f.relpath;
+    EXPECT_NE(st.message().find("symlink"), std::string::npos) << st.message();
+    EXPECT_FALSE(fd.valid());
+  }
+}
+
+TEST_F(ProductsTest, NamesThatAreNotUtf8AreRefused) {
+  // They would end in JSON documents, which cannot hold them.
+  Product(job_ / "a\xff" / "P1");
+  std::vector<publish::Product> found;
+  Status st = Find(&found);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("a\\xff/P1: its path is not valid UTF-8: refused"), std::string::npos)
+      << st.message();
+  fs::remove_all(job_ / "a\xff");
+  Product(job_ / "P2");
+  std::ofstream(job_ / "P2/img\xc0\xaf_browse_small.png") << "png";
+  ASSERT_TRUE(Find(&found).ok());
+  std::vector<ProductFile> files;
+  st = ListProductFiles(job_, found[0], &files);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("img\\xc0\\xaf_browse_small.png is not valid UTF-8"),
+            std::string::npos)
+      << st.message();
 }
 
 }  // namespace

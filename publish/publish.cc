@@ -1,6 +1,8 @@
 #include "publish/publish.h"
 
 #include <curl/curl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
@@ -12,6 +14,7 @@
 #include "base/redact.h"
 #include "base/timestamp.h"
 #include "publish/datasets_config.h"
+#include "publish/job_files.h"
 #include "publish/products.h"
 #include "publish/template.h"
 
@@ -43,9 +46,9 @@ struct Plan {
 // What one publication has done so far, so that it can be undone.
 class Publisher {
  public:
-  Publisher(const PublishSettings& settings, const fs::path& job_dir, const Json& context,
+  Publisher(const PublishSettings& settings, const JobDir& dir, const Json& context,
             const Json& job)
-      : s_(settings), job_dir_(job_dir), context_(context), job_(job), up_(settings.upload) {}
+      : s_(settings), dir_(dir), context_(context), job_(job), up_(settings.upload) {}
 
   Status MakePlan(const DatasetsConfig& config, const Product& product, Plan* plan) {
     plan->product = product;
@@ -55,8 +58,9 @@ class Publisher {
       return Status::Failed(fmt::format("product {} ({}): no entry of {} matches it", product.id,
                                         product.dir.string(), s_.datasets_config_file));
     const DatasetRule& rule = *plan->rule;
-    fs::path dataset_file = product.dir / (product.id + ".dataset.json");
-    VERDI_RETURN_IF_ERROR(ReadJsonFile(dataset_file.string(), &plan->dataset));
+    fs::path dataset_file = product.real / (product.id + ".dataset.json");
+    VERDI_RETURN_IF_ERROR(
+        dir_.ReadJson(dataset_file, &plan->dataset).WithPrefix("product " + product.id));
     if (!plan->dataset.is_object())
       return Status::Invalid(dataset_file.string() + ": expected a JSON object");
     if (!plan->dataset.contains("version"))
@@ -67,7 +71,8 @@ class Publisher {
     if (!missing.empty() && s_.log)
       s_.log(fmt::format("product {}: {} has no {} (optional)", product.id,
                          dataset_file.filename().string(), missing));
-    VERDI_RETURN_IF_ERROR(LoadMetadata(product, rule, s_.run, s_.extractor_timeout, &plan->met));
+    VERDI_RETURN_IF_ERROR(
+        LoadMetadata(dir_, product, rule, s_.run, s_.extractor_timeout, &plan->met));
 
     TemplateFields fields;
     fields.names = groups;
@@ -78,8 +83,9 @@ class Publisher {
     fields.names.try_emplace("hostname", s_.hostname);
     fields.objects["dataset"] = plan->dataset;
     fields.objects["met"] = plan->met;
+    // Every value filled in must keep the destination where its fixed part points.
     auto fill = [&](const std::string& text, const std::string& key, std::string* out) {
-      return FillTemplate(text, fields, out)
+      return FillDestinationTemplate(text, fields, out)
           .WithPrefix(fmt::format("product {}: {}.{}", product.id, rule.where, key));
     };
     if (!rule.publish)
@@ -108,25 +114,28 @@ class Publisher {
     const Product& product = plan.product;
     const DatasetRule& rule = *plan.rule;
     auto start = WallClock::now();
-    std::error_code ec;
-    fs::copy_file(job_dir_ / "_context.json", product.dir / (product.id + ".context.json"),
-                  fs::copy_options::overwrite_existing, ec);
-    if (ec)
-      return Status::IOError("copying _context.json into " + product.dir.string(), ec.value());
+    // The job's _context.json goes with the product, read and written
+    // without following links: a link planted at either name is replaced.
+    std::string context_text;
+    VERDI_RETURN_IF_ERROR(dir_.ReadFile("_context.json", kMaxJobJsonBytes, &context_text)
+                              .WithPrefix("product " + product.id));
+    VERDI_RETURN_IF_ERROR(
+        dir_.WriteFile(product.real / (product.id + ".context.json"), context_text)
+            .WithPrefix("product " + product.id));
     std::vector<ProductFile> files;
-    VERDI_RETURN_IF_ERROR(ListProductFiles(job_dir_, product, &files));
+    VERDI_RETURN_IF_ERROR(ListProductFiles(dir_.root(), product, &files));
 
     VERDI_RETURN_IF_ERROR(ClaimLocation(plan, force));
     uint64_t bytes = 0;
     for (const ProductFile& f : files) {
       bool existed = false;
+      uint64_t size = 0;
       std::string url = localize::JoinUrl(plan.location, f.relpath);
-      VERDI_RETURN_IF_ERROR(
-          up_.Put(f.path, url, true, &existed).WithPrefix("product " + product.id));
+      VERDI_RETURN_IF_ERROR(PutProductFile(product, f, url, true, &existed, &size));
       if (existed)
         return Status::Failed(fmt::format("product {}: {} exists already (not written by this job)",
                                           product.id, RedactUrls(url)));
-      bytes += fs::file_size(f.path, ec);
+      bytes += size;
     }
 
     // Browse images (clobber allowed): each *browse_small.png and its full-size sibling.
@@ -140,8 +149,11 @@ class Publisher {
                                    [&](const ProductFile& g) { return g.relpath == big; });
         for (const std::string& rel : has_big ? std::vector{small, big} : std::vector{small}) {
           std::string url = localize::JoinUrl(plan.browse_location, rel);
-          VERDI_RETURN_IF_ERROR(up_.Put(product.dir / rel, url, false, nullptr)
-                                    .WithPrefix("product " + product.id + " browse"));
+          auto file = std::find_if(files.begin(), files.end(),
+                                   [&](const ProductFile& g) { return g.relpath == rel; });
+          uint64_t size = 0;
+          VERDI_RETURN_IF_ERROR(
+              PutProductFile(product, *file, url, false, nullptr, &size).WithPrefix("browse"));
           made_.push_back(url);
         }
         images.push_back(
@@ -193,7 +205,8 @@ class Publisher {
   // JSON string, as HySDS sends it.
   Status Index(const Json& docs) {
     if (s_.grq_update_url_bulk.empty() || docs.empty()) return Status::OK();
-    std::string body = Json(docs.dump()).dump();
+    // Names from the job's files may be any bytes: never an exception here.
+    std::string body = Json(docs.dump(-1, ' ', false, Json::error_handler_t::replace)).dump();
     double backoff = s_.index_backoff_seconds;
     std::string why;
     for (int attempt = 1; attempt <= std::max(1, s_.index_tries); ++attempt) {
@@ -226,29 +239,42 @@ class Publisher {
   }
 
  private:
+  // A file of the product uploaded from what was listed, opened without
+  // following any link: a link or a FIFO swapped in since is refused.
+  Status PutProductFile(const Product& product, const ProductFile& f, const std::string& url,
+                        bool no_clobber, bool* existed, uint64_t* size) {
+    FileHandle fd;
+    VERDI_RETURN_IF_ERROR(dir_.OpenRegular(f.real, &fd, size).WithPrefix("product " + product.id));
+    return up_.PutFd(fd.get(), f.path.string(), url, no_clobber, existed)
+        .WithPrefix("product " + product.id);
+  }
+
   // The publish context goes first, with no-clobber: whoever holds it owns
   // the location. An earlier one is replaced only for the same payload (a
-  // retry) or with force (_force_ingest, triage).
+  // retry) or with force (_force_ingest, triage). It is uploaded from memory:
+  // nothing is written in the job dir for it.
   Status ClaimLocation(const Plan& plan, bool force) {
     const Product& product = plan.product;
     Json claim = {{"payload_id", At(job_, {"job_info", "job_payload", "payload_task_id"})},
                   {"payload_hash", At(job_, {"job_info", "payload_hash"})},
                   {"task_id", At(job_, {"task_id"})},
                   {"job_id", At(job_, {"job_id"})}};
-    fs::path dir = job_dir_ / (".pub_context-" + product.id);
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return Status::IOError("creating " + dir.string(), ec.value());
-    VERDI_RETURN_IF_ERROR(WriteJsonFile((dir / kPublishContext).string(), claim));
+    FileHandle memfd(memfd_create(kPublishContext, MFD_CLOEXEC));
+    if (!memfd.valid()) return Status::IOError("memfd_create", errno);
+    std::string claim_text = DumpJsonFile(claim);
+    if (write(memfd.get(), claim_text.data(), claim_text.size()) !=
+        static_cast<ssize_t>(claim_text.size()))
+      return Status::IOError("writing the publish context", errno);
     std::string url = localize::JoinUrl(plan.location, kPublishContext);
     std::string where = RedactUrls(plan.location);
     Status st = [&]() -> Status {
       bool existed = false;
-      VERDI_RETURN_IF_ERROR(up_.Put(dir / kPublishContext, url, true, &existed));
+      VERDI_RETURN_IF_ERROR(up_.PutFd(memfd.get(), kPublishContext, url, true, &existed));
       if (!existed) return Status::OK();
       std::string text;
       VERDI_RETURN_IF_ERROR(up_.Read(url, &text));
-      Json theirs = Json::parse(text, nullptr, false);
+      Json theirs;
+      (void)ParseUntrustedJson(text, url, &theirs);  // unreadable: no payload of theirs
       const Json& their_payload = theirs.is_object() ? theirs.value("payload_id", Json()) : Json();
       bool retry = !claim["payload_id"].is_null() && their_payload == claim["payload_id"];
       if (!retry && !force)
@@ -260,13 +286,12 @@ class Publisher {
         s_.log(fmt::format("product {} at {}: replacing it ({})", product.id, where,
                            retry ? "a retry of the same payload" : "forced"));
       VERDI_RETURN_IF_ERROR(up_.Remove(plan.location));
-      VERDI_RETURN_IF_ERROR(up_.Put(dir / kPublishContext, url, true, &existed));
+      VERDI_RETURN_IF_ERROR(up_.PutFd(memfd.get(), kPublishContext, url, true, &existed));
       if (existed)
         return Status::Failed(fmt::format(
             "product {}: another job took {} while it was being replaced", product.id, where));
       return Status::OK();
     }();
-    fs::remove_all(dir, ec);
     if (st.ok()) made_.push_back(plan.location);
     return st.WithPrefix(st.message().starts_with("product ") ? "publishing"
                                                               : "publishing product " + product.id);
@@ -318,7 +343,7 @@ class Publisher {
   }
 
   const PublishSettings& s_;
-  fs::path job_dir_;
+  const JobDir& dir_;
   const Json& context_;
   const Json& job_;
   localize::Uploader up_;
@@ -343,7 +368,9 @@ Status PublishProducts(const PublishSettings& s, const fs::path& job_dir, const 
                        const std::vector<Product>& products, bool force, Json* job, Json* docs) {
   DatasetsConfig config;
   VERDI_RETURN_IF_ERROR(DatasetsConfig::Load(s.datasets_config_file, &config));
-  Publisher publisher(s, job_dir, context, *job);
+  JobDir dir;
+  VERDI_RETURN_IF_ERROR(JobDir::Open(job_dir, &dir));
+  Publisher publisher(s, dir, context, *job);
   std::vector<Plan> plans(products.size());
   for (size_t i = 0; i < products.size(); ++i)
     VERDI_RETURN_IF_ERROR(publisher.MakePlan(config, products[i], &plans[i]));
@@ -377,12 +404,10 @@ Status PublishProducts(const PublishSettings& s, const fs::path& job_dir, const 
                  {"availability_time", IsoUtc(now)}};
     // Minutes, as HySDS reports latencies.
     if (started) prov["processing_latency"] = SecondsBetween(*started, now) / 60.0;
-    fs::path extra = plan.product.dir / (plan.product.id + ".prod_prov.json");
-    std::error_code ec;
-    if (fs::exists(extra, ec)) {
-      Json more;
-      if (ReadJsonFile(extra.string(), &more).ok() && more.is_object()) prov.update(more);
-    }
+    Json more;
+    if (dir.ReadJson(plan.product.real / (plan.product.id + ".prod_prov.json"), &more).ok() &&
+        more.is_object())
+      prov.update(more);
     metrics["product_provenance"][plan.product.id] = prov;
   }
   return Status::OK();
@@ -390,6 +415,9 @@ Status PublishProducts(const PublishSettings& s, const fs::path& job_dir, const 
 
 Status PublishDatasets(const PublishSettings& settings, const fs::path& job_dir,
                        const Json& context, Json* job) {
+  // Refuses a job dir swapped for a link before anything is read or written.
+  JobDir dir;
+  VERDI_RETURN_IF_ERROR(JobDir::Open(job_dir, &dir));
   std::vector<Product> products;
   VERDI_RETURN_IF_ERROR(FindProducts(job_dir, settings.log, &products));
   Json docs = Json::array();
@@ -397,7 +425,7 @@ Status PublishDatasets(const PublishSettings& settings, const fs::path& job_dir,
     bool force = context.value("_force_ingest", false) == true;
     VERDI_RETURN_IF_ERROR(PublishProducts(settings, job_dir, context, products, force, job, &docs));
   }
-  return WriteJsonFile((job_dir / "_datasets.json").string(), docs);
+  return dir.WriteFile("_datasets.json", DumpJsonFile(docs));
 }
 
 }  // namespace verdi::publish

@@ -1,6 +1,7 @@
 #include "publish/publish.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
@@ -253,6 +254,176 @@ TEST_F(PublishTest, TriageOfAFailedJob) {
   fs::remove(dir / "_triaged.json");
   ASSERT_TRUE(TriageJob(settings_, dir, off, &job_).ok());
   EXPECT_FALSE(fs::exists(dir / "_triaged.json"));
+}
+
+// Everything under `dir` (files and links), with the content of each file.
+std::string Everything(const fs::path& dir) {
+  std::string out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    out += it->path().string() + "=" + (it->is_regular_file() ? Read(it->path()) : "") + "\n";
+  return out;
+}
+
+class PublishAttackTest : public PublishTest {
+ protected:
+  void SetUp() override {
+    PublishTest::SetUp();
+    host_ = base_ / "host";
+    Write(host_ / "secret.json", kSecret);
+  }
+  // Nothing of the host file anywhere in the publish store, and the host
+  // file as it was.
+  void ExpectContained() {
+    EXPECT_EQ(Everything(dest_).find("HOST-SECRET"), std::string::npos) << Everything(dest_);
+    EXPECT_EQ(Read(host_ / "secret.json"), kSecret);
+    EXPECT_EQ(Tree(host_), "secret.json\n");
+  }
+  static constexpr const char* kSecret = R"({"version": "v1", "secret": "HOST-SECRET"})";
+  fs::path host_;
+};
+
+TEST_F(PublishAttackTest, SymlinkedDatasetOrMetJsonIsRefused) {
+  for (const char* name : {"P1.dataset.json", "P1.met.json"}) {
+    fs::path dir = Job(std::string("j-") + name, 1, "payload-a");
+    fs::remove(dir / "P1" / name);
+    fs::create_symlink(host_ / "secret.json", dir / "P1" / name);
+    Status st = Publish(dir);
+    ASSERT_FALSE(st.ok()) << name;
+    EXPECT_NE(st.message().find("product P1: " + (dir / "P1" / name).string() +
+                                ": is or goes through a symlink: refused"),
+              std::string::npos)
+        << st.message();
+    ExpectContained();
+    EXPECT_FALSE(fs::exists(dest_ / "products"));
+  }
+}
+
+TEST_F(PublishAttackTest, SymlinkedContextJsonIsReplacedNotWrittenThrough) {
+  fs::path dir = Job("j1", 1, "payload-a", {{"mine", "job context"}});
+  fs::create_symlink(host_ / "secret.json", dir / "P1/P1.context.json");
+  Status st = Publish(dir);
+  ASSERT_TRUE(st.ok()) << st.message();
+  ExpectContained();
+  EXPECT_EQ(Json::parse(Read(dest_ / "products/v1/P1/P1.context.json"))["mine"], "job context");
+  // The job's own _context.json as a link: refused.
+  fs::path dir2 = Job("j2", 1, "payload-b");
+  fs::remove(dir2 / "_context.json");
+  fs::create_symlink(host_ / "secret.json", dir2 / "_context.json");
+  Config("file://" + (dest_ / "second").string());
+  st = Publish(dir2);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("_context.json: is or goes through a symlink"), std::string::npos)
+      << st.message();
+  ExpectContained();
+  EXPECT_FALSE(fs::exists(dest_ / "second"));
+}
+
+TEST_F(PublishAttackTest, ProductDirLinkedOutsideIsRefused) {
+  fs::path dir = Job("j1", 0, "payload-a");
+  Write(base_ / "elsewhere/P7/P7.dataset.json", kSecret);
+  fs::create_directory_symlink(base_ / "elsewhere/P7", dir / "P7");
+  Status st = Publish(dir);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("outside the job dir: refused"), std::string::npos) << st.message();
+  ExpectContained();
+}
+
+TEST_F(PublishAttackTest, FifoMetJsonFailsWithinBoundedTime) {
+  for (const char* name : {"P1.met.json", "P1.dataset.json"}) {
+    fs::path dir = Job(std::string("j-") + name, 1, "payload-a");
+    fs::remove(dir / "P1" / name);
+    ASSERT_EQ(mkfifo((dir / "P1" / name).c_str(), 0644), 0);
+    auto t0 = std::chrono::steady_clock::now();
+    Status st = Publish(dir);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("product P1: " + (dir / "P1" / name).string() +
+                                ": is a FIFO, not a regular file: refused"),
+              std::string::npos)
+        << st.message();
+  }
+}
+
+TEST_F(PublishAttackTest, VersionThatClimbsIsRefusedNamingProductFieldAndValue) {
+  // As examples/*/datasets.json uses {version}.
+  fs::path dir = Job("j1", 1, "payload-a");
+  Write(dir / "P1/P1.dataset.json", R"({"version": "../../../../x"})");
+  Status st = Publish(dir);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("product P1: " + settings_.datasets_config_file +
+                              ": datasets[0] (ipath hysds::data/prod).publish.location: field "
+                              "`{version}` is \"../../../../x\": `..` would climb out"),
+            std::string::npos)
+      << st.message();
+  EXPECT_FALSE(fs::exists(dest_));
+  EXPECT_EQ(Tree(base_),
+            "datasets.json\nhost/secret.json\njobs/j1/P1/P1.dataset.json\n"
+            "jobs/j1/P1/data.txt\njobs/j1/_context.json\n");
+  // A met field, in the browse location.
+  Config("file://" + dest_.string(), "file://" + dest_.string() + "/p/{met[sub]}/{id}");
+  Write(dir / "P1/P1.dataset.json", R"({"version": "v1"})");
+  Write(dir / "P1/P1.met.json", R"({"sub": "a/../../../b"})");
+  st = Publish(dir);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("field `{met[sub]}` is \"a/../../../b\""), std::string::npos)
+      << st.message();
+  EXPECT_FALSE(fs::exists(dest_));
+}
+
+TEST_F(PublishAttackTest, ProductFilesLinkedOutsideAreNeverRead) {
+  // A link to a directory outside, and a chain of links ending outside.
+  fs::path dir = Job("j1", 1, "payload-a");
+  fs::create_directory_symlink(host_, dir / "P1/sub");
+  Status st = Publish(dir);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("P1/sub resolves to " + host_.string() + ", outside the job dir"),
+            std::string::npos)
+      << st.message();
+  ExpectContained();
+  fs::path dir2 = Job("j2", 1, "payload-a");
+  fs::create_symlink(host_ / "secret.json", dir2 / "hop");
+  fs::create_symlink(dir2 / "hop", dir2 / "P1/chain.json");
+  st = Publish(dir2);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("outside the job dir"), std::string::npos) << st.message();
+  ExpectContained();
+  // A link that stays inside the job dir still publishes what it points at.
+  fs::path dir3 = Job("j3", 1, "payload-a");
+  Write(dir3 / "shared/common.txt", "common\n");
+  fs::create_symlink(dir3 / "shared/common.txt", dir3 / "P1/common.txt");
+  st = Publish(dir3);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Read(dest_ / "products/v1/P1/common.txt"), "common\n");
+}
+
+TEST_F(PublishAttackTest, FileNamesThatDecodeToDotDotStayInTheProduct) {
+  // file:// paths are percent-decoded: "%2e%2e%2f" in a name must not climb.
+  fs::path dir = Job("j1", 1, "payload-a");
+  std::string name = "%2e%2e%2f%2e%2e%2f%2e%2e%2fescaped.txt";
+  Write(dir / "P1" / name, "job data\n");
+  Status st = Publish(dir);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Read(dest_ / "products/v1/P1" / name), "job data\n");
+  EXPECT_EQ(("\n" + Tree(base_)).find("/escaped.txt\n"), std::string::npos) << Tree(base_);
+  EXPECT_FALSE(fs::exists(dest_ / "escaped.txt"));
+  EXPECT_FALSE(fs::exists(dest_ / "products/escaped.txt"));
+}
+
+TEST_F(PublishAttackTest, TriageMakesNothingInAJobDirSwappedForALink) {
+  fs::path dir = Job("j1", 0, "payload-a");
+  fs::rename(dir, base_ / "jobs/j1.moved");
+  fs::create_directory_symlink(host_, dir);
+  Status st = TriageJob(settings_, dir, context_, &job_);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message(),
+            "triage: the job dir " + dir.string() + " is a symlink, not a directory: refused");
+  EXPECT_EQ(Tree(host_), "secret.json\n");
+  st = Publish(dir);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(Tree(host_), "secret.json\n");
+  EXPECT_FALSE(fs::exists(dest_));
 }
 
 }  // namespace

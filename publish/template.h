@@ -26,4 +26,14 @@ struct TemplateFields {
 /// the template came from).
 Status FillTemplate(const std::string& text, const TemplateFields& fields, std::string* out);
 
+/// FillTemplate for a destination (a publish or browse location, a URL):
+/// the values come from the job's files, so none may move the destination
+/// out of the directory that the template's fixed part names. A value that
+/// holds a NUL, `/..` or `\..`, or starts with `..` (also once
+/// percent-decoded), a `?` or `#` in a network URL, or a filled
+/// destination that resolves to that directory or above it, fails with
+/// Invalid naming the field and its value.
+Status FillDestinationTemplate(const std::string& text, const TemplateFields& fields,
+                               std::string* out);
+
 }  // namespace verdi::publish

@@ -43,3 +43,71 @@ TEST(FillTemplate, UnknownFieldsAreNamed) {
 
 }  // namespace
 }  // namespace verdi::publish
+
+namespace verdi::publish {
+namespace {
+
+std::string FillDest(const std::string& text, const Json& dataset) {
+  TemplateFields f = Fields();
+  f.names["version"] = dataset.value("version", "v1");
+  f.objects["dataset"] = dataset;
+  std::string out;
+  Status st = FillDestinationTemplate(text, f, &out);
+  return st.ok() ? out : "ERROR " + st.message();
+}
+
+TEST(FillDestinationTemplate, OrdinaryValuesPass) {
+  EXPECT_EQ(FillDest("file:///pub/{version}/{id}", {{"version", "v1.0"}}),
+            "file:///pub/v1.0/AOI_1");
+  EXPECT_EQ(FillDest("s3://b/p/{dataset[k]}/{id}", {{"k", "a/b..c"}}), "s3://b/p/a/b..c/AOI_1");
+  EXPECT_EQ(FillDest("http://{hostname}/products/{version}/{id}", {{"version", "v2"}}),
+            "http://h/products/v2/AOI_1");
+}
+
+TEST(FillDestinationTemplate, ClimbingValuesAreRefusedNamingFieldAndValue) {
+  EXPECT_EQ(FillDest("file:///pub/products/{version}/{id}", {{"version", "../../../../x"}}),
+            "ERROR field `{version}` is \"../../../../x\": `..` would climb out of the "
+            "destination; refused");
+  EXPECT_TRUE(FillDest("file:///pub/${version}/{id}", {{"version", "v/../../x"}})
+                  .starts_with("ERROR field `{version}` is \"v/../../x\": `..` would climb"));
+  EXPECT_NE(FillDest("file:///pub/{dataset[k]}/x", {{"k", ".."}}).find("field `{dataset[k]}`"),
+            std::string::npos);
+  EXPECT_NE(FillDest("s3://b/{dataset[k]}/x", {{"k", "%2e%2e/%2E%2E/x"}}).find("climb out"),
+            std::string::npos);
+  EXPECT_NE(FillDest("file:///pub/{dataset[k]}/x", {{"k", std::string("a\0b", 3)}})
+                .find("is \"a\\x00b\": a NUL"),
+            std::string::npos);
+  EXPECT_NE(FillDest("file:///pub/{dataset[k]}/x", {{"k", "a\\..\\b"}}).find("climb out"),
+            std::string::npos);
+}
+
+TEST(FillDestinationTemplate, MetFieldsAreCheckedToo) {
+  TemplateFields f = Fields();
+  f.objects["met"] = {{"a", {{"b", "../up"}}}};
+  std::string out;
+  Status st = FillDestinationTemplate("file:///pub/{met[a][b]}/x", f, &out);
+  EXPECT_EQ(st.message(),
+            "field `{met[a][b]}` is \"../up\": `..` would climb out of the destination; refused");
+}
+
+TEST(FillDestinationTemplate, QueryOrFragmentInANetworkUrlIsRefused) {
+  EXPECT_NE(FillDest("http://dav/products/{dataset[k]}/{id}", {{"k", "#"}}).find("cut the"),
+            std::string::npos);
+  EXPECT_NE(FillDest("s3://b/products/{dataset[k]}/{id}", {{"k", "x?y"}}).find("cut the"),
+            std::string::npos);
+  EXPECT_EQ(FillDest("file:///pub/{dataset[k]}/x", {{"k", "a#b"}}), "file:///pub/a#b/x");
+}
+
+TEST(FillDestinationTemplate, DestinationThatResolvesToItsRootIsRefused) {
+  // Each value alone is harmless; together with the fixed text they climb.
+  EXPECT_EQ(FillDest("file:///pub/products/.{dataset[k]}", {{"k", "."}}),
+            "ERROR the destination \"file:///pub/products/..\" resolves to "
+            "\"file:///pub/products/\" or above it; refused");
+  EXPECT_NE(FillDest("file:///pub/products/{dataset[k]}", {{"k", "."}}).find("or above it"),
+            std::string::npos);
+  EXPECT_NE(FillDest("file:///pub/products/{dataset[k]}", {{"k", ""}}).find("or above it"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace verdi::publish

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/timestamp.h"
+#include "publish/job_files.h"
 #include "publish/publish.h"
 #include "publish/template.h"
 
@@ -62,9 +63,11 @@ Status TriageJob(const PublishSettings& settings, const fs::path& job_dir, const
   if (id.empty() || id.find('/') != std::string::npos || id.find("..") != std::string::npos)
     return Status::Invalid(fmt::format("triage: the triage id \"{}\" is not a directory name", id));
 
+  // Nothing is made in a job dir swapped for a link.
+  JobDir job_files;
+  VERDI_RETURN_IF_ERROR(JobDir::Open(job_dir, &job_files).WithPrefix("triage"));
   std::error_code ec;
-  fs::path root = fs::canonical(job_dir, ec);
-  if (ec) return Status::IOError("resolving " + job_dir.string(), ec.value());
+  const fs::path& root = job_files.root();
   fs::path dir = root / id;
   fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);
@@ -96,14 +99,16 @@ Status TriageJob(const PublishSettings& settings, const fs::path& job_dir, const
                   {"label", id},
                   {"starttime", info.value("cmd_start", Json())},
                   {"endtime", info.value("cmd_end", Json())}};
-  VERDI_RETURN_IF_ERROR(WriteJsonFile((dir / (id + ".dataset.json")).string(), dataset));
-  VERDI_RETURN_IF_ERROR(WriteJsonFile((dir / (id + ".met.json")).string(), info));
+  VERDI_RETURN_IF_ERROR(
+      job_files.WriteFile(fs::path(id) / (id + ".dataset.json"), DumpJsonFile(dataset)));
+  VERDI_RETURN_IF_ERROR(job_files.WriteFile(fs::path(id) / (id + ".met.json"), DumpJsonFile(info)));
 
   Product product{id, dir, dir};
   Json docs;
   VERDI_RETURN_IF_ERROR(
       PublishProducts(settings, root, context, {product}, true, job, &docs).WithPrefix("triage"));
-  return WriteJsonFile((root / "_triaged.json").string(), docs.empty() ? Json::object() : docs[0]);
+  return job_files.WriteFile("_triaged.json",
+                             DumpJsonFile(docs.empty() ? Json::object() : docs[0]));
 }
 
 }  // namespace verdi::publish

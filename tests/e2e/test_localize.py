@@ -205,3 +205,94 @@ def test_a_stop_request_ends_a_stalled_download_at_once(verdi, http):
     assert "3 B of 1.0 MB" in err + out
     assert not list(verdi.root.glob("cache/**/.localized"))
     assert not list(verdi.root.glob("cache/*/*/*/*/*.tmp.*"))
+
+
+# -- a job that would rewrite the shared input cache ---------------------------
+
+def test_local_path_onto_a_worker_file_is_refused_before_the_command(verdi, http):
+    url = f"http://{http}/files/cached.txt"
+    job = make_job("sh -c 'touch ran; echo poison'",
+                   localize_urls=[{"url": url, "local_path": "_stdout.txt"}])
+    run = verdi(job)
+    assert run.returncode != 0
+    info = run.job_json()["job_info"]
+    assert info["error"] == ("localize_urls[0]: '_stdout.txt' (local_path "
+                             "_stdout.txt) is a file the worker writes in the job dir: refused"), \
+        info["error"]
+    assert not (run.job_dir / "ran").exists()
+    assert not (run.job_dir / "_stdout.txt").is_symlink()
+    entry = cache_entry(run.root, url)
+    assert not entry.exists() or (entry / "cached.txt").read_text() == "content of cached.txt\n"
+
+
+def test_local_path_below_another_inputs_cache_link_is_refused_before_the_command(verdi, http):
+    src = verdi.tmp / "src" / "tree"
+    src.mkdir(parents=True)
+    (src / "a.txt").write_text("A")
+    job = make_job("sh -c 'touch ran'", localize_urls=[
+        {"url": f"file://{src}", "local_path": "data"},
+        {"url": f"http://{http}/files/a.txt", "local_path": "data/sub/file", "cache": False},
+    ])
+    run = verdi(job)
+    assert run.returncode != 0
+    error = run.job_json()["job_info"]["error"]
+    d = run.job_dir
+    assert error == (f"localizing the inputs: localize_urls[1]: lands at {d}/data/sub/file, "
+                     f"inside {d}/data, which links to the input cache entry of "
+                     "localize_urls[0]: refused (it would write into the cache)"), error
+    assert not (d / "ran").exists()
+    assert not (d / "data").exists()
+    assert not cache_entry(run.root, f"file://{src}").exists()
+
+
+def cache_entry(root, url):
+    h = hashlib.md5(url.encode()).hexdigest()
+    return root / "cache" / h[0] / h[1] / h[2] / h[3] / h
+
+
+def test_cache_entries_are_read_only_to_jobs_and_stay_pristine(tmp_path, http):
+    """The worker and its jobs as one non-root user (nobody, when the test runs
+    as root): a job's writes to its cached input are refused, and the next job
+    gets the content as it was downloaded."""
+    import os
+    import shutil
+    import stat
+    import tempfile
+    base = pathlib.Path(tempfile.mkdtemp(prefix="verdi-ro-cache-"))
+    try:
+        as_user = []
+        if os.geteuid() == 0:
+            shutil.chown(base, "nobody", "nogroup")
+            as_user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        root = base / "root"
+        url = f"http://{http}/files/cached.txt"
+
+        def run_job(command, job_id):
+            job_file = base / f"{job_id}.json"
+            job_file.write_text(json.dumps(make_job(command, job_id=job_id,
+                                                    localize_urls=[{"url": url}])))
+            proc = subprocess.run([*as_user, VERDI, "run_job", "--root-work-dir", str(root),
+                                   str(job_file)], capture_output=True, text=True, timeout=60)
+            dirs = list(root.glob(f"jobs/*/*/*/*/*/{job_id}"))
+            assert len(dirs) == 1, proc.stderr
+            return proc, dirs[0]
+
+        poison = ("echo poison > cached.txt; echo poison > \"$(readlink cached.txt)\"; "
+                  "rm -f \"$(readlink cached.txt)\"; touch \"$(dirname $(readlink cached.txt))/x\"; "
+                  "cat cached.txt")
+        proc, d = run_job("sh -c " + json.dumps(poison), "ro-1")
+        assert proc.returncode == 0, proc.stderr
+        assert (d / "_stderr.txt").read_text().count("Permission denied") == 4, \
+            (d / "_stderr.txt").read_text()
+        entry = cache_entry(root, url)
+        assert stat.S_IMODE((entry / "cached.txt").stat().st_mode) == 0o444
+        assert stat.S_IMODE(entry.stat().st_mode) == 0o555
+        assert (entry / "cached.txt").read_text() == "content of cached.txt\n"
+        assert not (entry / "x").exists()
+
+        proc, d = run_job("cat cached.txt", "ro-2")
+        assert proc.returncode == 0, proc.stderr
+        assert (d / "_stdout.txt").read_text() == "content of cached.txt\n"
+    finally:
+        subprocess.run(["chmod", "-R", "u+w", str(base)])
+        shutil.rmtree(base)

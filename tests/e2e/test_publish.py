@@ -8,6 +8,7 @@ import pathlib
 import shlex
 import shutil
 import sys
+import time
 
 import pytest
 
@@ -224,3 +225,106 @@ def test_products_published_to_s3_and_replaced_on_a_retry(verdi, tmp_path):
         assert "PUT /priv/products/P1/data.txt signed" in "\n".join(s3.log_lines())
     finally:
         s3.stop()
+
+
+# -- a job that attacks publishing ---------------------------------------------
+
+HOST_SECRET = '{"version": "v1", "label": "HOST-SECRET", "secret": "HOST-SECRET"}'
+
+
+def everything_under(path):
+    """Every file under `path` with its content, as one string."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        return ""
+    return "\n".join(f"{p}={p.read_text(errors='replace')}" for p in sorted(path.rglob("*"))
+                     if p.is_file())
+
+
+@pytest.mark.parametrize("name", ["P1.context.json", "P1.met.json", "P1.dataset.json"])
+def test_product_json_linked_to_a_host_file_is_never_read_or_written(verdi, tmp_path, name):
+    host = tmp_path / "host" / "secret.json"
+    host.parent.mkdir()
+    host.write_text(HOST_SECRET)
+    dest = tmp_path / "dest"
+    cfg = write_config(verdi.tmp, [entry("hysds::data/p", r"/(?P<id>P\d)$",
+                                         "file://" + str(dest) + "/{id}")])
+    command = products_command("P1")[len("sh -c "):]
+    command = "sh -c " + shlex.quote(shlex.split(command)[0] +
+                                     f" && echo '{{}}' > P1/P1.met.json && rm -f P1/{name}"
+                                     f" && ln -s {host} P1/{name}")
+    run = verdi(job_for(command, "pub-ln", "pay-ln"), env={"HYSDS_DATASETS_CFG": cfg})
+    assert host.read_text() == HOST_SECRET  # never written through
+    assert "HOST-SECRET" not in everything_under(dest)
+    info = job_json(run.job_dir)["job_info"]
+    if name == "P1.context.json":
+        # verdi writes the product's context.json itself: the link is replaced.
+        assert run.returncode == 0, info.get("error")
+        assert not (dest / "P1" / name).is_symlink()
+        assert "_command" in json.loads((dest / "P1" / name).read_text())
+    else:
+        assert run.returncode != 0
+        assert f"product P1: {run.job_dir / 'P1' / name}: is or goes through a symlink: " \
+               "refused" in info["error"], info["error"]
+        assert not dest.exists()
+
+
+def test_fifo_met_json_fails_the_job_in_bounded_time(verdi, tmp_path):
+    dest = tmp_path / "dest"
+    cfg = write_config(verdi.tmp, [entry("hysds::data/p", r"/(?P<id>P\d)$",
+                                         "file://" + str(dest) + "/{id}")])
+    command = "sh -c " + shlex.quote(shlex.split(products_command("P1")[len("sh -c "):])[0] +
+                                     " && mkfifo P1/P1.met.json")
+    started = time.monotonic()
+    run = verdi(job_for(command, "pub-fifo", "pay-fifo"), env={"HYSDS_DATASETS_CFG": cfg},
+                timeout=60)
+    assert time.monotonic() - started < 30
+    assert run.returncode != 0
+    error = job_json(run.job_dir)["job_info"]["error"]
+    assert "product P1: " in error and "P1.met.json: is a FIFO, not a regular file: refused" \
+        in error, error
+    assert not dest.exists()
+
+
+def test_version_that_climbs_out_of_the_publish_root_fails_the_job(verdi, tmp_path):
+    # The example config, publishing under tmp_path instead of /tmp.
+    example = (REPO / "examples" / "publish" / "datasets.json").read_text()
+    pub = tmp_path / "pub"
+    cfg = verdi.tmp / "datasets.json"
+    cfg.write_text(example.replace("file:///tmp/verdi-example", "file://" + str(pub / "root")))
+    pid = "AOI_lima_1"
+    command = "sh -c " + shlex.quote(
+        f"mkdir {pid} && echo '{{\"version\": \"../../../../x\"}}' > {pid}/{pid}.dataset.json"
+        f" && echo data > {pid}/data.txt")
+    run = verdi(job_for(command, "pub-up", "pay-up"), env={"HYSDS_DATASETS_CFG": str(cfg)})
+    assert run.returncode != 0
+    error = job_json(run.job_dir)["job_info"]["error"]
+    assert f"product {pid}: " in error and ".publish.location: field `{version}` is " \
+        '"../../../../x": `..` would climb out of the destination; refused' in error, error
+    assert not pub.exists()  # neither under the root nor four levels above it
+    assert not (tmp_path / "x").exists()
+
+
+def test_fifo_or_link_in_place_of_the_jobs_context_json_fails_the_job_in_bounded_time(
+        verdi, tmp_path):
+    host = tmp_path / "host.json"
+    host.write_text(HOST_SECRET)
+    dest = tmp_path / "dest"
+    cfg = write_config(verdi.tmp, [entry("hysds::data/p", r"/(?P<id>P\d)$",
+                                         "file://" + str(dest) + "/{id}")])
+    for job_id, swap, expected in (
+            ("ctx-fifo", "rm _context.json && mkfifo _context.json",
+             "_context.json: is a FIFO, not a regular file: refused"),
+            ("ctx-link", f"rm _context.json && ln -s {host} _context.json",
+             "_context.json: is or goes through a symlink: refused")):
+        command = "sh -c " + shlex.quote(
+            shlex.split(products_command("P1")[len("sh -c "):])[0] + " && " + swap)
+        started = time.monotonic()
+        run = verdi(job_for(command, job_id, "pay-" + job_id), env={"HYSDS_DATASETS_CFG": cfg})
+        assert time.monotonic() - started < 30
+        assert run.returncode != 0
+        error = job_json(dir_of(verdi.root, job_id))["job_info"]["error"]
+        assert error.startswith("the job left an unreadable _context.json: ") and expected in error, \
+            error
+        assert "HOST-SECRET" not in everything_under(dest)
+        assert host.read_text() == HOST_SECRET

@@ -15,6 +15,7 @@
 #include "localize/destination.h"
 #include "localize/mark_datasets.h"
 #include "localize/url.h"
+#include "publish/job_files.h"
 #include "verdi/container/engine.h"
 #include "verdi/job/container_step.h"
 #include "verdi/job/host_facts.h"
@@ -305,7 +306,8 @@ class JobRun {
     outcome_.error = fmt::format("caught signal {}", sig);
   }
 
-  // The command may have changed _context.json to pass flags back.
+  // The command may have changed _context.json to pass flags back. It is
+  // the job's file now: read with no link followed, never from a FIFO.
   Status ReadBackContext() {
     std::string text;
     Json reloaded;

@@ -87,10 +87,9 @@ std::vector<Candidate> Candidates(const fs::path& root, const ReclaimOrder& orde
 // inside it), then up to `prune_parents` of its parents that are now empty.
 bool RemoveDir(const Candidate& c, const std::string& who) {
   if (!IsRealDirectory(c.dir)) return false;  // changed under us: leave it
-  std::error_code ec;
-  fs::remove_all(c.dir, ec);
-  if (ec) {
-    LogWarning("{}: could not remove {} ({}): {}", who, c.dir.string(), c.why, ec.message());
+  // Read-only trees too (a complete cache entry is 0555): made writable first.
+  if (Status st = localize::RemoveTree(c.dir); !st.ok()) {
+    LogWarning("{}: could not remove {} ({}): {}", who, c.dir.string(), c.why, st.message());
     return false;
   }
   fs::path parent = c.dir.parent_path();
@@ -181,8 +180,11 @@ Status Reclaim(const fs::path& root, const ReclaimOrder& order, ReclaimGoal* goa
         LogInfo("{}: cache entry {} is in use, kept", order.who, c.dir.string());
         continue;
       }
-      std::error_code ec;
-      fs::remove(c.dir / ".localized", ec);  // no longer complete, first
+      // No longer complete, first (the entry dir is read-only until then).
+      if (Status st = localize::UnmarkCacheEntry(c.dir); !st.ok()) {
+        LogWarning("{}: cache entry {}: {}", order.who, c.dir.string(), st.message());
+        continue;
+      }
     }
     if (!RemoveDir(c, order.who)) continue;
     ++*removed;

@@ -11,9 +11,14 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include "localize/cache.h"
 
 namespace verdi {
 namespace {
@@ -191,6 +196,39 @@ TEST_F(ScrubTest, CacheEntriesInUseAreNeverEvicted) {
   st = EnsureFreeSpace(&env, root_, 55 * kUnit, {.evict_cache = true});
   EXPECT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(Remaining(), (Names{"t2", "d"}));
+}
+
+TEST_F(ScrubTest, ReadOnlyCacheEntryIsEvictedByItsNonRootOwner) {
+  // The worker as a non-root user (nobody, when this runs as root): the
+  // entry it filled is read-only (0555/0444), and it can still evict it.
+  constexpr uid_t kNobody = 65534;
+  WriteFile(tmp_ / "src/blob", std::string(20 * kUnit, 'b'));
+  for (auto it = fs::recursive_directory_iterator(tmp_); it != fs::recursive_directory_iterator();
+       ++it)
+    ASSERT_EQ(lchown(it->path().c_str(), kNobody, kNobody), 0);
+  ASSERT_EQ(chown(tmp_.c_str(), kNobody, kNobody), 0);
+  std::string url = "file://" + (tmp_ / "src/blob").string();
+  fs::path entry = localize::CacheEntryDir(root_ / "cache", url);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (geteuid() == 0 &&
+        (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0))
+      _exit(100);
+    std::vector<localize::FetchResult> results;
+    if (!localize::LocalizeAll({{url, tmp_ / "job/blob", true}}, root_ / "cache", {}, &results)
+             .ok())
+      _exit(1);
+    struct stat st;
+    if (stat(entry.c_str(), &st) != 0 || (st.st_mode & 0777) != 0555) _exit(2);
+    FakeMachine env(root_, kCapacity);
+    if (!EnsureFreeSpace(&env, root_, 85 * kUnit, {.evict_cache = true}).ok()) _exit(3);
+    _exit(fs::exists(entry) ? 4 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(fs::exists(entry));
 }
 
 TEST_F(ScrubTest, ExactlyThresholdIsNotEnough) {
