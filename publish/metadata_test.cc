@@ -166,10 +166,5 @@ TEST_F(MetadataTest, WrittenMetJsonReplacesAPlantedLinkInsteadOfWritingThroughIt
   EXPECT_FALSE(fs::is_symlink(product_.dir / "P1.met.json"));
 }
 
-TEST(ExpandEnv, DollarNamesAndBraces) {
-  setenv("VERDI_T_X", "/opt/x", 1);
-  EXPECT_EQ(ExpandEnv("$VERDI_T_X/bin/${VERDI_T_X}/e $ end"), "/opt/x/bin//opt/x/e $ end");
-}
-
 }  // namespace
 }  // namespace verdi::publish
