@@ -1,6 +1,5 @@
 #include "publish/metadata.h"
 
-
 #include <fmt/format.h>
 
 #include "base/env_vars.h"
@@ -50,7 +49,7 @@ Status LoadMetadata(const JobDir& dir, const Product& product, const DatasetRule
     return Status::Failed(
         fmt::format("{}: exit code {}; stderr: {}", what, output.exit_code, Tail(output.err)));
   Json doc;
-  Status parsed = ParseUntrustedJson(output.out, "its output", &doc);
+  Status parsed = ParseJsonText(output.out, "its output", &doc);
   if (!parsed.ok() || !doc.is_object())
     return Status::Failed(
         fmt::format("{}: its output is not a JSON object: {}", what, Tail(output.out, 200)));

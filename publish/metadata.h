@@ -12,7 +12,7 @@
 #include "base/status.h"
 #include "jobspec/json_field.h"
 #include "publish/datasets_config.h"
-#include "publish/job_files.h"
+#include "jobspec/job_files.h"
 #include "publish/products.h"
 
 namespace verdi::publish {

@@ -1,6 +1,6 @@
 #include "publish/products.h"
 
-#include "publish/job_files.h"
+#include "jobspec/job_files.h"
 
 #include <gtest/gtest.h>
 

@@ -13,8 +13,8 @@
 
 #include "base/redact.h"
 #include "base/timestamp.h"
+#include "jobspec/job_files.h"
 #include "publish/datasets_config.h"
-#include "publish/job_files.h"
 #include "publish/products.h"
 #include "publish/template.h"
 
@@ -274,7 +274,7 @@ class Publisher {
       std::string text;
       VERDI_RETURN_IF_ERROR(up_.Read(url, &text));
       Json theirs;
-      (void)ParseUntrustedJson(text, url, &theirs);  // unreadable: no payload of theirs
+      (void)ParseJsonText(text, url, &theirs);  // unreadable: no payload of theirs
       const Json& their_payload = theirs.is_object() ? theirs.value("payload_id", Json()) : Json();
       bool retry = !claim["payload_id"].is_null() && their_payload == claim["payload_id"];
       if (!retry && !force)

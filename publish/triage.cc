@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/timestamp.h"
-#include "publish/job_files.h"
+#include "jobspec/job_files.h"
 #include "publish/publish.h"
 #include "publish/template.h"
 

@@ -64,7 +64,7 @@ def test_context_swapped_for_a_link_is_not_read(verdi, tmp_path):
     ended_normally(run)
     info = run.job_json()["job_info"]
     assert info["job_status"] == "job-failed"
-    assert "a link the job made" in info["error"]
+    assert "is or goes through a symlink: refused" in info["error"]
     assert host.read_text() == HOST
 
 

@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "base/redact.h"
 #include "jobspec/context.h"
+#include "jobspec/job_files.h"
 #include "jobspec/job_status.h"
 #include "jobspec/shell_words.h"
 #include "jobspec/uuid.h"
@@ -15,7 +16,6 @@
 #include "localize/destination.h"
 #include "localize/mark_datasets.h"
 #include "localize/url.h"
-#include "publish/job_files.h"
 #include "verdi/container/engine.h"
 #include "verdi/job/container_step.h"
 #include "verdi/job/host_facts.h"
@@ -25,7 +25,6 @@
 #include "verdi/workdir/close_out.h"
 #include "verdi/workdir/job_dir.h"
 #include "verdi/workdir/job_dir_scan.h"
-#include "verdi/workdir/job_files.h"
 
 namespace verdi {
 namespace {
@@ -295,7 +294,9 @@ class JobRun {
         break;
     }
     if (!note.empty()) {
-      Status st = AppendJobFile(dir_, "_stderr.txt", note + "\n");
+      JobDir dir;
+      Status st = JobDir::Open(dir_, &dir);
+      if (st.ok()) st = dir.AppendFile("_stderr.txt", note + "\n");
       if (!st.ok()) LogWarning("job {}: {}", job_id(), st.message());
     }
   }
@@ -309,10 +310,10 @@ class JobRun {
   // The command may have changed _context.json to pass flags back. It is
   // the job's file now: read with no link followed, never from a FIFO.
   Status ReadBackContext() {
-    std::string text;
+    JobDir dir;
     Json reloaded;
-    Status st = ReadJobFile(dir_, "_context.json", kJobFileLimit, &text);
-    if (st.ok()) st = ParseJsonText(text, InDir("_context.json"), &reloaded);
+    Status st = JobDir::Open(dir_, &dir);
+    if (st.ok()) st = dir.ReadJson("_context.json", &reloaded);
     if (!st.ok())
       return Status::Failed("the job left an unreadable _context.json: " + st.message());
     MergeContext(reloaded, &context_);

@@ -2,10 +2,10 @@
 
 #include "base/files.h"
 #include "base/log.h"
+#include "jobspec/job_files.h"
 #include "jobspec/job_status.h"
 #include "verdi/workdir/job_dir.h"
 #include "verdi/workdir/job_dir_scan.h"
-#include "verdi/workdir/job_files.h"
 
 namespace verdi {
 namespace fs = std::filesystem;
@@ -42,13 +42,13 @@ Status CloseOutJobDir(const fs::path& dir, const JobEnd& end, Json* job) {
 
 Status CloseOutAbandonedJob(const fs::path& dir, const std::string& reason,
                             WallClock::time_point now, Json* job) {
-  Status st = AppendJobFile(dir, "_stderr.txt", reason + "\n");
+  JobDir files;
+  Status opened = JobDir::Open(dir, &files);
+  Status st = opened.ok() ? files.AppendFile("_stderr.txt", reason + "\n") : opened;
   if (!st.ok()) LogWarning("{}", st.message());
   *job = Json::object();
-  std::string text;
   Json parsed;
-  if (ReadJobFile(dir, "_job.json", kJobFileLimit, &text).ok() &&
-      ParseJsonText(text, (dir / "_job.json").string(), &parsed).ok() && parsed.is_object())
+  if (opened.ok() && files.ReadJson("_job.json", &parsed).ok() && parsed.is_object())
     *job = std::move(parsed);
   JobEnd end;
   end.job_status = kJobFailed;

@@ -1,4 +1,4 @@
-#include "publish/job_files.h"
+#include "jobspec/job_files.h"
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-namespace verdi::publish {
+namespace verdi {
 namespace fs = std::filesystem;
 
 namespace {
@@ -39,6 +39,7 @@ Status OpenError(const std::string& shown, int err) {
 int Openat2(int dirfd, const char* path, int flags) {
   open_how how{};
   how.flags = static_cast<uint64_t>(flags);
+  how.mode = (flags & O_CREAT) != 0 ? 0644 : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   for (int attempt = 0;; ++attempt) {
     int fd = static_cast<int>(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
@@ -53,7 +54,8 @@ int ComponentWalk(int dirfd, const fs::path& rel, int flags) {
   std::vector<std::string> parts;
   for (const fs::path& p : rel)
     if (!p.empty() && p != ".") parts.push_back(p.string());
-  if (parts.empty()) return openat(dirfd, ".", flags);
+  mode_t mode = (flags & O_CREAT) != 0 ? 0644 : 0;
+  if (parts.empty()) return openat(dirfd, ".", flags, mode);
   FileHandle cur;
   int at = dirfd;
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -71,7 +73,7 @@ int ComponentWalk(int dirfd, const fs::path& rel, int flags) {
     cur = FileHandle(fd);
     at = cur.get();
   }
-  return openat(at, parts.back().c_str(), flags);
+  return openat(at, parts.back().c_str(), flags, mode);
 }
 
 const char* TypeName(mode_t mode) {
@@ -84,53 +86,11 @@ const char* TypeName(mode_t mode) {
   return "not a regular file";
 }
 
-// Longest run of open brackets in JSON text, outside strings.
-int Depth(std::string_view text, int stop_above) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      deepest = std::max(deepest, ++depth);
-      if (deepest > stop_above) return deepest;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 }  // namespace
 
 namespace internal {
 void ForceComponentWalk(bool on) { component_walk = on; }
 }  // namespace internal
-
-Status ParseUntrustedJson(std::string_view text, const std::string& where, Json* out,
-                          int max_depth) {
-  if (Depth(text, max_depth) > max_depth)
-    return Status::Invalid(
-        fmt::format("{}: invalid JSON: nested deeper than {} levels", where, max_depth));
-  try {
-    *out = Json::parse(text.begin(), text.end());
-  } catch (const std::exception& e) {
-    // nlohmann's messages start with "[json.exception.<kind>.<id>] ".
-    std::string what = e.what();
-    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
-    return Status::Invalid(fmt::format("{}: invalid JSON: {}", where, what));
-  }
-  return Status::OK();
-}
 
 FileHandle::FileHandle(FileHandle&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
 
@@ -245,7 +205,7 @@ Status JobDir::ReadJson(const fs::path& path, Json* out, size_t limit) const {
   VERDI_RETURN_IF_ERROR(ReadFile(path, limit, &text));
   fs::path rel;
   VERDI_RETURN_IF_ERROR(Relative(path, &rel));
-  return ParseUntrustedJson(text, Show(rel), out);
+  return ParseJsonText(text, Show(rel), out);
 }
 
 Status JobDir::OpenParent(const fs::path& rel, FileHandle* dir, std::string* name) const {
@@ -284,6 +244,26 @@ Status JobDir::WriteFile(const fs::path& path, std::string_view content) const {
   return st;
 }
 
+Status JobDir::AppendFile(const fs::path& path, std::string_view text) const {
+  FileHandle fd;
+  VERDI_RETURN_IF_ERROR(OpenBeneath(path, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK, &fd));
+  fs::path rel;
+  VERDI_RETURN_IF_ERROR(Relative(path, &rel));
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Status::IOError("fstat " + Show(rel), errno);
+  if (!S_ISREG(st.st_mode))
+    return Status::Failed(
+        fmt::format("{}: is {}, not a regular file: refused", Show(rel), TypeName(st.st_mode)));
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::IOError("appending to " + Show(rel), errno);
+    done += static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
 Status JobDir::RemoveFile(const fs::path& path) const {
   fs::path rel;
   VERDI_RETURN_IF_ERROR(Relative(path, &rel));
@@ -295,4 +275,4 @@ Status JobDir::RemoveFile(const fs::path& path) const {
   return Status::OK();
 }
 
-}  // namespace verdi::publish
+}  // namespace verdi

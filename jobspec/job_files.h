@@ -2,8 +2,9 @@
 // every path is opened relative to the job dir without following a symlink
 // anywhere on the way (openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, or
 // O_NOFOLLOW one component at a time where openat2 is missing), never
-// blocking on a FIFO, regular files only, size-limited; JSON is parsed with a
-// nesting limit and every parser error turned into a Status.
+// blocking on a FIFO, regular files only, size-limited. Used by the pipeline
+// (what it reads back or appends after the command), the close-out of an
+// abandoned job, and publishing.
 #pragma once
 
 #include <cstdint>
@@ -14,17 +15,11 @@
 #include "base/status.h"
 #include "jobspec/json_field.h"
 
-namespace verdi::publish {
+namespace verdi {
 
-/// Bounds for the JSON files of a product (dataset.json, met.json, ...).
+/// The bound on a JSON file of a job verdi reads (`_context.json`, a
+/// product's documents).
 inline constexpr size_t kMaxJobJsonBytes = 16 << 20;
-inline constexpr int kMaxJsonDepth = 64;
-
-/// Parses JSON that a job wrote: nesting deeper than `max_depth`, bad syntax
-/// and values the parser cannot hold (a number like 1e999999) are Invalid,
-/// naming `where`. Never throws.
-Status ParseUntrustedJson(std::string_view text, const std::string& where, Json* out,
-                          int max_depth = kMaxJsonDepth);
 
 /// An open file descriptor, closed when destroyed.
 class FileHandle {
@@ -75,7 +70,8 @@ class JobDir {
   /// Failed).
   Status ReadFile(const std::filesystem::path& path, size_t limit, std::string* out) const;
 
-  /// ReadFile, then ParseUntrustedJson.
+  /// ReadFile, then ParseJsonText (jobspec/json_field.h: depth-bounded,
+  /// never throws).
   Status ReadJson(const std::filesystem::path& path, Json* out,
                   size_t limit = kMaxJobJsonBytes) const;
 
@@ -83,6 +79,10 @@ class JobDir {
   /// temporary name created exclusively in the same directory, then renamed
   /// over whatever was there (a symlink is replaced, never followed).
   Status WriteFile(const std::filesystem::path& path, std::string_view content) const;
+
+  /// Appends `text` to the regular file `path` (created when missing); a
+  /// link or a FIFO the job left there is refused, never written through.
+  Status AppendFile(const std::filesystem::path& path, std::string_view text) const;
 
   /// Removes the file (not a directory) `path`; a missing one is no error.
   Status RemoveFile(const std::filesystem::path& path) const;
@@ -101,4 +101,4 @@ namespace internal {
 void ForceComponentWalk(bool on);
 }  // namespace internal
 
-}  // namespace verdi::publish
+}  // namespace verdi

@@ -1,4 +1,6 @@
-#include "publish/job_files.h"
+#include "jobspec/job_files.h"
+
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -7,7 +9,7 @@
 
 #include "tests/test_files.h"
 
-namespace verdi::publish {
+namespace verdi {
 namespace {
 namespace fs = std::filesystem;
 
@@ -121,6 +123,24 @@ TEST_P(JobFilesTest, WriteReplacesASymlinkInsteadOfFollowingIt) {
   EXPECT_TRUE(dir_.RemoveFile("P1/gone").ok());
 }
 
+TEST_P(JobFilesTest, AppendsOnlyToARegularFileBeneath) {
+  ASSERT_TRUE(dir_.AppendFile("_stderr.txt", "one\n").ok());
+  ASSERT_TRUE(dir_.AppendFile("_stderr.txt", "two\n").ok());
+  std::string text;
+  ASSERT_TRUE(dir_.ReadFile("_stderr.txt", 100, &text).ok());
+  EXPECT_EQ(text, "one\ntwo\n");
+  fs::create_symlink(host_ / "secret.json", job_ / "linked.txt");
+  EXPECT_FALSE(dir_.AppendFile("linked.txt", "note\n").ok());
+  ASSERT_EQ(mkfifo((job_ / "fifo").c_str(), 0644), 0);
+  Status st = dir_.AppendFile("fifo", "note\n");  // O_NONBLOCK: no reader is no hang
+  EXPECT_FALSE(st.ok());
+  ASSERT_TRUE(dir_.ReadFile(host_ / "secret.json", 100, &text).IsNotFound() ||
+              !dir_.ReadFile(host_ / "secret.json", 100, &text).ok());
+  std::ifstream in(host_ / "secret.json");
+  std::string host((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(host, R"({"secret": "host only"})");
+}
+
 TEST_P(JobFilesTest, AJobDirSwappedForALinkIsRefused) {
   fs::rename(job_, base_ / "job.real");
   fs::create_directory_symlink(host_, job_);
@@ -134,28 +154,5 @@ TEST_P(JobFilesTest, AJobDirSwappedForALinkIsRefused) {
 INSTANTIATE_TEST_SUITE_P(Openat2AndWalk, JobFilesTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Walk" : "Openat2"; });
 
-TEST(ParseUntrustedJsonTest, DepthLimit) {
-  Json doc;
-  std::string ok = std::string(64, '[') + std::string(64, ']');
-  EXPECT_TRUE(ParseUntrustedJson(ok, "x.json", &doc).ok());
-  std::string deep = std::string(65, '[') + std::string(65, ']');
-  Status st = ParseUntrustedJson(deep, "x.json", &doc);
-  ASSERT_TRUE(st.IsInvalid());
-  EXPECT_EQ(st.message(), "x.json: invalid JSON: nested deeper than 64 levels");
-  // Brackets inside strings do not count.
-  EXPECT_TRUE(ParseUntrustedJson(R"({"a": "[[[[[[\"[[[["})", "x.json", &doc, 1).ok());
-  std::string huge = std::string(1000000, '[');
-  EXPECT_TRUE(ParseUntrustedJson(huge, "x.json", &doc).IsInvalid());
-}
-
-TEST(ParseUntrustedJsonTest, EveryParserErrorIsAStatus) {
-  Json doc;
-  for (const char* text : {R"({"a": 1e999999})", "{", "\xff", R"({"a": "\ud800"})", ""}) {
-    Status st = ParseUntrustedJson(text, "P1.met.json", &doc);
-    EXPECT_TRUE(st.IsInvalid()) << text;
-    EXPECT_TRUE(st.message().starts_with("P1.met.json: invalid JSON: ")) << st.message();
-  }
-}
-
 }  // namespace
-}  // namespace verdi::publish
+}  // namespace verdi
