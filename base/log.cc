@@ -30,10 +30,32 @@ const char* LevelName(LogLevel level) {
 
 void SetLogLevel(LogLevel level) { min_level = level; }
 
+// A message may carry text from a hostile source (a task id, a file name):
+// its line breaks and other control characters are shown escaped, so one
+// call is always exactly one line and no message can forge another.
+static std::string OneLine(std::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  for (char c : message) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void LogLine(LogLevel level, std::string_view message) {
   if (level < min_level) return;
   // One write(2) per line, so lines from several threads never interleave.
-  std::string line = fmt::format("{} {} {}\n", IsoUtc(WallClock::now()), LevelName(level), message);
+  std::string line =
+      fmt::format("{} {} {}\n", IsoUtc(WallClock::now()), LevelName(level), OneLine(message));
   const char* p = line.data();
   size_t left = line.size();
   while (left > 0) {

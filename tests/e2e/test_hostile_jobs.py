@@ -102,3 +102,12 @@ def test_a_replaced_work_dir_is_not_written_through(verdi, tmp_path):
     ended_normally(run)
     assert list(target.iterdir()) == []  # no _job.json, no .done, nothing
     assert "no longer a directory" in run.stderr
+
+
+def test_a_nul_in_an_argument_is_refused_before_anything_runs(verdi, tmp_path):
+    job = make_job(f"/bin/touch {tmp_path}/ran $arg")
+    job["params"]["arg"] = "a\u0000b"
+    run = verdi(job)
+    assert run.returncode == 2, run.stderr
+    assert "contains a NUL byte" in run.stderr
+    assert not (tmp_path / "ran").exists()

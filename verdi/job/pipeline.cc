@@ -389,6 +389,11 @@ Status PrepareJob(Json payload, const PipelineSettings& settings, PreparedJob* p
         settings.worker_config_file ? " in " + *settings.worker_config_file : std::string()));
   out.command = type_config->command;
   VERDI_RETURN_IF_ERROR(ResolveArgv(out.command, job.doc["params"], &out.argv));
+  // exec would cut an argument at a NUL while _run.sh recorded all of it.
+  for (size_t i = 0; i < out.argv.size(); ++i)
+    if (out.argv[i].find('\0') != std::string::npos)
+      return Status::Invalid(
+          fmt::format("job.params: argument {} of the command contains a NUL byte", i));
   out.disk_usage_bytes =
       type_config->disk_usage_bytes ? type_config->disk_usage_bytes : job.disk_usage_bytes;
 

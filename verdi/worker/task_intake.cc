@@ -80,7 +80,9 @@ TaskIntake::Result TaskIntake::Refuse(const TaskMessage& task, const TaskDeliver
                                       const Status& why) {
   LogWarning("rejected message {} (task {}): {}", from.tag, task.id.empty() ? "?" : task.id,
              why.message());
-  if (!task.id.empty() && !task.task.empty())
+  // A known id gets its FAILURE even without a task name, so a client
+  // waiting on that id is answered instead of waiting forever.
+  if (!task.id.empty())
     s_.results->Store(
         task, "FAILURE",
         ExceptionResult("WorkerExecutionError", "hysds.job_worker", "rejected: " + why.message()));

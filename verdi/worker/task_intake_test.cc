@@ -118,6 +118,21 @@ TEST_F(TaskIntakeTest, GarbageIsRejectedWithoutAResult) {
   EXPECT_EQ(Drain(&outbox_).acts, std::vector<std::string>{"reject 3"});
 }
 
+// A client waiting on an id is answered even when the task name is missing
+// or not a string.
+TEST_F(TaskIntakeTest, AKnownIdWithoutATaskNameStillGetsItsFailure) {
+  for (const Json& name : {Json(5), Json(nullptr)}) {
+    AmqpDelivery d = Delivery(RunJob("t9"), 4);
+    d.headers["task"] = name;
+    results_.stored.clear();
+    EXPECT_EQ(intake_.Accept(d, 1, false, now_), Result::kRefused);
+    ASSERT_EQ(results_.stored.size(), 1u) << name;
+    EXPECT_EQ(results_.stored[0].id, "t9");
+    EXPECT_EQ(results_.stored[0].state, "FAILURE");
+    EXPECT_EQ(Drain(&outbox_).acts, std::vector<std::string>{"reject 4"});
+  }
+}
+
 TEST_F(TaskIntakeTest, ARedeliveredTaskThatRunsHereIsAdopted) {
   slots_.running = "t1";
   EXPECT_EQ(intake_.Accept(Delivery(RunJob("t1"), 11, true), 2, false, now_), Result::kAdopted);
