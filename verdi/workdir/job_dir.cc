@@ -1,6 +1,7 @@
 #include "verdi/workdir/job_dir.h"
 
 #include <cerrno>
+#include <climits>
 #include <ctime>
 #include <set>
 #include <system_error>
@@ -31,6 +32,16 @@ struct tm UtcParts(WallClock::time_point now) {
   return tm;
 }
 
+// `<dir>.<n>`, its name shortened at the end of the job id when the suffix
+// would make it longer than a file name may be (a 255-byte job id can run
+// again in the same minute too).
+fs::path NthName(const fs::path& dir, int n) {
+  std::string suffix = fmt::format(".{}", n);
+  std::string name = dir.filename().string();
+  if (name.size() + suffix.size() > NAME_MAX) name.resize(NAME_MAX - suffix.size());
+  return dir.parent_path() / (name + suffix);
+}
+
 }  // namespace
 
 std::string JobDirRelative(WallClock::time_point now, std::string_view job_id) {
@@ -57,7 +68,7 @@ Status CreateJobDir(const fs::path& dir, WallClock::time_point now, std::string_
   // mkdir is the claim: of two executions racing for a name, one gets it.
   constexpr int kMaxNames = 100;
   for (int n = 1; n <= kMaxNames; ++n) {
-    fs::path candidate = n == 1 ? dir : fs::path(fmt::format("{}.{}", dir.string(), n));
+    fs::path candidate = n == 1 ? dir : NthName(dir, n);
     if (mkdir(candidate.c_str(), 0777) != 0) {
       if (errno == EEXIST) continue;
       return Status::IOError("create job directory " + candidate.string(), errno);

@@ -149,6 +149,19 @@ TEST_F(WorkDirTest, MarkJobDoneFailsInAMissingDir) {
       << st.message();
 }
 
+TEST_F(WorkDirTest, ALongestJobIdCanRunAgainInTheSameMinute) {
+  std::string id(255, 'j');
+  fs::path first, second, third;
+  WallClock::time_point now = WallClock::now();
+  ASSERT_TRUE(CreateJobDir(tmp_ / "jobs" / id, now, "w", &first).ok());
+  Status st = CreateJobDir(tmp_ / "jobs" / id, now, "w", &second);
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_TRUE(CreateJobDir(tmp_ / "jobs" / id, now, "w", &third).ok());
+  EXPECT_EQ(second.filename().string(), std::string(253, 'j') + ".2");
+  EXPECT_EQ(third.filename().string(), std::string(253, 'j') + ".3");
+  EXPECT_TRUE(fs::exists(second / ".running"));
+}
+
 TEST_F(WorkDirTest, DirectorySizeCountsFilesAndDirectories) {
   fs::path dir = tmp_ / "d";
   fs::create_directories(dir / "sub");

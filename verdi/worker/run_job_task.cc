@@ -104,12 +104,10 @@ class TaskRun {
     if (!IsReadyState(state)) return false;
     std::string reason = fmt::format(
         "redelivered, but its earlier run already ended in {}; not running it again", state);
+    // Its terminal status was sent when that run ended: a task gets exactly
+    // one, so none is sent for this copy (a job-deduped after job-completed
+    // would be the last word on a job that did complete).
     LogWarning("task {}: job-deduped: {}", task_.id, reason);
-    if (services_.reporter != nullptr) {
-      StatusDetails details;
-      details.dedup_msg = reason;
-      services_.reporter->Report(JobPayload(), "job-deduped", details);
-    }
     Ended("job-deduped", true);
     return true;
   }
