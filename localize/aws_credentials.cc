@@ -65,7 +65,8 @@ Status LoadAwsCredentials(const std::string& profile, AwsCredentials* out) {
   if (config_file.empty()) config_file = Home() + "/.aws/config";
   std::string name = profile;
   std::map<std::string, std::string> section;
-  if (name.empty() && !GetEnv("AWS_ACCESS_KEY_ID").empty() && !GetEnv("AWS_SECRET_ACCESS_KEY").empty()) {
+  if (name.empty() && !GetEnv("AWS_ACCESS_KEY_ID").empty() &&
+      !GetEnv("AWS_SECRET_ACCESS_KEY").empty()) {
     out->access_key_id = GetEnv("AWS_ACCESS_KEY_ID");
     out->secret_access_key = GetEnv("AWS_SECRET_ACCESS_KEY");
     out->session_token = GetEnv("AWS_SESSION_TOKEN");

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "jobspec/job_files.h"
 #include "jobspec/json_field.h"
 #include "publish/datasets_config.h"
-#include "jobspec/job_files.h"
 #include "publish/products.h"
 
 namespace verdi::publish {
