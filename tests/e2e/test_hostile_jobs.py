@@ -111,3 +111,28 @@ def test_a_nul_in_an_argument_is_refused_before_anything_runs(verdi, tmp_path):
     assert run.returncode == 2, run.stderr
     assert "contains a NUL byte" in run.stderr
     assert not (tmp_path / "ran").exists()
+
+
+def test_a_daemon_started_in_another_session_ends_with_the_job(verdi, tmp_path):
+    pid_file = tmp_path / "daemon.pid"
+    # The daemon starts once the job runs (a process forked in the very
+    # first instant, before verdi moves the command into its cgroup, is only
+    # reachable through the process group: see the README's Security model).
+    script = (f"sleep 0.2; setsid sh -c 'echo $$ > {shlex.quote(str(pid_file))}; "
+              "exec sleep 300' </dev/null >/dev/null 2>&1 & sleep 0.7")
+    run = verdi(sh(script))
+    assert run.returncode == 0, run.stderr
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        try:
+            if open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    alive = os.path.exists(f"/proc/{pid}") and \
+        open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    if alive:
+        os.kill(pid, 9)
+    assert not alive, "the setsid daemon outlived its job"

@@ -13,12 +13,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "verdi/process/job_cgroup.h"
 
 // How the command is found: when argv[0] has no slash, it is looked up on the
 // PATH of request.env (the job's own environment, which the child gets), or
@@ -386,6 +388,7 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / "_stderr.txt", O_APPEND, &err));
   VERDI_RETURN_IF_ERROR(WriteFile(dirfd.get(), dir / ".exit_code_hold", "255"));
 
+  std::unique_ptr<JobCgroup> cgroup = JobCgroup::Create();
   result->start = WallClock::now();
   std::string program;
   int exec_error = ResolveProgram(request, &program);
@@ -409,6 +412,10 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   out.reset();
   err.reset();
   result->pid = pid;
+  // Whatever the job starts from now on is in its cgroup, and is killed with
+  // it when this returns, even in another session. (A process it forked in
+  // the instant before the move stays reachable through the process group.)
+  if (cgroup) cgroup->Add(pid);
   if (Status st = WriteFile(dirfd.get(), dir / "_pid", std::to_string(pid)); !st.ok()) {
     Abandon(pid);
     return st;
