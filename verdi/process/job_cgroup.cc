@@ -63,9 +63,9 @@ void WarnOnce(const std::string& why) {
         why);
 }
 
-// The cgroups of verdi processes that died without removing them (killed
-// with SIGKILL): what is left in them is killed and they are removed, so a
-// dead worker's job processes do not run on unsupervised.
+// The empty cgroups of verdi processes that died without removing them
+// (killed with SIGKILL) are removed. One that still holds processes is left
+// alone: the dead worker's next life finds them through crash recovery.
 void SweepStale(const std::string& parent) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
@@ -73,10 +73,8 @@ void SweepStale(const std::string& parent) {
     unsigned long owner = 0;
     if (std::sscanf(name.c_str(), "verdi-job-%lu-", &owner) != 1) continue;
     if (owner == static_cast<unsigned long>(getpid()) || ::kill(static_cast<pid_t>(owner), 0) == 0)
-      continue;  // ours, or a live verdi's
-    JobCgroup stale(entry.path().string());
-    LogWarning("{}: left by a verdi process that is gone: its processes killed, removed",
-               entry.path().string());
+      continue;                         // ours, or a live verdi's
+    (void)rmdir(entry.path().c_str());  // EBUSY while processes are in it
   }
 }
 

@@ -15,8 +15,8 @@ namespace verdi {
 class JobCgroup {
  public:
   /// A new, empty cgroup below verdi's own; null when none can be made. The
-  /// first call of a process also removes the cgroups that dead verdi
-  /// processes left, killing what still runs in them.
+  /// first call of a process also removes the empty cgroups that dead verdi
+  /// processes left.
   static std::unique_ptr<JobCgroup> Create();
   /// Takes over the cgroup at `path` (made by this or an earlier process).
   explicit JobCgroup(std::string path) : path_(std::move(path)) {}
