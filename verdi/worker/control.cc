@@ -12,6 +12,23 @@ std::string StringField(const Json& object, const char* key, const std::string& 
   return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
+// A task as remote control's active/reserved/scheduled lists show it.
+ControlTask ControlInfo(const Work& work, bool acknowledged, int pid) {
+  ControlTask t;
+  t.id = work.task.id;
+  t.name = work.task.task;
+  t.args = work.task.args;
+  t.kwargs = work.task.kwargs;
+  t.acknowledged = acknowledged;
+  t.exchange = work.delivery.exchange;
+  t.routing_key = work.delivery.routing_key;
+  t.priority = work.delivery.priority;
+  t.redelivered = work.delivery.redelivered;
+  t.worker_pid = pid;
+  if (work.task.eta) t.eta = FormatIsoTime(*work.task.eta);
+  return t;
+}
+
 }  // namespace
 
 void Pidbox::Consume(AmqpLink* link) {
@@ -61,22 +78,6 @@ std::optional<ControlEffects> Pidbox::Handle(const AmqpDelivery& delivery,
     if (!st.ok()) LogWarning("remote control: reply failed: {}", st.message());
   }
   return d.effects;
-}
-
-ControlTask ControlInfo(const Work& work, bool acknowledged, int pid) {
-  ControlTask t;
-  t.id = work.task.id;
-  t.name = work.task.task;
-  t.args = work.task.args;
-  t.kwargs = work.task.kwargs;
-  t.acknowledged = acknowledged;
-  t.exchange = work.delivery.exchange;
-  t.routing_key = work.delivery.routing_key;
-  t.priority = work.delivery.priority;
-  t.redelivered = work.delivery.redelivered;
-  t.worker_pid = pid;
-  if (work.task.eta) t.eta = FormatIsoTime(*work.task.eta);
-  return t;
 }
 
 WorkerSnapshot TakeSnapshot(const SnapshotSources& in) {

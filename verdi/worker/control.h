@@ -45,9 +45,6 @@ class Pidbox {
   std::string tag_;
 };
 
-/// A task as remote control's active/reserved/scheduled lists show it.
-ControlTask ControlInfo(const Work& work, bool acknowledged, int pid);
-
 /// What remote control's commands report about a worker is taken from.
 struct SnapshotSources {
   const WorkerSettings* settings = nullptr;
