@@ -246,6 +246,8 @@ class JobRun {
     request.env = CommandEnvironment(settings_.base_env, p_.command.env);
     request.dir = dir_;
     request.kill_grace = settings_.kill_grace;
+    if (!container_name_.empty())
+      request.orphan_cleanup = EngineArgv(settings_.containers, {"rm", "-f", container_name_});
     const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
     soft_limit_ = Limit(p_.job.soft_time_limit, spec ? spec->soft_time_limit : std::nullopt);
     hard_limit_ = Limit(p_.job.time_limit, spec ? spec->time_limit : std::nullopt);

@@ -43,6 +43,10 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
   s.stopping_jobs = shared.stopping_jobs;
   s.revoked = shared.revoked;
   s.keys = settings.keys;
+  if (settings.keys != nullptr) {
+    parts->claims = std::make_unique<TaskClaims>(settings.keys, settings.nodename);
+    s.claims = parts->claims.get();
+  }
   WorkerMetrics* metrics = parts->metrics.get();
   JobDrainGuard* drain = parts->drain.get();
   std::atomic<bool>* drained = shared.drained;
