@@ -38,10 +38,21 @@ REDIS_SERVER = "/usr/bin/redis-server"
 EPMD = "/usr/bin/epmd"
 
 
+def free_ports(count):
+    """`count` distinct free loopback ports: all bound at once before any is
+    let go, so no two of them can be the same port."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def wait_for_port(port, timeout, what, log):
@@ -188,14 +199,15 @@ class Services:
 
     def start_rabbitmq(self):
         if "rabbitmq" not in self.state:
+            port, dist_port, epmd_port, tls_port = free_ports(4)
             self.state["rabbitmq"] = {
-                "port": free_port(), "dist_port": free_port(), "epmd_port": free_port(),
+                "port": port, "dist_port": dist_port, "epmd_port": epmd_port,
                 "nodename": f"verditest{os.getpid()}@localhost"}
             if self.tls:
                 # Unique, should one process start TLS and plain nodes side by side.
                 self.state["rabbitmq"]["nodename"] = (
                     f"verditest{os.getpid()}tls{secrets.token_hex(3)}@localhost")
-                self.state["rabbitmq"]["tls_port"] = free_port()
+                self.state["rabbitmq"]["tls_port"] = tls_port
         r = self.state["rabbitmq"]
         base = self.dir / "rabbitmq"
         base.mkdir(parents=True, exist_ok=True)
@@ -279,7 +291,7 @@ class Services:
 
     # -- Redis --------------------------------------------------------------
     def start_redis(self):
-        port = free_port()
+        port, tls_port = free_ports(2)
         base = self.dir / "redis"
         base.mkdir(parents=True, exist_ok=True)
         log = base / "server.log"
@@ -287,7 +299,6 @@ class Services:
                 "--save", "", "--appendonly", "no", "--logfile", str(log), "--daemonize", "no"]
         if self.tls:
             t = self._ensure_certs()
-            tls_port = free_port()
             args += ["--tls-port", str(tls_port), "--tls-cert-file", t["server_cert"],
                      "--tls-key-file", t["server_key"], "--tls-ca-cert-file", t["ca"],
                      "--tls-auth-clients", "yes" if self.require_client_cert else "optional"]
