@@ -192,6 +192,19 @@ def test_kubernetes_manifest(services, queue_name, tmp_path):
     assert container["resources"]["limits"]["memory"] == "2Gi"
 
 
+def test_once_exits_non_zero_when_its_iteration_failed(queue_name, tmp_path):
+    # Nothing listens on this port: the one iteration cannot ask the broker.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = subprocess.run(
+        [VERDI, "manager", "--backend", "local", "-Q", queue_name, "--once",
+         "--broker", f"amqp://guest:guest@127.0.0.1:{port}//"],
+        capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1, out.stderr
+    assert "manager:" in out.stderr and "trying again" not in out.stderr, out.stderr
+
+
 @pytest.fixture
 def slurm(tmp_path):
     """A real single-node Slurm (tests/slurm_cluster.py)."""
