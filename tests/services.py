@@ -197,9 +197,11 @@ class Services:
         })
         return env
 
-    def start_rabbitmq(self):
+    def start_rabbitmq(self, port=None):
+        """Starts RabbitMQ on `port` (default: a free one)."""
         if "rabbitmq" not in self.state:
-            port, dist_port, epmd_port, tls_port = free_ports(4)
+            free, dist_port, epmd_port, tls_port = free_ports(4)
+            port = port or free
             self.state["rabbitmq"] = {
                 "port": port, "dist_port": dist_port, "epmd_port": epmd_port,
                 "nodename": f"verditest{os.getpid()}@localhost"}
@@ -290,8 +292,10 @@ class Services:
             pid_file.unlink()
 
     # -- Redis --------------------------------------------------------------
-    def start_redis(self):
-        port, tls_port = free_ports(2)
+    def start_redis(self, port=None):
+        """Starts Redis on `port` (default: a free one)."""
+        free, tls_port = free_ports(2)
+        port = port or free
         base = self.dir / "redis"
         base.mkdir(parents=True, exist_ok=True)
         log = base / "server.log"
