@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <memory>
+
 #include "base/files.h"
 #include "base/log.h"
 #include "base/redact.h"
@@ -19,6 +21,21 @@ std::optional<std::string> Redacted(const std::optional<std::string>& url) {
 }
 
 }  // namespace
+
+Status ContainerInputCheck(const PreparedJob& p, const PipelineSettings& settings,
+                           const fs::path& dir, localize::LocalSourceCheck* out) {
+  ContainerJob cj;
+  cj.root_work_dir = p.root_work_dir;
+  cj.job_dir = dir;
+  cj.datasets_config_file = settings.datasets_config_file;
+  cj.worker_config_file = settings.worker_config_file;
+  auto access = std::make_shared<HostAccess>();
+  VERDI_RETURN_IF_ERROR(
+      JobHostAccess(cj, settings.containers,
+                    LookupIn(CommandEnvironment(settings.base_env, p.command.env)), access.get()));
+  *out = [access](const std::string& real_path) { return access->Check(real_path, false); };
+  return Status::OK();
+}
 
 Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, const fs::path& dir,
                         const Json& images, Json* job, Json* context,
@@ -51,12 +68,7 @@ Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, 
   cj.worker_config_file = settings.worker_config_file;
   *container_name = ContainerName(cj.job_id, cj.task_id);
 
-  std::vector<std::string> run_argv;
-  VERDI_RETURN_IF_ERROR(ContainerRunArgv(cj, cs, lookup, p.argv, &run_argv));
-  Json params = Json::object();
-  std::optional<std::string> url = ImageUrlFor(images, MachineArch());
-  VERDI_RETURN_IF_ERROR(DockerParams(cj, Redacted(url), cs, lookup, &params[cj.image]));
-
+  // What is mounted exists first: mounts are made of resolved paths.
   fs::path cache = p.root_work_dir / "cache";
   for (const fs::path& sub :
        {p.root_work_dir / "jobs", p.root_work_dir / "tasks", p.root_work_dir / "workers", cache}) {
@@ -64,6 +76,12 @@ Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, 
     fs::create_directories(sub, ec);
     if (ec) return Status::IOError("creating " + sub.string(), ec.value());
   }
+  std::vector<std::string> run_argv;
+  VERDI_RETURN_IF_ERROR(ContainerRunArgv(cj, cs, lookup, p.argv, &run_argv));
+  Json params = Json::object();
+  std::optional<std::string> url = ImageUrlFor(images, MachineArch());
+  VERDI_RETURN_IF_ERROR(DockerParams(cj, Redacted(url), cs, lookup, &params[cj.image]));
+
   ImageSource source{cj.image, url, std::nullopt, cs.registry};
   if (auto sha = job->find("container_image_sha256"); sha != job->end() && sha->is_string())
     source.sha256 = sha->get<std::string>();
