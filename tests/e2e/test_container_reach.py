@@ -238,3 +238,34 @@ def test_the_worker_refuses_an_attacking_job_and_serves_the_next(start_worker, c
     out = job_dir(tmp_path / "root", "reach-normal") / "_stdout.txt"
     assert out.read_text() == "machine example.com\n"
 
+
+
+def test_the_settings_come_from_flags_env_and_the_config_file(tmp_path):
+    cfg = tmp_path / "celeryconfig.py"
+    cfg.write_text('CONTAINER_MOUNT_LAYOUT = "hysds"\n'
+                   'CONTAINER_ALLOWED_RUNTIME_OPTIONS = "network tmpfs"\n')
+    env = env_without_these_settings()
+    out = subprocess.run([VERDI, "worker", "--print-config", "--config", str(cfg)],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(" = ", 1) for line in out.stdout.splitlines())
+    assert lines["CONTAINER_MOUNT_LAYOUT"] == "hysds"
+    assert lines["CONTAINER_ALLOWED_RUNTIME_OPTIONS"] == "network tmpfs"
+    assert lines["WORKER_MOUNT_BLACKLIST"] == "/dev /etc /lib /proc /usr /var"
+    out = subprocess.run([VERDI, "worker", "--print-config", "--config", str(cfg)],
+                         capture_output=True, text=True,
+                         env=dict(env, CONTAINER_MOUNT_LAYOUT="job"))
+    assert dict(line.split(" = ", 1) for line in out.stdout.splitlines())[
+        "CONTAINER_MOUNT_LAYOUT"] == "job"  # the environment beats the file
+    cfg.write_text('CONTAINER_MOUNT_LAYOUT = "everything"\n')
+    out = subprocess.run([VERDI, "worker", "--print-config", "--config", str(cfg)],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 2
+    assert "CONTAINER_MOUNT_LAYOUT" in out.stderr and "everything" in out.stderr, out.stderr
+
+
+def env_without_these_settings():
+    import os
+    return {k: v for k, v in os.environ.items()
+            if k not in ("CONTAINER_MOUNT_LAYOUT", "CONTAINER_ALLOWED_RUNTIME_OPTIONS",
+                         "HYSDS_CELERY_CFG")}
