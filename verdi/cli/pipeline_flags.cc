@@ -152,8 +152,9 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
                   "Engine options (space or comma separated, e.g. \"network tmpfs\") a job's\n"
                   "runtime_options may pass besides gpus, shm-size, memory, memory-swap,\n"
                   "memory-reservation, memory-swappiness, cpus, cpu-shares, cpu-period,\n"
-                  "cpu-quota, cpuset-cpus, cpuset-mems, pids-limit, ulimit and env; volume,\n"
-                  "mount, volumes-from, name, label, label-file, user, workdir and rm never")
+                  "cpu-quota, cpuset-cpus, cpuset-mems, pids-limit, ulimit and env; never\n"
+                  "one naming a host path (volume, mount, env-file, ...) nor name, label,\n"
+                  "user, workdir, rm, detach, pod")
       ->envname("CONTAINER_ALLOWED_RUNTIME_OPTIONS");
   cmd->add_option("--cache-read-only", flags->cache_read_only,
                   "Mount <root>/cache read-only into containers (true/false)")

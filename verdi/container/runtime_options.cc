@@ -14,7 +14,9 @@ const std::vector<std::string> kAllowedRuntimeOptions = {
     "pids-limit",  "shm-size",           "ulimit"};
 
 const std::vector<std::string> kNeverRuntimeOptions = {
-    "label", "label-file", "mount", "name", "rm", "user", "volume", "volumes-from", "workdir"};
+    "authfile",   "cidfile", "conmon-pidfile", "detach", "env-file",     "label",
+    "label-file", "log-opt", "mount",          "name",   "pidfile",      "pod",
+    "rm",         "rootfs",  "user",           "volume", "volumes-from", "workdir"};
 
 namespace {
 
@@ -61,8 +63,9 @@ Status RuntimeOptions(const Json& options, const ContainerSettings& settings,
     if (Listed(kNeverRuntimeOptions, key))
       return Status::Invalid(fmt::format(
           "{}: refused: --{} is never passed to the engine, not even when listed in "
-          "CONTAINER_ALLOWED_RUNTIME_OPTIONS (mounts come from container_mappings, which are "
-          "checked)",
+          "CONTAINER_ALLOWED_RUNTIME_OPTIONS (host paths reach a container only through "
+          "container_mappings, which are checked; its name, labels, user, working dir and "
+          "lifetime are verdi's)",
           where, key));
     if (!Listed(kAllowedRuntimeOptions, key) && !Listed(settings.allowed_runtime_options, key))
       return Status::Invalid(fmt::format(

@@ -20,10 +20,12 @@ namespace verdi {
 /// would hand the container the worker's own variables).
 extern const std::vector<std::string> kAllowedRuntimeOptions;
 
-/// Options no setting allows, because verdi's own checks or bookkeeping
-/// rest on them: mounts (volume, mount, volumes-from: a mount comes from
-/// container_mappings, which are checked), the container's name, labels,
-/// user, working dir and removal.
+/// Options no setting allows: those that name a host path the engine would
+/// open (volume, mount, volumes-from, rootfs, env-file, label-file,
+/// authfile, cidfile, pidfile, conmon-pidfile, log-opt: a host path reaches
+/// a container only through container_mappings, which are checked), and
+/// those verdi's bookkeeping rests on (name, label, user, workdir, rm,
+/// detach, pod).
 extern const std::vector<std::string> kNeverRuntimeOptions;
 
 struct RuntimeOption {
