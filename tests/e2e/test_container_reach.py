@@ -7,6 +7,7 @@ and the worker serves the next job; an ordinary HySDS-style job still runs.
 """
 
 import json
+import os
 import shlex
 import subprocess
 import time
@@ -123,6 +124,23 @@ def test_an_attacking_job_is_refused_and_closed_out(verdi, podman, host, name, f
     assert not (r.dir / "_exit_code").exists()  # nothing was run
     assert not (r.dir / "stolen.txt").exists()
     assert podman.containers(f"verdi.job_id={job['job_id']}") == []
+
+
+def test_a_bind_mount_of_etc_is_refused_under_its_other_name(verdi, podman, host):
+    """realpath cannot see a bind mount: the rules also go by device and inode."""
+    if os.geteuid() != 0:
+        pytest.skip("bind-mounting /etc needs root")
+    alias = host.tmp / "etc-bind"
+    alias.mkdir()
+    subprocess.run(["mount", "--bind", "/etc", str(alias)], check=True)
+    try:
+        job = cjob(podman, "sh -c 'cat /x/hostname'", container_mappings={str(alias): "/x"})
+        r = run(verdi, podman, host, job)
+    finally:
+        subprocess.run(["umount", str(alias)], check=True)
+    assert r.returncode != 0
+    assert f"{alias} is /etc under another name, and it is /etc (" in r.info["error"], r.info
+    assert not (r.dir / "_exit_code").exists()
 
 
 def test_an_option_value_is_never_another_option(verdi, podman, host):
@@ -265,7 +283,6 @@ def test_the_settings_come_from_flags_env_and_the_config_file(tmp_path):
 
 
 def env_without_these_settings():
-    import os
     return {k: v for k, v in os.environ.items()
             if k not in ("CONTAINER_MOUNT_LAYOUT", "CONTAINER_ALLOWED_RUNTIME_OPTIONS",
                          "HYSDS_CELERY_CFG")}

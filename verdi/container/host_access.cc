@@ -1,6 +1,7 @@
 #include "verdi/container/host_access.h"
 
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -157,12 +158,47 @@ Status HostAccess::Make(const fs::path& root_work_dir, const fs::path& job_dir,
   if (ResolveHostPath("/proc/self/exe", &exe).ok()) Add(&a.read_only_, exe, "the verdi executable");
   for (const std::string& p : settings.mount_blacklist) Add(&a.blacklist_, p, "");
 
+  // Every path a rule names, and every directory above one, by identity.
+  std::vector<std::string> named = {a.root_, a.job_dir_, a.cache_};
+  named.insert(named.end(), a.shared_dirs_.begin(), a.shared_dirs_.end());
+  for (const auto* list : {&a.never_, &a.holders_, &a.homes_, &a.read_only_, &a.blacklist_})
+    for (const Entry& e : *list) named.push_back(e.path);
+  for (const std::string& path : named)
+    for (fs::path p = path;; p = p.parent_path()) {
+      struct stat st;
+      if (stat(p.c_str(), &st) == 0) a.known_.emplace(std::make_pair(st.st_dev, st.st_ino), p);
+      if (p == p.parent_path()) break;
+    }
   *out = std::move(a);
   return Status::OK();
 }
 
 Status HostAccess::Check(const std::string& path, bool writable) const {
-  const std::string p = WithoutAliases(path);
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+    return Status::Invalid(
+        "it is a socket, a device or a FIFO: a container job gets only files and directories");
+  VERDI_RETURN_IF_ERROR(CheckPath(WithoutAliases(path), writable));
+  // The same file or directory under another name than the one a rule uses
+  // (a bind mount, a hard link): the rules hold for that name too.
+  for (fs::path a = path;; a = a.parent_path()) {
+    if (stat(a.c_str(), &st) == 0) {
+      auto it = known_.find(std::make_pair(st.st_dev, st.st_ino));
+      if (it != known_.end() && it->second != WithoutAliases(a.string())) {
+        std::string rest = path.substr(a.string().size());
+        std::string other = it->second == "/" ? (rest.empty() ? "/" : rest) : it->second + rest;
+        Status refused = CheckPath(other, writable);
+        if (!refused.ok())
+          return Status::Invalid(fmt::format("{} is {} under another name, and {}", a.string(),
+                                             it->second, refused.message()));
+      }
+    }
+    if (a == a.parent_path()) break;
+  }
+  return Status::OK();
+}
+
+Status HostAccess::CheckPath(const std::string& p, bool writable) const {
   if (p == "/") return Status::Invalid("it is the host's root /");
   for (const Entry& e : never_) {
     if (IsPathUnder(p, e.path))

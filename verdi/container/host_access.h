@@ -5,8 +5,12 @@
 // given.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/env_vars.h"
@@ -41,7 +45,10 @@ bool IsPathUnder(const std::string& path, const std::string& prefix);
 /// <root>/cache read-only (unless CACHE_READ_ONLY is false); with the hysds
 /// layout, also jobs/, tasks/ and workers/. Below a home, and any directory
 /// holding the worker's config files or its executable: read-only. Then
-/// WORKER_MOUNT_BLACKLIST (its entries resolved the same way).
+/// WORKER_MOUNT_BLACKLIST (its entries resolved the same way). The rules
+/// also hold for another name of a file or directory they name (a bind
+/// mount, a hard link: the same device and inode), and a socket, a device
+/// or a FIFO is never reached.
 class HostAccess {
  public:
   /// `config_files`: the worker's files a job may read but never write
@@ -63,6 +70,8 @@ class HostAccess {
   };
   // Adds `path` (an absolute path; resolved when it exists) unless listed.
   static void Add(std::vector<Entry>* list, const std::string& path, std::string what);
+  // The rules on one spelling of a path.
+  Status CheckPath(const std::string& path, bool writable) const;
   std::string root_, job_dir_, cache_;
   std::vector<std::string> shared_dirs_;  // jobs, tasks, workers with the hysds layout
   bool cache_read_only_ = true;
@@ -71,6 +80,9 @@ class HostAccess {
   std::vector<Entry> homes_;      // below them: read-only
   std::vector<Entry> read_only_;  // a dir holding one: read-only
   std::vector<Entry> blacklist_;  // WORKER_MOUNT_BLACKLIST
+  // (device, inode) -> the path a rule names it by, for every path above
+  // and every directory above one.
+  std::map<std::pair<dev_t, ino_t>, std::string> known_;
 };
 
 }  // namespace verdi

@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include "tests/test_files.h"
 
@@ -197,6 +203,31 @@ TEST_F(HostAccessTest, BlacklistEntriesAreResolved) {
   std::string why = Refused(a, t_ / "data/in");
   EXPECT_NE(why.find("WORKER_MOUNT_BLACKLIST"), std::string::npos) << why;
   EXPECT_NE(why.find((t_ / "data").string()), std::string::npos) << why;
+}
+
+TEST_F(HostAccessTest, AnotherNameOfWhatARuleNamesAndSpecialFiles) {
+  // A hard link to the worker's datasets.json: the same file, so read-only.
+  fs::create_hard_link(t_ / "cfg/datasets.json", t_ / "data/ds.json");
+  HostAccess a = Make();
+  EXPECT_EQ(Refused(a, t_ / "data/ds.json"), "");
+  std::string why = Refused(a, t_ / "data/ds.json", true);
+  EXPECT_NE(why.find((t_ / "data/ds.json").string() + " is " + (t_ / "cfg/datasets.json").string() +
+                     " under another name"),
+            std::string::npos)
+      << why;
+  // Sockets, devices and FIFOs are never reached.
+  ASSERT_EQ(mkfifo((t_ / "data/fifo").c_str(), 0600), 0);
+  EXPECT_NE(Refused(a, t_ / "data/fifo").find("a socket, a device or a FIFO"), std::string::npos);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::string sock = (t_ / "data/engine.sock").string();
+  ASSERT_LT(sock.size(), sizeof addr.sun_path);
+  memcpy(addr.sun_path, sock.c_str(), sock.size() + 1);
+  ASSERT_EQ(bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_NE(Refused(a, sock).find("a socket"), std::string::npos);
+  close(fd);
 }
 
 TEST(IsPathUnderTest, ComponentWise) {
