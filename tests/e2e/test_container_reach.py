@@ -109,6 +109,8 @@ ATTACKS = [
      "the worker's credentials"),
     ("file-other-job", lambda h: {"localize_urls": [{"url": f"file://{h.other}/result.txt"}]},
      "outside this job's dir"),
+    ("image-from-etc", lambda h: {"container_image_url": f"file://{h.tmp}/etc-link/hostname"},
+     "container_image_url: refusing to load /etc/hostname: it is under /etc"),
 ]
 
 

@@ -4,9 +4,12 @@
 
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "base/files.h"
 #include "base/log.h"
 #include "base/redact.h"
+#include "localize/url.h"
 #include "verdi/container/engine.h"
 #include "verdi/job/run_script.h"
 
@@ -18,6 +21,20 @@ namespace fs = std::filesystem;
 std::optional<std::string> Redacted(const std::optional<std::string>& url) {
   if (!url) return url;
   return RedactUrls(*url);
+}
+
+// A local image tarball (a path or a file:// URL) is loaded where it is:
+// a job may name one only where it could have mounted it read-only.
+Status CheckLocalImage(const std::optional<std::string>& url, const HostAccess& access) {
+  localize::Url u;
+  if (!url || !localize::ParseUrl(*url, &u).ok() || u.IsNetwork()) return Status::OK();
+  std::string real;
+  if (!ResolveHostPath(u.path, &real).ok()) return Status::OK();  // the load says it is missing
+  Status st = access.Check(real, false);
+  if (!st.ok())
+    return Status::Invalid(
+        fmt::format("container_image_url: refusing to load {}: {}", real, st.message()));
+  return Status::OK();
 }
 
 }  // namespace
@@ -82,6 +99,9 @@ Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, 
   std::optional<std::string> url = ImageUrlFor(images, MachineArch());
   VERDI_RETURN_IF_ERROR(DockerParams(cj, Redacted(url), cs, lookup, &params[cj.image]));
 
+  HostAccess access;
+  VERDI_RETURN_IF_ERROR(JobHostAccess(cj, cs, lookup, &access));
+  VERDI_RETURN_IF_ERROR(CheckLocalImage(url, access));
   ImageSource source{cj.image, url, std::nullopt, cs.registry};
   if (auto sha = job->find("container_image_sha256"); sha != job->end() && sha->is_string())
     source.sha256 = sha->get<std::string>();
@@ -110,6 +130,7 @@ Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, 
     std::optional<std::string> dep_url = ImageUrlFor(dep, MachineArch());
     VERDI_RETURN_IF_ERROR(DockerParams(dj, Redacted(dep_url), cs, lookup, &params[dj.image])
                               .WithPrefix("dependency_images"));
+    VERDI_RETURN_IF_ERROR(CheckLocalImage(dep_url, access).WithPrefix("dependency_images"));
     ImageSource dep_source{dj.image, dep_url, std::nullopt, cs.registry};
     if (auto sha = dep.find("container_image_sha256"); sha != dep.end() && sha->is_string())
       dep_source.sha256 = sha->get<std::string>();
