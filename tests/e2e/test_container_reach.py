@@ -63,7 +63,7 @@ def run(verdi, podman, host, job, args=()):
 
 def cjob(podman, command, job_id="reach-20240101T000000.0Z", **extra):
     job = make_job(command, job_id=job_id, **extra)
-    job["container_image_name"] = podman.image
+    job.setdefault("container_image_name", podman.image)
     return job
 
 
@@ -109,6 +109,8 @@ ATTACKS = [
      "the worker's credentials"),
     ("file-other-job", lambda h: {"localize_urls": [{"url": f"file://{h.other}/result.txt"}]},
      "outside this job's dir"),
+    ("image-name-option", lambda h: {"container_image_name": "--privileged"},
+     "container_image_name: '--privileged' is not an image reference"),
     ("image-from-etc", lambda h: {"container_image_url": f"file://{h.tmp}/etc-link/hostname"},
      "container_image_url: refusing to load /etc/hostname: it is under /etc"),
 ]

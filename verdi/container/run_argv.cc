@@ -91,6 +91,16 @@ Status UserMount(const std::string& key, const Json& value, const ContainerJob& 
 
 }  // namespace
 
+Status CheckImageName(const std::string& name) {
+  bool ok = !name.empty() && IsNameChar(name[0]) && name[0] != '-' && name[0] != '.';
+  for (char c : name) ok = ok && (IsNameChar(c) || c == '/' || c == ':' || c == '@');
+  if (!ok)
+    return Status::Invalid("container_image_name: '" + name +
+                           "' is not an image reference (letters, digits and . _ - / : @, "
+                           "starting with a letter, a digit or _)");
+  return Status::OK();
+}
+
 std::string ContainerName(const std::string& job_id, const std::string& task_id) {
   std::string name = "verdi-" + job_id + "-" + task_id;
   for (char& c : name)
@@ -178,6 +188,7 @@ Status ContainerRunArgv(const ContainerJob& job, const ContainerSettings& settin
                         const EnvLookup& lookup, const std::vector<std::string>& argv,
                         std::vector<std::string>* out) {
   if (argv.empty()) return Status::Invalid("the job has no command to run in its container");
+  VERDI_RETURN_IF_ERROR(CheckImageName(job.image));
   std::vector<std::string> args{"run", "--init", "--rm", "-u",
                                 fmt::format("{}:{}", job.uid, job.gid)};
   VERDI_RETURN_IF_ERROR(RuntimeOptionArgs(job.runtime_options, settings, lookup, &args));
@@ -207,6 +218,7 @@ Status ContainerRunArgv(const ContainerJob& job, const ContainerSettings& settin
 
 Status DockerParams(const ContainerJob& job, const std::optional<std::string>& image_url,
                     const ContainerSettings& settings, const EnvLookup& lookup, Json* out) {
+  VERDI_RETURN_IF_ERROR(CheckImageName(job.image));
   std::vector<Mount> mounts;
   VERDI_RETURN_IF_ERROR(ContainerMounts(job, settings, lookup, &mounts));
   // A document: a $VAR in a runtime option shows as RedactEnvValue shows it.

@@ -43,6 +43,10 @@ struct ContainerJob {
   std::optional<std::string> datasets_config_file, worker_config_file;
 };
 
+/// OK for an image reference the engine cannot take for an option or split:
+/// letters, digits and . _ - / : @, starting with a letter, a digit or _.
+Status CheckImageName(const std::string& name);
+
 /// The deterministic container name of a job run: `verdi-<job_id>-<task_id>`,
 /// with characters the engines refuse replaced by '_'.
 std::string ContainerName(const std::string& job_id, const std::string& task_id);

@@ -219,6 +219,21 @@ TEST_F(ContainerCommandTest, DockerParamsShowWhatIsMounted) {
   EXPECT_EQ(params["runtime_options"], Json({{"env", {"T=***", "B=amqp://u:***@h//"}}}));
 }
 
+TEST_F(ContainerCommandTest, AnImageNameIsNeverAnOption) {
+  for (const char* name : {"--privileged", "-v=/:/host", "a b", "x\n", "", ".hidden", "a;b"}) {
+    ContainerJob job = Job();
+    job.image = name;
+    std::vector<std::string> argv;
+    Status st = ContainerRunArgv(job, ContainerSettings(), env_, {"true"}, &argv);
+    EXPECT_NE(st.message().find("container_image_name"), std::string::npos) << name;
+    Json params;
+    EXPECT_TRUE(DockerParams(job, std::nullopt, ContainerSettings(), env_, &params).IsInvalid());
+  }
+  for (const char* name : {"hello:v1", "localhost/verdi-test-busybox:1",
+                           "registry.example.com:5000/a/b@sha256:0123abcd", "_x"})
+    EXPECT_TRUE(CheckImageName(name).ok()) << name;
+}
+
 TEST_F(ContainerCommandTest, EngineArgv) {
   ContainerSettings settings;
   settings.engine = "podman";
