@@ -159,8 +159,9 @@ class TaskRun {
   }
 
   // The producer's ignore_result header is honoured: nothing is stored.
-  void StoreResult(const std::string& state, const Json& result) {
-    if (!task_.ignore_result.value_or(false)) services_.results->Store(task_, state, result);
+  void StoreResult(const std::string& state, const Json& result, const Json& traceback = nullptr) {
+    if (!task_.ignore_result.value_or(false))
+      services_.results->Store(task_, state, result, traceback);
   }
 
   void Done() {
