@@ -4,13 +4,14 @@ result_serializer msgpack, accept_content msgpack and json, task_track_started)
 reads every state and result of verdi's tasks: STARTED, SUCCESS, FAILURE with
 its traceback, REVOKED. The worker reads the same settings file."""
 
+import subprocess
 import time
 import uuid
 
 import pytest
 import redis
 
-from conftest import make_job
+from conftest import VERDI, make_job
 
 RUN_JOB = "hysds.job_worker.run_job"
 
@@ -82,8 +83,6 @@ def wait_for_state(result, state, timeout=15):
 
 
 def test_worker_reads_the_serializers_from_the_hysds_config(hysds_config):
-    import subprocess
-    from conftest import VERDI
     proc = subprocess.run([VERDI, "worker", "--config", str(hysds_config), "--print-config"],
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
@@ -121,6 +120,40 @@ def test_failure_is_raised_with_its_message(hysds_worker, client, queue_name):
     assert result.state == "FAILURE"
 
 
+def test_failure_carries_the_jobs_alt_error_and_traceback(hysds_worker, client, services,
+                                                          queue_name, tmp_path):
+    """HySDS's WorkerExecutionError(error): the job's _alt_error.txt as the message,
+    its _alt_traceback.txt as the result's traceback (`celery result --traceback`)."""
+    script = ("printf 'PGE failed: no granule\\n' > _alt_error.txt; "
+              "printf 'Traceback (most recent call last):\\n  File pge.py\\nValueError: x\\n' "
+              "> _alt_traceback.txt; exit 1")
+    result = client.send_task(RUN_JOB, args=[job(f"/bin/sh -c \"{script}\"")], queue=queue_name)
+    with pytest.raises(Exception) as raised:
+        result.get(timeout=30)
+    assert type(raised.value).__name__ == "WorkerExecutionError"
+    assert str(raised.value) == "PGE failed: no granule"
+    assert result.traceback == "Traceback (most recent call last):\n  File pge.py\nValueError: x"
+
+    # Celery's own CLI, configured as HySDS's clients are, prints it.
+    (tmp_path / "hysds_app.py").write_text(
+        "from celery import Celery\n"
+        f"app = Celery('hysds', broker={services.state['amqp_url']!r}, "
+        f"backend={services.state['redis_url']!r})\n"
+        "app.conf.update(result_serializer='msgpack', accept_content=['msgpack', 'json'])\n")
+    proc = subprocess.run(["/usr/bin/python3", "-m", "celery", "-A", "hysds_app", "result",
+                           "--traceback", result.id], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Traceback (most recent call last):\n  File pge.py\nValueError: x\n"
+
+
+def test_failure_without_alt_files_has_the_error_as_traceback(hysds_worker, client, queue_name):
+    result = client.send_task(RUN_JOB, args=[job("/bin/sh -c 'exit 3'")], queue=queue_name)
+    with pytest.raises(Exception):
+        result.get(timeout=30)
+    assert result.traceback == "Got non-zero exit code: 3"
+
+
 def test_revoked_task_is_read_as_revoked(hysds_worker, client, queue_name, tmp_path):
     blocker = client.send_task(RUN_JOB, args=[job("/bin/sleep 2")], queue=queue_name)
     queued = client.send_task(RUN_JOB, args=[job(f"/bin/touch {tmp_path}/ran")], queue=queue_name)
@@ -152,8 +185,6 @@ def test_rpc_results_in_msgpack(start_worker, hysds_config, services, queue_name
 
 
 def test_pickle_is_refused_at_start(hysds_config, tmp_path):
-    import subprocess
-    from conftest import VERDI
     for args, message in (
             (["--result-serializer", "pickle"],
              "verdi worker: --result-serializer: pickle is refused: verdi never pickles or "
