@@ -87,8 +87,11 @@ int UtcOffsetHours(WallClock::time_point now) {
   time_t t = WallClock::to_time_t(now);
   struct tm local;
   localtime_r(&t, &local);
-  // tm_gmtoff is seconds EAST of UTC; Celery counts hours west.
-  return static_cast<int>(-local.tm_gmtoff / 3600);
+  // tm_gmtoff is seconds EAST of UTC; Celery counts hours west, rounded
+  // down as Python's time.timezone // 3600 is: UTC+5:30 is -6, not -5 (a
+  // receiver in the same zone would otherwise see an hour of drift).
+  long west = -local.tm_gmtoff;
+  return static_cast<int>(west / 3600 - (west % 3600 < 0 ? 1 : 0));
 }
 
 Json CeleryEvent(const std::string& type, const EventSender& sender, int64_t clock,

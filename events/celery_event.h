@@ -40,7 +40,8 @@ Json CeleryEvent(const std::string& type, const EventSender& sender, int64_t clo
 /// '-' turned into '.' ("task-succeeded" -> "task.succeeded").
 std::string EventRoutingKey(const std::string& type);
 
-/// Hours west of UTC of the local time zone right now.
+/// Hours west of UTC of the local time zone right now, rounded down as
+/// Python's utcoffset() is (UTC+5:30: -6; UTC-3:30: 3).
 int UtcOffsetHours(WallClock::time_point now);
 
 /// The fields every worker event carries: freq, active, processed, loadavg

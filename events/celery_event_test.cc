@@ -32,6 +32,13 @@ TEST(CeleryEventTest, UtcOffsetIsHoursWestOfUtc) {
   setenv("TZ", "America/New_York", 1);  // UTC-5 in winter
   tzset();
   EXPECT_EQ(UtcOffsetHours(winter), 5);
+  // Half hours round down, as Python's time.timezone // 3600 does.
+  setenv("TZ", "Asia/Kolkata", 1);  // UTC+5:30
+  tzset();
+  EXPECT_EQ(UtcOffsetHours(winter), -6);
+  setenv("TZ", "America/St_Johns", 1);  // UTC-3:30 in winter
+  tzset();
+  EXPECT_EQ(UtcOffsetHours(winter), 3);
   setenv("TZ", "UTC", 1);
   tzset();
   EXPECT_EQ(UtcOffsetHours(winter), 0);

@@ -319,6 +319,46 @@ def test_wait_reports_a_failed_job(start_worker, services, queue_name):
     assert json.loads(proc.stdout)["exc_type"] == "WorkerExecutionError"
 
 
+def test_msgpack_task_and_results(start_worker, services, queue_name):
+    """--task-serializer msgpack sends the task as a HySDS client does; --wait reads
+    a worker's msgpack results, unless --result-accept-content refuses them."""
+    start_worker("--result-serializer", "msgpack")
+    params = ["--param", "greeting=Hi", "--param", "name=there", "--param", "note=n"]
+    task = str(uuid.uuid4())
+    proc = submit(HELLO, *broker_args(services, queue_name), *params, "--task-id", task,
+                  "--task-serializer", "msgpack", "--result-backend", services.state["redis_url"],
+                  "--wait", "60", timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["uuid"] == task
+    task = str(uuid.uuid4())
+    proc = submit(HELLO, *broker_args(services, queue_name), *params, "--task-id", task,
+                  "--result-backend", services.state["redis_url"],
+                  "--result-accept-content", "json", "--wait", "60", timeout=90)
+    assert proc.returncode == 4, proc.stderr
+    assert proc.stderr == (f"verdi submit: task {task}: the stored result is msgpack, which "
+                           "result_accept_content (json) does not accept\n")
+
+
+def test_msgpack_message_is_what_python_reads(services, queue_name):
+    proc = submit(FIX / "job-spec.json.limits", *broker_args(services, queue_name),
+                  "--task-id", TASK, "--now", NOW, "--task-serializer", "msgpack")
+    assert proc.returncode == 0, proc.stderr
+    job, _ = dry_run(FIX / "job-spec.json.limits", "--queue", queue_name)
+    with Connection(services.state["amqp_url"]) as conn:
+        message = Queue(queue_name)(conn.default_channel).get(no_ack=True, accept=["msgpack"])
+    assert message.content_type == "application/x-msgpack"
+    assert message.content_encoding == "binary"
+    args, kwargs, embed = message.decode()
+    assert args == [job]
+    assert kwargs == {}
+    assert embed == {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+    proc = submit(FIX / "job-spec.json.limits", *broker_args(services, queue_name),
+                  "--task-serializer", "pickle")
+    assert proc.returncode == 2
+    assert proc.stderr == ("verdi submit: --task-serializer: pickle is refused: verdi never "
+                           "pickles or unpickles (json or msgpack)\n")
+
+
 def test_wait_times_out_with_exit_3(services, queue_name):
     task = str(uuid.uuid4())  # a fresh id: the backend keeps results of other tests
     proc = submit(FIX / "job-spec.json.limits", *broker_args(services, queue_name),

@@ -9,7 +9,8 @@
 //
 // Checked: decoding never crashes and fails only with Invalid; whatever a
 // JSON body decodes to re-encodes into a message that decodes to the same
-// request.
+// request; the request's result document, in msgpack (and, for JSON bodies,
+// in json), decodes back with its state.
 #include <zlib.h>
 
 #include <cstdint>
@@ -22,6 +23,7 @@
 #include "jobspec/context.h"
 #include "jobspec/job.h"
 #include "jobspec/worker_config.h"
+#include "verdi/celery/result_document.h"
 #include "verdi/celery/task_message.h"
 
 namespace {
@@ -92,8 +94,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   verdi::AmqpOutgoing out = verdi::EncodeTaskMessage(m);
-  (void)verdi::EncodeResultJson(m.id, "SUCCESS", m.args, nullptr, &m, verdi::WallClock::now());
+  (void)verdi::EncodeTaskMessage(m, verdi::Serializer::kMsgpack);
+  auto result_reads_back = [&](verdi::Serializer serializer) {
+    std::string doc = verdi::EncodeResult(serializer, m.id, "SUCCESS", m.args, nullptr, &m,
+                                          verdi::WallClock::now());
+    verdi::Json read;
+    verdi::Status rs = verdi::DecodeResult(doc, {serializer}, &read);
+    Check(rs.ok(), "the result document decodes:", rs);
+    Check(verdi::ResultState(read) == "SUCCESS", "the result's state survives");
+  };
+  result_reads_back(verdi::Serializer::kMsgpack);
   if ((flags & 3) != 0) return 0;  // msgpack strings need not be UTF-8 nor free of kombu markers
+  result_reads_back(verdi::Serializer::kJson);
 
   verdi::Delivery again;
   again.content_type = out.content_type;

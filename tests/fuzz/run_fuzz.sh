@@ -23,7 +23,9 @@ fi
 
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
-sources=("$repo/tests/fuzz/celery_message_fuzz.cc" "$repo"/verdi/celery/task_message*.cc "$repo"/jobspec/*.cc "$repo"/base/*.cc)
+sources=("$repo/tests/fuzz/celery_message_fuzz.cc" "$repo"/verdi/celery/task_message*.cc
+         "$repo"/verdi/celery/serializer.cc "$repo"/verdi/celery/result_document.cc
+         "$repo"/events/msgpack_writer.cc "$repo"/jobspec/*.cc "$repo"/base/*.cc)
 mapfile -t sources < <(printf '%s\n' "${sources[@]}" | grep -v '_test\.cc$')
 binary=$build/celery_message_fuzz
 
@@ -31,7 +33,7 @@ binary=$build/celery_message_fuzz
 stale=1
 if [[ -x $binary ]]; then
   stale=0
-  for f in "${sources[@]}" "$repo"/verdi/celery/task_message.h "$repo"/jobspec/*.h "$repo"/base/*.h "$0"; do
+  for f in "${sources[@]}" "$repo"/verdi/celery/*.h "$repo"/jobspec/*.h "$repo"/base/*.h "$0"; do
     if [[ $f -nt $binary ]]; then stale=1; break; fi
   done
 fi

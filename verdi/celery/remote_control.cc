@@ -113,8 +113,7 @@ Json Stats(const WorkerSnapshot& w) {
             {"processes", Json::array({w.pid})},
             {"max-tasks-per-child", "N/A"},
             {"put-guarded-by-semaphore", false},
-            {"timeouts", Json::array({0, 0})},
-            {"writes", ""}}},
+            {"timeouts", Json::array({0, 0})}}},
           {"broker", w.broker},
           {"prefetch_count", w.prefetch_count},
           {"rusage", w.rusage}};
@@ -178,7 +177,12 @@ const std::map<std::string, Handler>& Handlers() {
          return list;
        }},
       {"registered", [](const Call&) { return Json::array({kRunJobTaskName}); }},
-      {"revoked", [](const Call& c) { return Json(c.w.revoked); }},
+      {"revoked",
+       [](const Call& c) {
+         Json ids = Json::array();
+         for (const auto& r : c.w.revoked) ids.push_back(r.id);
+         return ids;
+       }},
       {"active_queues",
        [](const Call& c) {
          Json list = Json::array();
@@ -210,8 +214,16 @@ const std::map<std::string, Handler>& Handlers() {
       {"hello",
        [](const Call& c) -> std::optional<Json> {
          if (c.Str("from_node") == c.w.nodename) return std::nullopt;
+         // The sender's LimitedSet._data ({id: [time, id]}), or a list of ids.
+         if (const Json* theirs = c.Arg("revoked"); theirs != nullptr && theirs->is_object()) {
+           for (const auto& [id, when] : theirs->items()) c.d->effects.revoke.push_back(id);
+         } else {
+           c.d->effects.revoke = IdList(theirs);
+         }
+         // Ours as LimitedSet._data: the revoke time a float, which the
+         // other worker's LimitedSet.update requires.
          Json revoked = Json::object();
-         for (const auto& id : c.w.revoked) revoked[id] = Json::array({0, id});
+         for (const auto& r : c.w.revoked) revoked[r.id] = Json::array({r.revoked_at, r.id});
          return Json{{"revoked", revoked}, {"clock", c.w.clock}};
        }},
       {"heartbeat",
@@ -437,7 +449,7 @@ Json BrokerInfo(const AmqpUrl& url) {
           {"transport_options", Json::object()},
           {"login_method", "PLAIN"},
           {"uri_prefix", nullptr},
-          {"heartbeat", url.heartbeat_seconds},
+          {"heartbeat", static_cast<double>(url.heartbeat_seconds)},
           {"failover_strategy", "round-robin"},
           {"alternates", Json::array()},
           {"credential_provider", nullptr}};

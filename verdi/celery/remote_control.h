@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "jobspec/json_field.h"
 #include "verdi/amqp/url.h"
+#include "verdi/celery/revoked_set.h"
 
 namespace verdi {
 
@@ -60,13 +61,14 @@ struct WorkerSnapshot {
   /// A few settings for `conf`.
   Json conf = Json::object();
   std::vector<ControlTask> active, reserved, scheduled;
-  std::vector<std::string> revoked;
+  std::vector<RevokedEntry> revoked;
   std::vector<ControlQueue> queues;
 };
 
 /// What the worker must do after a command.
 struct ControlEffects {
-  /// Ids to add to the revoked set.
+  /// Ids to add to the revoked set (revoke, terminate, and the ones another
+  /// worker's mingle `hello` brings).
   std::vector<std::string> revoke;
   /// Signal the running jobs of `revoke` with this signal (0: none).
   int terminate_signal = 0;
@@ -96,7 +98,9 @@ bool GlobMatch(const std::string& pattern, const std::string& text);
 /// Decides what to do with one command body ({method, arguments,
 /// destination, pattern, matcher, ticket, reply_to}). A reply is wanted
 /// when reply_to is present and the command gives one (shutdown, heartbeat
-/// and hello from this node do not).
+/// and hello from this node do not). Every reply has the types a Python
+/// worker's has; `hello` (mingle) answers {revoked: {id: [float
+/// revoked_at, id]}, clock} and takes the sender's revoked ids.
 ControlDecision HandleControl(const Json& body, const WorkerSnapshot& worker);
 
 /// Celery's signals.signum: an integer, or an uppercase name with or

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "verdi/celery/task_message.h"
+
 namespace verdi {
 namespace {
 
@@ -46,7 +48,7 @@ WorkerSnapshot Worker() {
   held.id = "eta-1";
   held.eta = "2030-01-01T00:00:00+00:00";
   w.scheduled.push_back(held);
-  w.revoked = {"gone-1"};
+  w.revoked = {{"gone-1", 12345.5}, {"gone-2", 12346.0}};
   w.queues.push_back({"q", Json::object()});
   return w;
 }
@@ -68,6 +70,9 @@ TEST(RemoteControl, BrokerInfoIsKombusWithoutThePassword) {
   EXPECT_EQ(info["port"], 5671);
   EXPECT_EQ(info["ssl"], true);
   EXPECT_EQ(info["transport"], "amqp");
+  EXPECT_TRUE(info["heartbeat"].is_number_float());  // kombu's is a float: 60.0
+  EXPECT_EQ(info["heartbeat"], 60.0);
+  EXPECT_TRUE(info["connect_timeout"].is_number_integer());
   EXPECT_EQ(info.dump().find("s3cret"), std::string::npos) << info.dump();
 }
 
@@ -138,6 +143,7 @@ TEST(RemoteControl, Stats) {
   EXPECT_EQ(s["pool"]["put-guarded-by-semaphore"], false);
   EXPECT_EQ(s["pool"]["timeouts"], Json::array({0, 0}));
   EXPECT_EQ(s["broker"]["hostname"], "localhost");
+  EXPECT_FALSE(s["pool"].contains("writes"));  // prefork's only; Python's solo pool has none
   EXPECT_EQ(s["prefetch_count"], 2);
   EXPECT_TRUE(s.contains("rusage"));
   WorkerSnapshot idle = Worker();
@@ -180,7 +186,7 @@ TEST(RemoteControl, ActiveReservedScheduled) {
 
 TEST(RemoteControl, SimpleInspections) {
   EXPECT_EQ(ReplyOf(Command("registered")), Json::array({"hysds.job_worker.run_job"}));
-  EXPECT_EQ(ReplyOf(Command("revoked")), Json::array({"gone-1"}));
+  EXPECT_EQ(ReplyOf(Command("revoked")), Json::array({"gone-1", "gone-2"}));
   EXPECT_EQ(ReplyOf(Command("clock")), Json({{"clock", 99}}));
   EXPECT_TRUE(ReplyOf(Command("report"))["ok"].is_string());
   EXPECT_TRUE(ReplyOf(Command("conf")).is_object());
@@ -217,12 +223,32 @@ TEST(RemoteControl, QueryTask) {
 }
 
 TEST(RemoteControl, Hello) {
+  // Mingle: Celery's LimitedSet.update refuses a time that is not a float
+  // ("Expecting float timestamp"), 12346.0 included.
   Json r = ReplyOf(Command("hello", {{"from_node", "other@x"}, {"revoked", Json::object()}}));
   EXPECT_EQ(r["clock"], 99);
-  EXPECT_TRUE(r["revoked"].contains("gone-1"));
+  EXPECT_EQ(r["revoked"], Json::parse(R"({"gone-1": [12345.5, "gone-1"],
+                                          "gone-2": [12346.0, "gone-2"]})"));
+  EXPECT_TRUE(r["revoked"]["gone-2"][0].is_number_float());
+  EXPECT_EQ(PyJsonDumps(r["revoked"]["gone-2"]), "[12346.0, \"gone-2\"]");
   ControlDecision d = HandleControl(Command("hello", {{"from_node", kNode}}), Worker());
   EXPECT_TRUE(d.addressed);
   EXPECT_FALSE(d.reply);
+}
+
+TEST(RemoteControl, HelloTakesTheSendersRevokedIds) {
+  // What a Python worker's mingle sends: its LimitedSet._data.
+  ControlDecision d = HandleControl(
+      Command("hello",
+              {{"from_node", "py@x"}, {"revoked", {{"r-1", {5.5, "r-1"}}, {"r-2", {6.5, "r-2"}}}}}),
+      Worker());
+  EXPECT_TRUE(d.reply);
+  EXPECT_EQ(d.effects.revoke, (std::vector<std::string>{"r-1", "r-2"}));
+  EXPECT_EQ(d.effects.terminate_signal, 0);
+  d = HandleControl(Command("hello", {{"from_node", "py@x"}, {"revoked", {"r-3"}}}), Worker());
+  EXPECT_EQ(d.effects.revoke, std::vector<std::string>{"r-3"});
+  d = HandleControl(Command("hello", {{"from_node", "py@x"}}), Worker());
+  EXPECT_TRUE(d.effects.revoke.empty());
 }
 
 TEST(RemoteControl, HeartbeatAndShutdownDoNotReply) {

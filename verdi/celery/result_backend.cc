@@ -11,16 +11,17 @@
 #include "base/redact.h"
 #include "jobspec/json_field.h"
 #include "redis/redis_url.h"
+#include "verdi/celery/result_document.h"
 
 namespace verdi {
 namespace {
 
-/// The "status" of a stored result document, "" when unreadable.
+/// The "status" of a stored result document in either serializer, "" when
+/// unreadable.
 std::string StateOf(const std::string& document) {
-  Json doc = Json::parse(document, nullptr, false);
-  if (!doc.is_object()) return "";
-  auto it = doc.find("status");
-  return it != doc.end() && it->is_string() ? it->get<std::string>() : "";
+  Json doc;
+  if (!DecodeResult(document, {Serializer::kJson, Serializer::kMsgpack}, &doc).ok()) return "";
+  return ResultState(doc);
 }
 
 class RedisResultBackend : public ResultBackend {

@@ -16,9 +16,10 @@ namespace verdi {
 class ResultBackend {
  public:
   virtual ~ResultBackend() = default;
-  /// Stores the JSON result document `document` (Celery's result meta, built
-  /// by the caller with EncodeResultJson) for `task_id`, unless a SUCCESS is
-  /// already stored for it (Celery's guard). `expires_seconds` <= 0: no expiry.
+  /// Stores the result document `document` (Celery's result meta, built by
+  /// the caller with EncodeResult, json or msgpack) for `task_id`, unless a
+  /// SUCCESS is already stored for it, in either serializer (Celery's guard).
+  /// `expires_seconds` <= 0: no expiry.
   virtual Status Store(const std::string& task_id, const std::string& document,
                        int64_t expires_seconds) = 0;
   /// Reads the stored document; *found=false when there is none.

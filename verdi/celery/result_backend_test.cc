@@ -19,6 +19,7 @@
 #include "jobspec/uuid.h"
 #include "tests/redis_server.h"
 #include "tests/test_services.h"
+#include "verdi/celery/result_document.h"
 
 namespace verdi {
 namespace {
@@ -41,17 +42,21 @@ Json FailureResult() {
           {"exc_module", "builtins"}};
 }
 
-// Prints "RESULT <json>" or "RAISED <type> <json args>" for one task id.
+// Prints "RESULT <json>" or "RAISED <type> <json args> <json traceback>" for
+// one task id, read by a client whose result_serializer is argv[3].
 constexpr const char* kPythonGet = R"(
 import json, sys
 from celery import Celery
 from celery.result import AsyncResult
 app = Celery("verdi-test", backend=sys.argv[1])
+app.conf.update(result_serializer=sys.argv[3], accept_content=["json", "msgpack"])
+result = AsyncResult(sys.argv[2], app=app)
 try:
-    value = AsyncResult(sys.argv[2], app=app).get(timeout=15)
+    value = result.get(timeout=15)
     print("RESULT " + json.dumps(value), flush=True)
 except Exception as e:
-    print("RAISED %s %s" % (type(e).__name__, json.dumps(list(e.args))), flush=True)
+    print("RAISED %s %s %s" % (type(e).__name__, json.dumps(list(e.args)),
+                               json.dumps(result.traceback)), flush=True)
 )";
 
 class RedisResultBackendTest : public ::testing::Test {
@@ -75,10 +80,11 @@ class RedisResultBackendTest : public ::testing::Test {
   }
 
   /// Starts the Python client on `task_id_`; read its line with Finish.
-  FILE* StartPython() {
+  FILE* StartPython(const char* result_serializer = "json") {
     script_ = std::filesystem::temp_directory_path() / ("verdi-get-" + task_id_ + ".py");
     std::ofstream(script_) << kPythonGet;
-    std::string cmd = "/usr/bin/python3 " + script_.string() + " '" + url_ + "' " + task_id_;
+    std::string cmd = "/usr/bin/python3 " + script_.string() + " '" + url_ + "' " + task_id_ + " " +
+                      result_serializer;
     return popen(cmd.c_str(), "r");
   }
   std::string Finish(FILE* python) {
@@ -162,7 +168,35 @@ TEST_F(RedisResultBackendTest, PythonCeleryReadsAStoredSuccess) {
 
 TEST_F(RedisResultBackendTest, PythonCeleryRaisesAStoredFailure) {
   ASSERT_TRUE(backend_->Store(task_id_, Document(task_id_, "FAILURE", FailureResult()), 600).ok());
-  EXPECT_EQ(Finish(StartPython()), "RAISED RuntimeError [\"Got non-zero exit code: 3\"]");
+  EXPECT_EQ(Finish(StartPython()), "RAISED RuntimeError [\"Got non-zero exit code: 3\"] null");
+}
+
+// HySDS's clients: result_serializer = "msgpack" reads the raw msgpack value.
+TEST_F(RedisResultBackendTest, PythonCeleryWithMsgpackReadsMsgpackResults) {
+  TaskMessage request;
+  Json result = {{"exit_code", 0}, {"files", {"a.txt"}}};
+  std::string doc = EncodeResult(Serializer::kMsgpack, task_id_, "SUCCESS", result, nullptr,
+                                 &request, WallClock::now());
+  ASSERT_TRUE(backend_->Store(task_id_, doc, 600).ok());
+  EXPECT_EQ(Finish(StartPython("msgpack")), R"(RESULT {"exit_code": 0, "files": ["a.txt"]})");
+}
+
+TEST_F(RedisResultBackendTest, PythonCeleryWithMsgpackRaisesAMsgpackFailure) {
+  TaskMessage request;
+  std::string doc = EncodeResult(Serializer::kMsgpack, task_id_, "FAILURE", FailureResult(),
+                                 "the traceback\n", &request, WallClock::now());
+  ASSERT_TRUE(backend_->Store(task_id_, doc, 600).ok());
+  EXPECT_EQ(Finish(StartPython("msgpack")),
+            "RAISED RuntimeError [\"Got non-zero exit code: 3\"] \"the traceback\\n\"");
+}
+
+TEST_F(RedisResultBackendTest, AMsgpackSuccessIsNotOverwritten) {
+  TaskMessage request;
+  std::string success = EncodeResult(Serializer::kMsgpack, task_id_, "SUCCESS", 1, nullptr,
+                                     &request, WallClock::now());
+  ASSERT_TRUE(backend_->Store(task_id_, success, 600).ok());
+  ASSERT_TRUE(backend_->Store(task_id_, Document(task_id_, "FAILURE", FailureResult()), 600).ok());
+  EXPECT_EQ(Run({"GET", key_}).str, success);
 }
 
 TEST_F(RedisResultBackendTest, WaitingPythonCeleryGetsThePublish) {

@@ -16,6 +16,7 @@
 #include "base/timestamp.h"
 #include "jobspec/json_field.h"
 #include "verdi/amqp/message.h"
+#include "verdi/celery/serializer.h"
 
 namespace verdi {
 
@@ -98,23 +99,14 @@ Status DecodeMessageBody(const std::string& content_type, const Json* compressio
 /// at 1024 bytes), origin and ignore_result (false when absent); empty strings
 /// and absent times are null. Body: [args, kwargs, embed] as Python's
 /// json.dumps writes it; embed is {callbacks, errbacks, chain, chord} all
-/// null unless task.embed is a map. content_type application/json,
-/// content_encoding utf-8, correlation_id = the id unless task.correlation_id
-/// is set, reply_to = task.reply_to. Strings that are not UTF-8 are written
-/// as PyJsonDumps does. args must be a list and kwargs a map (else empty ones
-/// are sent).
-AmqpOutgoing EncodeTaskMessage(const TaskMessage& task);
-
-/// The result document of a task, as Celery's backend writes it
-/// (`_get_result_meta` + task_id), serialized like Python's json.dumps:
-/// {"status", "result", "traceback", "children", "date_done", ["group_id"],
-/// ["parent_id"], "task_id"}. `date_done` is written (ISO-8601 with +00:00)
-/// only when `state` is READY (SUCCESS, FAILURE, REVOKED), else null.
-/// `children` is [] when `request` is given and null without one (as Celery);
-/// group_id and parent_id come from `request` when they are set.
-std::string EncodeResultJson(const std::string& task_id, const std::string& state,
-                             const Json& result, const Json& traceback, const TaskMessage* request,
-                             WallClock::time_point date_done);
+/// null unless task.embed is a map. With msgpack (task_serializer =
+/// "msgpack") the same body is packed as kombu does (Serialize), with
+/// content_type application/x-msgpack and content_encoding binary; json:
+/// application/json and utf-8. correlation_id = the id unless
+/// task.correlation_id is set, reply_to = task.reply_to. Strings that are not
+/// UTF-8 are written as PyJsonDumps does (json) or as bin (msgpack). args must
+/// be a list and kwargs a map (else empty ones are sent).
+AmqpOutgoing EncodeTaskMessage(const TaskMessage& task, Serializer serializer = Serializer::kJson);
 
 /// The exception of a FAILURE/RETRY result as Celery encodes it for JSON:
 /// {"exc_type": T, "exc_message": [message], "exc_module": M}. Python clients

@@ -1,4 +1,5 @@
 // Message bodies: serializers, compression, kombu's JSON type markers.
+#include "verdi/celery/serializer.h"
 #include "verdi/celery/task_message.h"
 
 #include <zlib.h>
@@ -104,8 +105,6 @@ class DomBuilder {
   std::string key_;
   std::string error_;
 };
-
-enum class Serializer { kJson, kMsgpack };
 
 Status PickSerializer(const std::string& content_type, Serializer* out) {
   std::string type = content_type.substr(0, content_type.find(';'));

@@ -1,5 +1,4 @@
-// Encoding Celery task messages and result documents. Decoding is in
-// task_message.cc.
+// Encoding Celery task messages. Decoding is in task_message.cc.
 #include "verdi/celery/task_message.h"
 
 #include <chrono>
@@ -166,7 +165,7 @@ std::string FormatIsoTime(WallClock::time_point t) {
   return text + "+00:00";
 }
 
-AmqpOutgoing EncodeTaskMessage(const TaskMessage& task) {
+AmqpOutgoing EncodeTaskMessage(const TaskMessage& task, Serializer serializer) {
   const Json& args = task.args.is_array() ? task.args : Json::array();
   const Json& kwargs = task.kwargs.is_object() ? task.kwargs : Json::object();
   AmqpOutgoing out;
@@ -189,29 +188,21 @@ AmqpOutgoing EncodeTaskMessage(const TaskMessage& task) {
       {"origin", StringOrNull(task.origin)},
       {"ignore_result", task.ignore_result.value_or(false)},
   };
-  out.body =
-      "[" + PyJsonDumps(args) + ", " + PyJsonDumps(kwargs) + ", " + DumpEmbed(task.embed) + "]";
-  out.content_type = "application/json";
-  out.content_encoding = "utf-8";
+  if (serializer == Serializer::kJson) {
+    out.body =
+        "[" + PyJsonDumps(args) + ", " + PyJsonDumps(kwargs) + ", " + DumpEmbed(task.embed) + "]";
+  } else {
+    Json embed = {
+        {"callbacks", nullptr}, {"errbacks", nullptr}, {"chain", nullptr}, {"chord", nullptr}};
+    if (task.embed.is_object())
+      for (const auto& [key, value] : task.embed.items()) embed[key] = value;
+    out.body = Serialize(serializer, Json::array({args, kwargs, embed}));
+  }
+  out.content_type = ContentTypeOf(serializer);
+  out.content_encoding = ContentEncodingOf(serializer);
   out.correlation_id = task.correlation_id.empty() ? task.id : task.correlation_id;
   out.reply_to = task.reply_to;
   return out;
-}
-
-std::string EncodeResultJson(const std::string& task_id, const std::string& state,
-                             const Json& result, const Json& traceback, const TaskMessage* request,
-                             WallClock::time_point date_done) {
-  bool ready = state == "SUCCESS" || state == "FAILURE" || state == "REVOKED";
-  std::string out = "{\"status\": " + PyJsonDumps(state);
-  out += ", \"result\": " + PyJsonDumps(result);
-  out += ", \"traceback\": " + PyJsonDumps(traceback);
-  out += request != nullptr ? ", \"children\": []" : ", \"children\": null";
-  out += ", \"date_done\": " + (ready ? PyJsonDumps(FormatIsoTime(date_done)) : "null");
-  if (request != nullptr && !request->group_id.empty())
-    out += ", \"group_id\": " + PyJsonDumps(request->group_id);
-  if (request != nullptr && !request->parent_id.empty())
-    out += ", \"parent_id\": " + PyJsonDumps(request->parent_id);
-  return out + ", \"task_id\": " + PyJsonDumps(task_id) + "}";
 }
 
 Json ExceptionResult(const std::string& exc_type, const std::string& exc_module,

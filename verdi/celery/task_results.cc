@@ -10,17 +10,19 @@ namespace {
 
 class NoResults : public TaskResults {
  public:
-  void Store(const TaskMessage&, const std::string&, const Json&) override {}
+  void Store(const TaskMessage&, const std::string&, const Json&, const Json&) override {}
   std::string StoredState(const std::string&) override { return ""; }
 };
 
 class BackendResults : public TaskResults {
  public:
-  BackendResults(std::unique_ptr<ResultBackend> backend, int64_t expires)
-      : backend_(std::move(backend)), expires_(expires) {}
+  BackendResults(std::unique_ptr<ResultBackend> backend, int64_t expires, ResultFormat format)
+      : backend_(std::move(backend)), expires_(expires), format_(std::move(format)) {}
 
-  void Store(const TaskMessage& task, const std::string& state, const Json& result) override {
-    std::string doc = EncodeResultJson(task.id, state, result, nullptr, &task, WallClock::now());
+  void Store(const TaskMessage& task, const std::string& state, const Json& result,
+             const Json& traceback) override {
+    std::string doc = EncodeResult(format_.serializer, task.id, state, result, traceback, &task,
+                                   WallClock::now());
     Status st = backend_->Store(task.id, doc, expires_);
     if (st.ok()) return;
     ++failures_;
@@ -30,23 +32,27 @@ class BackendResults : public TaskResults {
   uint64_t failures() const override { return failures_; }
 
   std::string StoredState(const std::string& task_id) override {
-    std::string doc;
+    std::string stored;
     bool found = false;
-    Status st = backend_->Get(task_id, &doc, &found);
+    Status st = backend_->Get(task_id, &stored, &found);
     if (!st.ok()) {
       LogWarning("task {}: cannot read its stored state: {}", task_id, st.message());
       return "";
     }
     if (!found) return "";
-    Json parsed = Json::parse(doc, nullptr, false);
-    if (!parsed.is_object() || !parsed.contains("status") || !parsed["status"].is_string())
+    Json doc;
+    st = DecodeResult(stored, format_.accept, &doc);
+    if (!st.ok()) {
+      LogWarning("task {}: cannot read its stored state: {}", task_id, st.message());
       return "";
-    return parsed["status"].get<std::string>();
+    }
+    return ResultState(doc);
   }
 
  private:
   std::unique_ptr<ResultBackend> backend_;
   int64_t expires_;
+  const ResultFormat format_;
   std::atomic<uint64_t> failures_{0};
 };
 
@@ -54,17 +60,19 @@ class BackendResults : public TaskResults {
 // default exchange, correlation_id = the task id, not persistent.
 class RpcResults : public TaskResults {
  public:
-  explicit RpcResults(Outbox* outbox) : outbox_(outbox) {}
+  RpcResults(Outbox* outbox, Serializer serializer) : outbox_(outbox), serializer_(serializer) {}
 
-  void Store(const TaskMessage& task, const std::string& state, const Json& result) override {
+  void Store(const TaskMessage& task, const std::string& state, const Json& result,
+             const Json& traceback) override {
     if (task.reply_to.empty()) {
       LogWarning("task {}: result backend is rpc:// but the message has no reply_to", task.id);
       return;
     }
     AmqpOutgoing message;
-    message.body = EncodeResultJson(task.id, state, result, nullptr, &task, WallClock::now());
-    message.content_type = "application/json";
-    message.content_encoding = "utf-8";
+    message.body =
+        EncodeResult(serializer_, task.id, state, result, traceback, &task, WallClock::now());
+    message.content_type = ContentTypeOf(serializer_);
+    message.content_encoding = ContentEncodingOf(serializer_);
     message.correlation_id = task.correlation_id.empty() ? task.id : task.correlation_id;
     message.delivery_mode = 1;
     outbox_->Push(BrokerAction::Publish("", task.reply_to, std::move(message)));
@@ -74,6 +82,7 @@ class RpcResults : public TaskResults {
 
  private:
   Outbox* outbox_;
+  Serializer serializer_;
 };
 
 }  // namespace
@@ -82,16 +91,16 @@ bool IsReadyState(const std::string& state) {
   return state == "SUCCESS" || state == "FAILURE" || state == "REVOKED";
 }
 
-Status MakeTaskResults(const std::string& url, int64_t expires_seconds, Outbox* outbox,
-                       std::unique_ptr<TaskResults>* out) {
+Status MakeTaskResults(const std::string& url, int64_t expires_seconds, const ResultFormat& format,
+                       Outbox* outbox, std::unique_ptr<TaskResults>* out) {
   if (url.empty() || url == "disabled") {
     *out = std::make_unique<NoResults>();
   } else if (url.rfind("rpc://", 0) == 0) {
-    *out = std::make_unique<RpcResults>(outbox);
+    *out = std::make_unique<RpcResults>(outbox, format.serializer);
   } else if (url.rfind("redis://", 0) == 0 || url.rfind("rediss://", 0) == 0) {
     std::unique_ptr<ResultBackend> backend;
     VERDI_RETURN_IF_ERROR(MakeRedisResultBackend(url, &backend));
-    *out = std::make_unique<BackendResults>(std::move(backend), expires_seconds);
+    *out = std::make_unique<BackendResults>(std::move(backend), expires_seconds, format);
   } else {
     return Status::Invalid(
         "result_backend: expected redis://, rediss://, rpc:// or disabled, got \"" +

@@ -7,6 +7,7 @@
 
 #include "jobspec/json_field.h"
 #include "verdi/amqp/outbox.h"
+#include "verdi/celery/result_document.h"
 #include "verdi/celery/task_message.h"
 
 namespace verdi {
@@ -16,11 +17,14 @@ class TaskResults {
  public:
   virtual ~TaskResults() = default;
   /// Stores `state` (STARTED, SUCCESS, FAILURE, REVOKED) with its result
-  /// (the return value, an exception dict, or {pid, hostname} for STARTED).
+  /// (the return value, an exception dict, or {pid, hostname} for STARTED)
+  /// and its traceback (a string for a FAILURE, else null).
   /// A failure to store is logged, never thrown: the job already ran.
-  virtual void Store(const TaskMessage& task, const std::string& state, const Json& result) = 0;
+  virtual void Store(const TaskMessage& task, const std::string& state, const Json& result,
+                     const Json& traceback) = 0;
   /// The state stored for a task, "" when none (or when this backend cannot
-  /// read states back, as rpc:// cannot).
+  /// read states back, as rpc:// cannot, or when what is stored cannot be
+  /// read: a serializer result_accept_content refuses, garbage).
   virtual std::string StoredState(const std::string& task_id) = 0;
   /// How many Store calls failed after the backend's retries.
   virtual uint64_t failures() const { return 0; }
@@ -28,9 +32,11 @@ class TaskResults {
 
 /// From a result_backend setting: "" or "disabled" (nothing is stored),
 /// redis://… or rediss://… (results kept `expires_seconds`), rpc:// (states
-/// published to each task's reply_to through `outbox`).
-Status MakeTaskResults(const std::string& url, int64_t expires_seconds, Outbox* outbox,
-                       std::unique_ptr<TaskResults>* out);
+/// published to each task's reply_to through `outbox`). Documents are
+/// written in `format.serializer`; stored ones are read as `format.accept`
+/// allows.
+Status MakeTaskResults(const std::string& url, int64_t expires_seconds, const ResultFormat& format,
+                       Outbox* outbox, std::unique_ptr<TaskResults>* out);
 
 /// Celery's terminal states: SUCCESS, FAILURE, REVOKED.
 bool IsReadyState(const std::string& state);

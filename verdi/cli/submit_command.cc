@@ -22,6 +22,7 @@
 #include "verdi/amqp/link.h"
 #include "verdi/amqp/url.h"
 #include "verdi/celery/result_backend.h"
+#include "verdi/celery/result_document.h"
 #include "verdi/celery/task_message.h"
 #include "verdi/cli/broker_flags.h"
 #include "verdi/cli/commands.h"
@@ -47,6 +48,7 @@ struct SubmitOptions {
   BrokerFlags broker;
   int max_priority = 0;
   std::string result_backend;
+  std::string task_serializer = "json", result_accept_content = "json,msgpack";
   std::vector<std::string> wait;  // empty: --wait without SECONDS
   bool waiting = false;
   std::string task_id, now;
@@ -132,6 +134,8 @@ std::optional<double> LimitOf(const Json& job, const char* key) {
 // Declares the queue as a Python client does and publishes the task to the
 // default exchange with routing key = queue.
 Status Publish(const SubmitOptions& o, const Json& job) {
+  Serializer serializer;
+  VERDI_RETURN_IF_ERROR(ParseSerializer(o.task_serializer, "--task-serializer", &serializer));
   AmqpUrl url;
   VERDI_RETURN_IF_ERROR(ParseAmqpUrl(o.broker.url, &url));
   AmqpLink link;
@@ -152,7 +156,7 @@ Status Publish(const SubmitOptions& o, const Json& job) {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   task.origin = fmt::format("gen{}@{}", getpid(), host);
-  AmqpOutgoing message = EncodeTaskMessage(task);
+  AmqpOutgoing message = EncodeTaskMessage(task, serializer);
   message.priority = static_cast<uint8_t>(job["priority"].get<int64_t>());
   VERDI_RETURN_IF_ERROR(link.Publish("", queue, message));
   link.Close();  // waits for the broker, which has then taken the message
@@ -171,7 +175,8 @@ std::string ExceptionText(const Json& result) {
 }
 
 // Polls the result backend until the task is ready or --wait SECONDS passed.
-int WaitForResult(const SubmitOptions& o, ResultBackend* backend, const std::string& task_id) {
+int WaitForResult(const SubmitOptions& o, ResultBackend* backend,
+                  const std::vector<Serializer>& accept, const std::string& task_id) {
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> deadline;
   if (!o.wait.empty() && !o.wait[0].empty())
@@ -185,9 +190,14 @@ int WaitForResult(const SubmitOptions& o, ResultBackend* backend, const std::str
       fmt::print(stderr, "verdi submit: --result-backend: {}\n", st.message());
       return kUnreachableExit;
     }
-    Json doc = found ? Json::parse(text, nullptr, false) : Json();
-    std::string state =
-        doc.is_object() && doc["status"].is_string() ? doc["status"].get<std::string>() : "";
+    Json doc;
+    if (found) {
+      if (Status st = DecodeResult(text, accept, &doc); !st.ok()) {
+        fmt::print(stderr, "verdi submit: task {}: {}\n", task_id, st.message());
+        return kUnreachableExit;
+      }
+    }
+    std::string state = ResultState(doc);
     if (state == "SUCCESS" || state == "FAILURE" || state == "REVOKED") {
       fmt::print("{}\n", DumpJsonFile(doc["result"]));
       if (state == "SUCCESS") return 0;
@@ -221,7 +231,14 @@ int RunSubmit(const SubmitOptions& o) {
   }
 
   std::unique_ptr<ResultBackend> backend;
+  std::vector<Serializer> accept;
   if (o.waiting) {
+    if (Status st =
+            ParseSerializerList(o.result_accept_content, "--result-accept-content", &accept);
+        !st.ok()) {
+      fmt::print(stderr, "verdi submit: {}\n", st.message());
+      return kInvalidExit;
+    }
     if (o.result_backend.empty()) {
       fmt::print(stderr,
                  "verdi submit: --wait needs --result-backend (or CELERY_RESULT_BACKEND)\n");
@@ -245,7 +262,7 @@ int RunSubmit(const SubmitOptions& o) {
     fmt::print("{}\n", task_id);
     return 0;
   }
-  return WaitForResult(o, backend.get(), task_id);
+  return WaitForResult(o, backend.get(), accept, task_id);
 }
 
 }  // namespace
@@ -302,6 +319,12 @@ void AddSubmitCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--result-backend", o->result_backend,
                   "redis://[:password@]host:port/db or rediss://... (for --wait)")
       ->envname("CELERY_RESULT_BACKEND");
+  cmd->add_option("--task-serializer", o->task_serializer,
+                  "How the task message is written: json or msgpack (Celery's task_serializer)")
+      ->capture_default_str();
+  cmd->add_option("--result-accept-content", o->result_accept_content,
+                  "Results --wait reads: json, msgpack, comma-separated (result_accept_content)")
+      ->capture_default_str();
   cmd->add_option("--wait", o->wait,
                   "Wait for the result, at most SECONDS (none: no limit), and print it")
       ->expected(0, 1)

@@ -1,6 +1,8 @@
 // `verdi worker`: a Celery worker for hysds.job_worker.run_job, with the
 // options a Celery or HySDS user already knows.
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -33,6 +35,8 @@ struct WorkerOptions {
   int max_priority = 0;
   std::vector<std::string> queue_args;
   int64_t result_expires = 86400;
+  std::string result_serializer = "json", result_accept_content = "json,msgpack";
+  std::string task_serializer = "json";
   int64_t shutdown_timeout = 600;
   size_t max_message_size = 8 << 20;
   bool print_config = false;
@@ -56,6 +60,9 @@ constexpr ConfigKey kConfigKeys[] = {
     {"broker_url", "--broker", false},
     {"result_backend", "--result-backend", false},
     {"result_expires", "--result-expires", false},
+    {"result_serializer", "--result-serializer", false},
+    {"result_accept_content", "--result-accept-content", false},
+    {"task_serializer", "--task-serializer", false},
     {"worker_concurrency", "--concurrency", false},
     {"worker_prefetch_multiplier", "--prefetch-multiplier", false},
     {"task_acks_late", "--acks-early", true},
@@ -100,6 +107,10 @@ Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
       text = value.get<std::string>();
     } else if (value.is_number() && !k.inverted) {
       text = value.dump();
+    } else if (value.is_array() && !k.inverted && !value.empty() &&
+               std::all_of(value.begin(), value.end(),
+                           [](const Json& v) { return v.is_string(); })) {
+      for (const Json& item : value) text += (text.empty() ? "" : ",") + item.get<std::string>();
     } else {
       return Status::Invalid(fmt::format("{}: {}: expected {}, got {}", path, k.key,
                                          k.inverted ? "True or False" : "a value",
@@ -174,6 +185,12 @@ void PrintConfig(const WorkerSettings& s) {
   fmt::print("result_backend = {}\n",
              s.result_backend.empty() ? "disabled" : RedactUrls(s.result_backend));
   fmt::print("result_expires = {}\n", s.result_expires);
+  std::string accept;
+  for (Serializer a : s.results.accept)
+    accept += (accept.empty() ? "" : ",") + std::string(SerializerName(a));
+  fmt::print("result_serializer = {}\n", SerializerName(s.results.serializer));
+  fmt::print("result_accept_content = {}\n", accept);
+  fmt::print("task_serializer = {}\n", SerializerName(s.task_serializer));
   fmt::print("queues = {}\n", queues);
   fmt::print("queue_arguments = {}\n", s.queues.empty() ? "{}" : s.queues[0].arguments.dump());
   fmt::print("nodename = {}\n", s.nodename);
@@ -236,7 +253,14 @@ int RunWorkerCommand(const WorkerOptions& options) {
   settings.metrics_port = static_cast<uint16_t>(options.metrics_port);
   settings.metrics_bind = options.metrics_bind;
   settings.pipeline = MakePipelineSettings(options.pipeline, settings.nodename);
-  Status st = MakeQueues(options, &settings.queues);
+  Status st = ParseSerializer(options.result_serializer, "--result-serializer",
+                              &settings.results.serializer);
+  if (st.ok())
+    st = ParseSerializerList(options.result_accept_content, "--result-accept-content",
+                             &settings.results.accept);
+  if (st.ok())
+    st = ParseSerializer(options.task_serializer, "--task-serializer", &settings.task_serializer);
+  if (st.ok()) st = MakeQueues(options, &settings.queues);
   if (st.ok()) {
     // --group adds its queues (in place of the default one without -Q).
     std::vector<std::string> names;
@@ -297,6 +321,15 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
                   "redis://[:password@]host:port/db, rediss://..., rpc://, or empty for none")
       ->envname("CELERY_RESULT_BACKEND");
   cmd->add_option("--result-expires", options->result_expires, "Seconds results are kept")
+      ->capture_default_str();
+  cmd->add_option("--result-serializer", options->result_serializer,
+                  "How results are written: json or msgpack (pickle is refused)")
+      ->capture_default_str();
+  cmd->add_option("--result-accept-content", options->result_accept_content,
+                  "Stored results read back (redelivery dedup): json, msgpack, comma-separated")
+      ->capture_default_str();
+  cmd->add_option("--task-serializer", options->task_serializer,
+                  "How remote-control replies are written: json or msgpack")
       ->capture_default_str();
   cmd->add_option("-Q,--queues", options->queues, "Queues to consume, comma-separated")
       ->capture_default_str();

@@ -45,7 +45,7 @@ void ApplyAltFiles(const std::string& job_dir, StatusDetails* details) {
 
 void StatusReporter::Started(const Json& job) { Report(job, kJobStarted, {}); }
 
-void StatusReporter::Finished(const Json& job, const JobOutcome& outcome) {
+StatusDetails FinalStatusDetails(const JobOutcome& outcome) {
   StatusDetails details;
   details.error = ValidUtf8(outcome.error);
   if (outcome.signum != 0) details.signum = outcome.signum;
@@ -61,7 +61,11 @@ void StatusReporter::Finished(const Json& job, const JobOutcome& outcome) {
     details.msg = std::move(alt.msg);
     details.msg_details = std::move(alt.msg_details);
   }
-  Report(job, outcome.status, details);
+  return details;
+}
+
+void StatusReporter::Finished(const Json& job, const JobOutcome& outcome) {
+  Report(job, outcome.status, FinalStatusDetails(outcome));
   sink_->LogJobInfo(JobInfoDocument(job, WallClock::now()));
 }
 

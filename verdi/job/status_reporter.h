@@ -38,4 +38,11 @@ class StatusReporter : public JobObserver {
 /// files) into `details`, replacing the error and traceback when present.
 void ApplyAltFiles(const std::string& job_dir, StatusDetails* details);
 
+/// The details of a job's final status as HySDS's run_job sets them: the
+/// outcome's error (made UTF-8) and signal; on failure the job's
+/// `_alt_error.txt` and `_alt_traceback.txt` in place of the error and the
+/// traceback; `_alt_msg.txt` and `_alt_msg_details.txt` always. The same
+/// error is what the task's FAILURE carries.
+StatusDetails FinalStatusDetails(const JobOutcome& outcome);
+
 }  // namespace verdi

@@ -10,7 +10,7 @@ namespace verdi {
 Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared,
                       WorkerParts* parts) {
   VERDI_RETURN_IF_ERROR(MakeTaskResults(settings.result_backend, settings.result_expires,
-                                        shared.outbox, &parts->results));
+                                        settings.results, shared.outbox, &parts->results));
   parts->pipeline = settings.pipeline;
   if (settings.metrics_port != 0) {
     parts->metrics =

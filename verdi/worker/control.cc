@@ -67,9 +67,9 @@ std::optional<ControlEffects> Pidbox::Handle(const AmqpDelivery& delivery,
   if (d.reply) {
     const Json& to = body["reply_to"];
     AmqpOutgoing reply;
-    reply.body = PyJsonDumps(d.reply_body);
-    reply.content_type = "application/json";
-    reply.content_encoding = "utf-8";
+    reply.body = Serialize(serializer_, d.reply_body);
+    reply.content_type = ContentTypeOf(serializer_);
+    reply.content_encoding = ContentEncodingOf(serializer_);
     reply.delivery_mode = 1;
     reply.headers = {{"ticket", StringField(body, "ticket", "")},
                      {"clock", events->clock().Forward()}};

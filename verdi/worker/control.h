@@ -21,8 +21,10 @@ namespace verdi {
 
 class Pidbox {
  public:
-  Pidbox(std::string nodename, DecodeLimits limits)
-      : nodename_(std::move(nodename)), limits_(limits) {}
+  /// Replies are written in `serializer` (Celery's mailbox serializer,
+  /// task_serializer), as a Python worker configured alike writes them.
+  Pidbox(std::string nodename, DecodeLimits limits, Serializer serializer)
+      : nodename_(std::move(nodename)), limits_(limits), serializer_(serializer) {}
 
   /// Declares and consumes this node's pidbox queue on a new connection. A
   /// failure (e.g. another worker with the same node name holds the
@@ -42,6 +44,7 @@ class Pidbox {
  private:
   std::string nodename_;
   DecodeLimits limits_;
+  Serializer serializer_;
   std::string tag_;
 };
 

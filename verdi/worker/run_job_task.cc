@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "jobspec/job_status.h"
+#include "verdi/job/status_reporter.h"
 #include "verdi/worker/task_gates.h"
 
 namespace verdi {
@@ -67,7 +68,7 @@ class TaskRun {
     const JobOutcome& outcome = run.outcome;
     if (!run.prepared) {
       LogWarning("task {}: {}", task_.id, outcome.error);
-      Fail(outcome.error);
+      Fail(outcome);
       Ended(outcome.status, false);
       return Done();
     }
@@ -92,7 +93,7 @@ class TaskRun {
           "task-succeeded",
           {{"uuid", task_.id}, {"result", PythonRepr(summary)}, {"runtime", runtime}});
     } else {
-      Fail(outcome.error);
+      Fail(outcome);
     }
     Ended(outcome.status, true);
     Done();
@@ -211,17 +212,25 @@ class TaskRun {
     if (services_.job_ended) services_.job_ended(status, ran);
   }
 
-  void Fail(const std::string& error) {
-    StoreResult("FAILURE", ExceptionResult("WorkerExecutionError", "hysds.job_worker", error));
-    services_.events->Send("task-failed",
-                           {{"uuid", task_.id},
-                            {"exception", "WorkerExecutionError(" + PythonRepr(error) + ")"},
-                            {"traceback", ""}});
+  // HySDS's WorkerExecutionError(error): the job's _alt_error.txt when it
+  // wrote one; the traceback is its _alt_traceback.txt, else the error (a
+  // job has no Python traceback), as in HySDS's status.
+  void Fail(const JobOutcome& outcome) {
+    StatusDetails details = FinalStatusDetails(outcome);
+    const std::string& traceback = details.traceback.empty() ? details.error : details.traceback;
+    StoreResult("FAILURE",
+                ExceptionResult("WorkerExecutionError", "hysds.job_worker", details.error),
+                traceback);
+    services_.events->Send(
+        "task-failed", {{"uuid", task_.id},
+                        {"exception", "WorkerExecutionError(" + PythonRepr(details.error) + ")"},
+                        {"traceback", traceback}});
   }
 
   // The producer's ignore_result header is honoured: nothing is stored.
-  void StoreResult(const std::string& state, const Json& result) {
-    if (!task_.ignore_result.value_or(false)) services_.results->Store(task_, state, result);
+  void StoreResult(const std::string& state, const Json& result, const Json& traceback = nullptr) {
+    if (!task_.ignore_result.value_or(false))
+      services_.results->Store(task_, state, result, traceback);
   }
 
   void Done() {

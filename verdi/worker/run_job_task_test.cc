@@ -3,10 +3,14 @@
 // again, and how revokes and expiry end it.
 #include "verdi/worker/run_job_task.h"
 
+#include <unistd.h>
+
 #include <csignal>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
+#include "tests/test_files.h"
 #include "verdi/worker/worker_testing.h"
 
 namespace verdi {
@@ -69,6 +73,37 @@ TEST(RunJobTaskTest, AJobStoppedByItsOwnSignalFailsWhenTheWorkerIsNotStopping) {
   RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
   EXPECT_EQ(h.results.stored.back().state, "FAILURE");
   EXPECT_EQ(Drain(&h.outbox).acts, std::vector<std::string>{"ack 7"});
+}
+
+// HySDS's FAILURE: WorkerExecutionError(error), the error being the job's
+// _alt_error.txt when it wrote one; the traceback its _alt_traceback.txt,
+// else the error.
+TEST(RunJobTaskTest, AFailureCarriesTheJobsAltErrorAndTraceback) {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("verdi-alt-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  for (bool alt : {false, true}) {
+    SCOPED_TRACE(alt ? "with _alt files" : "without");
+    Harness h;
+    std::filesystem::create_directories(dir);
+    if (alt) {
+      test_files::Write(dir / "_alt_error.txt", "PGE failed: no granule\n");
+      test_files::Write(dir / "_alt_traceback.txt", "Traceback (most recent call last):\n  x\n");
+    }
+    h.runner.outcome = {"job-failed", 3, "Got non-zero exit code: 3", 0, dir};
+    RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
+    const auto& stored = h.results.stored.back();
+    std::string error = alt ? "PGE failed: no granule" : "Got non-zero exit code: 3";
+    std::string traceback = alt ? "Traceback (most recent call last):\n  x" : error;
+    EXPECT_EQ(stored.state, "FAILURE");
+    EXPECT_EQ(stored.result, ExceptionResult("WorkerExecutionError", "hysds.job_worker", error));
+    EXPECT_EQ(stored.traceback, traceback);
+    auto sent = Drain(&h.outbox);
+    ASSERT_NE(sent.Event("task-failed"), nullptr);
+    EXPECT_EQ((*sent.Event("task-failed"))["exception"], "WorkerExecutionError('" + error + "')");
+    EXPECT_EQ((*sent.Event("task-failed"))["traceback"], traceback);
+    std::filesystem::remove_all(dir);
+  }
 }
 
 TEST(RunJobTaskTest, ARedeliveredTaskWhoseRunEndedIsNotRunAgain) {

@@ -12,7 +12,8 @@ void AnnounceRevoked(const TaskMessage& task, Gate why, int signum, TaskResults*
                      EventPublisher* events) {
   bool expired = why == Gate::kExpired;
   const char* reason = expired ? "expired" : signum != 0 ? "terminated" : "revoked";
-  results->Store(task, "REVOKED", ExceptionResult("TaskRevokedError", "celery.exceptions", reason));
+  results->Store(task, "REVOKED", ExceptionResult("TaskRevokedError", "celery.exceptions", reason),
+                 nullptr);
   events->Send("task-revoked", {{"uuid", task.id},
                                 {"terminated", signum != 0},
                                 {"signum", signum != 0 ? Json(signum) : Json(nullptr)},

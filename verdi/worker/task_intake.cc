@@ -38,7 +38,7 @@ TaskIntake::Result TaskIntake::Accept(const AmqpDelivery& delivery, uint64_t con
   if (st.ok() && task.task != kRunJobTaskName) {
     LogWarning("task {}: unknown task \"{}\": rejected (NotRegistered)", task.id, task.task);
     s_.results->Store(task, "FAILURE",
-                      ExceptionResult("NotRegistered", "celery.exceptions", task.task));
+                      ExceptionResult("NotRegistered", "celery.exceptions", task.task), nullptr);
     s_.outbox->Push(On(BrokerAction::Reject(from.tag, false), from));
     return Result::kRefused;
   }
@@ -82,10 +82,11 @@ TaskIntake::Result TaskIntake::Refuse(const TaskMessage& task, const TaskDeliver
              why.message());
   // A known id gets its FAILURE even without a task name, so a client
   // waiting on that id is answered instead of waiting forever.
-  if (!task.id.empty())
-    s_.results->Store(
-        task, "FAILURE",
-        ExceptionResult("WorkerExecutionError", "hysds.job_worker", "rejected: " + why.message()));
+  if (!task.id.empty()) {
+    std::string error = "rejected: " + why.message();
+    s_.results->Store(task, "FAILURE",
+                      ExceptionResult("WorkerExecutionError", "hysds.job_worker", error), error);
+  }
   if (!task.id.empty()) s_.events->Send("task-rejected", {{"uuid", task.id}, {"requeue", false}});
   s_.outbox->Push(On(BrokerAction::Reject(from.tag, false), from));
   return Result::kRefused;

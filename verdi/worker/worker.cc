@@ -41,7 +41,7 @@ class Worker {
         events_({settings.nodename, static_cast<int>(getpid())}, &outbox_, settings.task_events),
         policy_(settings.lifecycle.exit),
         consumers_(settings.queues),
-        pidbox_(settings.nodename, settings.limits) {}
+        pidbox_(settings.nodename, settings.limits, settings.task_serializer) {}
 
   int Run() {
     WorkerShared shared{root_,     &outbox_, &events_,

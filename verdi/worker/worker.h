@@ -8,6 +8,7 @@
 
 #include "verdi/amqp/link.h"
 #include "verdi/amqp/url.h"
+#include "verdi/celery/result_document.h"
 #include "verdi/celery/task_message.h"
 #include "verdi/job/pipeline.h"
 #include "verdi/job/status_reporter.h"
@@ -24,6 +25,10 @@ struct WorkerSettings {
   /// "" (none), redis://, rediss://, rpc://.
   std::string result_backend;
   int64_t result_expires = 86400;
+  /// result_serializer and result_accept_content.
+  ResultFormat results;
+  /// task_serializer: remote-control replies (Celery's mailbox serializer).
+  Serializer task_serializer = Serializer::kJson;
   std::vector<QueueSpec> queues;
   int concurrency = 1;
   /// basic.qos = concurrency × multiplier; 0: no limit.

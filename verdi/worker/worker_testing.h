@@ -21,9 +21,10 @@ namespace verdi::worker_testing {
 
 class FakeResults : public TaskResults {
  public:
-  void Store(const TaskMessage& task, const std::string& state, const Json& result) override {
+  void Store(const TaskMessage& task, const std::string& state, const Json& result,
+             const Json& traceback) override {
     std::lock_guard<std::mutex> lock(mu_);
-    stored.push_back({task.id, state, result});
+    stored.push_back({task.id, state, result, traceback});
     states[task.id] = state;
   }
   std::string StoredState(const std::string& task_id) override {
@@ -33,7 +34,7 @@ class FakeResults : public TaskResults {
   }
   struct Stored {
     std::string id, state;
-    Json result;
+    Json result, traceback;
   };
   std::vector<Stored> stored;
   std::map<std::string, std::string> states;
