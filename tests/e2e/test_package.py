@@ -1,0 +1,143 @@
+"""The .deb (cpack on the build tree, as scripts/package makes it), installed
+with dpkg into a fresh Debian 12 root (debootstrap, packaging/debian-root),
+runs the example job there; and the image scripts/image builds from such a
+root runs it with podman.
+
+The first run debootstraps the root (minutes, from the machine's Debian
+mirror); it is kept in <build>/debian12 for the next runs.
+"""
+
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from conftest import REPO, VERDI
+
+BUILD = pathlib.Path(VERDI).resolve().parents[1]  # the binary is <build>/verdi/verdi
+ROOT_CACHE = BUILD / "debian12"
+DEBIAN_ROOT = REPO / "packaging" / "debian-root"
+EXAMPLE_JOB = "/usr/share/verdi/examples/hello_world/test_job.json"
+
+
+def run(argv, timeout=300, **kwargs):
+    proc = subprocess.run([str(a) for a in argv], capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
+    assert proc.returncode == 0, f"{argv}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def version():
+    return run([VERDI, "--version"]).stdout.split()[1]
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory):
+    """cpack on the build tree: the .deb and its -dbgsym .ddeb."""
+    out = tmp_path_factory.mktemp("cpack")
+    assert (BUILD / "CPackConfig.cmake").exists(), f"{BUILD} is not a configured build tree"
+    run(["cpack", "-G", "DEB", "--config", BUILD / "CPackConfig.cmake", "-B", out], cwd=out)
+    deb = out / f"verdi_{version()}_amd64.deb"
+    ddeb = out / f"verdi-dbgsym_{version()}_amd64.ddeb"
+    assert deb.exists() and ddeb.exists(), sorted(p.name for p in out.iterdir())
+    return deb, ddeb
+
+
+def contents(package):
+    return {line.split()[-1].lstrip(".") for line in
+            run(["dpkg-deb", "--contents", package]).stdout.splitlines()}
+
+
+def in_root(root, *command, check=True, timeout=300):
+    proc = subprocess.run([str(DEBIAN_ROOT), "run", str(root), *command], capture_output=True,
+                          text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, f"{command}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def mounts_under(path):
+    with open("/proc/self/mountinfo") as f:
+        return [line for line in f if f" {path}/" in line]
+
+
+def test_package_holds_a_stripped_binary_and_its_debug_info_apart(packages, tmp_path):
+    deb, ddeb = packages
+    files = contents(deb)
+    for f in ["/usr/bin/verdi", "/usr/share/man/man1/verdi.1.gz",
+              "/usr/share/man/man1/verdi-worker.1.gz", "/usr/lib/systemd/system/verdi-worker@.service",
+              "/usr/lib/systemd/system/verdi-manager.service", "/etc/verdi/verdi.env",
+              "/etc/verdi/manager.env", "/usr/share/verdi/examples/hello_world/test_job.json"]:
+        assert f in files, f"{f} not in {deb.name}: {sorted(files)}"
+    run(["dpkg-deb", "--extract", deb, tmp_path / "deb"])
+    binary = tmp_path / "deb" / "usr" / "bin" / "verdi"
+    assert ", stripped" in run(["file", binary]).stdout
+    assert binary.stat().st_size < 20 << 20, binary.stat().st_size
+    # Its debug info is in the .ddeb, under the binary's build id.
+    notes = run(["readelf", "--notes", binary]).stdout
+    build_id = notes.split("Build ID:")[1].split()[0]
+    assert f"/usr/lib/debug/.build-id/{build_id[:2]}/{build_id[2:]}.debug" in contents(ddeb)
+    assert ".gnu_debuglink" in run(["readelf", "--section-headers", binary]).stdout
+    # Depends come from the libraries it links.
+    depends = run(["dpkg-deb", "--field", deb, "Depends"]).stdout
+    for lib in ["libc6", "librabbitmq4", "libhiredis0.14", "libcurl4", "libssl3", "libfmt9"]:
+        assert lib in depends, depends
+    conffiles = run(["dpkg-deb", "--info", deb, "conffiles"]).stdout
+    assert conffiles.split() == ["/etc/verdi/verdi.env", "/etc/verdi/manager.env"]
+
+
+def test_installed_in_a_fresh_debian_12_root_it_runs_the_example_job(packages, tmp_path):
+    deb, _ = packages
+    root = tmp_path / "root"
+    run([DEBIAN_ROOT, "make", root, ROOT_CACHE], timeout=900)
+    assert (root / "etc" / "debian_version").read_text().startswith("12.")
+    assert not (root / "usr" / "bin" / "verdi").exists()
+    # dpkg -i, after the Depends and nothing else from the mirror.
+    run([DEBIAN_ROOT, "install", root, deb])
+    status = in_root(root, "dpkg-query", "--show", "--showformat=${Status}", "verdi").stdout
+    assert status == "install ok installed"
+    assert in_root(root, "sh", "-c", "command -v verdi").stdout.strip() == "/usr/bin/verdi"
+    assert in_root(root, "verdi", "--version").stdout.strip() == f"verdi {version()}"
+    job = in_root(root, "verdi", "run_job", "--root-work-dir", "/tmp/work", EXAMPLE_JOB, check=False)
+    assert job.returncode == 0, job.stdout + job.stderr
+    assert "job-completed" in job.stdout
+    work_dir = job.stdout.split("work dir: ")[1].split()[0]
+    assert (root / work_dir.lstrip("/") / "_stdout.txt").read_text().startswith("Hello, World!")
+    assert (root / work_dir.lstrip("/") / ".done").exists()
+    # The package made the user the units run as.
+    assert in_root(root, "id", "-u", "verdi").stdout.strip().isdigit()
+    assert oct((root / "etc" / "verdi" / "verdi.env").stat().st_mode & 0o777) == "0o600"
+    # The units, as systemd reads them (systemd installed only now, so that it
+    # could not have brought a library verdi's Depends missed).
+    in_root(root, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "systemd")
+    verify = in_root(root, "systemd-analyze", "verify", "--man=no", "verdi-worker@jobs.service",
+                     "verdi-manager.service")
+    assert verify.stderr == "", verify.stderr
+    show = in_root(root, "systemd-analyze", "cat-config",
+                   "systemd/system/verdi-worker@.service").stdout
+    for line in ["KillMode=mixed", "TimeoutStopSec=660", "Delegate=yes", "Restart=on-failure",
+                 "EnvironmentFile=-/etc/verdi/worker-%i.env",
+                 "ExecStart=/usr/bin/verdi worker -Q %i -n %i@%%h $VERDI_WORKER_ARGS"]:
+        assert line in show.splitlines(), show
+    # Nothing stays mounted once the commands are done.
+    assert mounts_under(root) == []
+
+
+def test_the_image_runs_the_example_job(packages, podman, tmp_path):
+    deb, _ = packages
+    image = run([REPO / "scripts" / "image", "--deb", deb, "--root-cache", ROOT_CACHE],
+                env=podman.full_env(), timeout=900).stdout.strip()
+    assert image == f"localhost/verdi:{version()}"
+    try:
+        config = podman.podman("inspect", "--format",
+                               "{{.Config.User}} {{json .Config.Entrypoint}}", image).stdout
+        assert config.strip() == 'verdi ["/usr/bin/tini","--","verdi"]', config
+        out = podman.podman("run", "--rm", image, "--version").stdout
+        assert out.strip() == f"verdi {version()}"
+        job = podman.podman("run", "--rm", image, "run_job", EXAMPLE_JOB, check=False)
+        assert job.returncode == 0, job.stdout + job.stderr
+        assert "job-completed" in job.stdout and "work dir: /data/work/jobs/" in job.stdout
+    finally:
+        podman.podman("rmi", "--force", image, "localhost/verdi:latest",
+                      f"localhost/verdi-root:{version()}", check=False)
