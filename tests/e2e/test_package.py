@@ -7,13 +7,13 @@ The first run debootstraps the root (minutes, from the machine's Debian
 mirror); it is kept in <build>/debian12 for the next runs.
 """
 
-import os
 import pathlib
 import subprocess
+import time
 
 import pytest
 
-from conftest import REPO, VERDI
+from conftest import REPO, VERDI, make_job
 
 BUILD = pathlib.Path(VERDI).resolve().parents[1]  # the binary is <build>/verdi/verdi
 ROOT_CACHE = BUILD / "debian12"
@@ -57,6 +57,13 @@ def in_root(root, *command, check=True, timeout=300):
     return proc
 
 
+def wait_for(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
 def mounts_under(path):
     with open("/proc/self/mountinfo") as f:
         return [line for line in f if f" {path}/" in line]
@@ -87,14 +94,20 @@ def test_package_holds_a_stripped_binary_and_its_debug_info_apart(packages, tmp_
     assert conffiles.split() == ["/etc/verdi/verdi.env", "/etc/verdi/manager.env"]
 
 
-def test_installed_in_a_fresh_debian_12_root_it_runs_the_example_job(packages, tmp_path):
+@pytest.fixture(scope="module")
+def root(packages, tmp_path_factory):
+    """A fresh Debian 12 root with the .deb installed: dpkg -i, after its
+    Depends and nothing else from the mirror."""
     deb, _ = packages
-    root = tmp_path / "root"
+    root = tmp_path_factory.mktemp("debian12") / "root"
     run([DEBIAN_ROOT, "make", root, ROOT_CACHE], timeout=900)
     assert (root / "etc" / "debian_version").read_text().startswith("12.")
     assert not (root / "usr" / "bin" / "verdi").exists()
-    # dpkg -i, after the Depends and nothing else from the mirror.
     run([DEBIAN_ROOT, "install", root, deb])
+    return root
+
+
+def test_installed_in_a_fresh_debian_12_root_it_runs_the_example_job(root):
     status = in_root(root, "dpkg-query", "--show", "--showformat=${Status}", "verdi").stdout
     assert status == "install ok installed"
     assert in_root(root, "sh", "-c", "command -v verdi").stdout.strip() == "/usr/bin/verdi"
@@ -141,3 +154,56 @@ def test_the_image_runs_the_example_job(packages, podman, tmp_path):
     finally:
         podman.podman("rmi", "--force", image, "localhost/verdi:latest",
                       f"localhost/verdi-root:{version()}", check=False)
+
+
+def test_the_worker_unit_shuts_down_warm_under_systemd(root, podman, services, celery_app,
+                                                      queue_name):
+    """verdi-worker@QUEUE under a real systemd (PID 1 of a container made from
+    the root): it consumes QUEUE with the settings of its env file, `systemctl
+    stop` lets the running job finish, and a crash is restarted."""
+    in_root(root, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "systemd")
+    (root / "etc" / "verdi" / f"worker-{queue_name}.env").write_text(
+        f"CELERY_BROKER_URL={services.state['amqp_url']}\n"
+        f"CELERY_RESULT_BACKEND={services.state['redis_url']}\n"
+        "VERDI_WORKER_ARGS=--kill-grace 1 --heartbeat-interval 1\n")
+    image = "localhost/verdi-systemd-test:1"
+    subprocess.run(f"tar --numeric-owner -C {root} -c . | podman import --quiet - {image}",
+                   shell=True, check=True, env=podman.full_env(), capture_output=True, timeout=300)
+    unit = f"verdi-worker@{queue_name}.service"
+    name = f"verdi-systemd-{queue_name[-8:]}"
+    # Host network: the test's RabbitMQ and Redis listen on loopback.
+    podman.podman("run", "--detach", "--name", name, "--systemd=always", "--network=host",
+                  image, "/lib/systemd/systemd")
+    try:
+        def sh(command, check=True):
+            return podman.podman("exec", name, "sh", "-c", command, check=check)
+
+        wait_for(lambda: sh("systemctl is-system-running", check=False).stdout.strip()
+                 in ("running", "degraded"), 60, "systemd did not come up")
+        sh(f"systemctl start {unit}")
+        journal = f"journalctl --no-pager -o cat -u {unit}"
+        wait_for(lambda: "connected to" in sh(journal).stdout, 30, "the worker did not connect")
+        assert sh(f"stat -c %U /proc/$(systemctl show -P MainPID {unit})").stdout.strip() == "verdi"
+
+        job = make_job("/bin/sh -c 'sleep 4; echo finished'", job_id="systemd-20240101T000000.0Z")
+        result = celery_app.send_task("hysds.job_worker.run_job", args=[job], queue=queue_name)
+        wait_for(lambda: result.state == "STARTED", 30, "the job did not start")
+        start = time.monotonic()
+        sh(f"systemctl stop {unit}")  # returns once the worker has exited
+        assert time.monotonic() - start > 1.5, "stopped before the job could finish"
+        assert result.get(timeout=30)["status"] == "job-completed"
+        shown = sh(f"systemctl show -P Result {unit}; systemctl show -P ExecMainStatus {unit}")
+        assert shown.stdout.split() == ["success", "0"], shown.stdout + sh(journal).stdout
+
+        # Killed, it comes back (Restart=on-failure, after RestartSec).
+        sh(f"systemctl start {unit}")
+        wait_for(lambda: sh(f"systemctl show -P MainPID {unit}").stdout.strip() != "0", 30,
+                 "the worker did not start again")
+        first = sh(f"systemctl show -P MainPID {unit}").stdout.strip()
+        sh(f"systemctl kill --kill-whom=main --signal=SIGKILL {unit}")
+        wait_for(lambda: sh(f"systemctl show -P NRestarts {unit}").stdout.strip() == "1"
+                 and sh(f"systemctl show -P MainPID {unit}").stdout.strip() not in ("0", first),
+                 40, "the killed worker was not restarted")
+    finally:
+        podman.podman("rm", "--force", "--time", "0", name, check=False)
+        podman.podman("rmi", "--force", image, check=False)
