@@ -8,6 +8,7 @@ mirror); it is kept in <build>/debian12 for the next runs.
 """
 
 import pathlib
+import shutil
 import subprocess
 import time
 
@@ -104,7 +105,8 @@ def root(packages, tmp_path_factory):
     assert (root / "etc" / "debian_version").read_text().startswith("12.")
     assert not (root / "usr" / "bin" / "verdi").exists()
     run([DEBIAN_ROOT, "install", root, deb])
-    return root
+    yield root
+    shutil.rmtree(root.parent, ignore_errors=True)  # a few hundred MB
 
 
 def test_installed_in_a_fresh_debian_12_root_it_runs_the_example_job(root):
