@@ -11,10 +11,13 @@ import pathlib
 import shutil
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
 from conftest import REPO, VERDI, make_job
+from services import free_port
 
 BUILD = pathlib.Path(VERDI).resolve().parents[1]  # the binary is <build>/verdi/verdi
 ROOT_CACHE = BUILD / "debian12"
@@ -59,10 +62,23 @@ def in_root(root, *command, check=True, timeout=300):
 
 
 def wait_for(condition, timeout, what):
+    """Until condition() holds; `what` (text, or a function giving it) says
+    what did not happen."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, what
+        assert time.monotonic() < deadline, what() if callable(what) else what
         time.sleep(0.2)
+
+
+def probe(url):
+    """(status, body) of a GET; None while nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return None
 
 
 def mounts_under(path):
@@ -139,7 +155,7 @@ def test_installed_in_a_fresh_debian_12_root_it_runs_the_example_job(root):
     assert mounts_under(root) == []
 
 
-def test_the_image_runs_the_example_job(packages, podman, tmp_path):
+def test_the_image_runs_the_example_job_and_a_worker(packages, podman, services, queue_name):
     deb, _ = packages
     image = run([REPO / "scripts" / "image", "--deb", deb, "--root-cache", ROOT_CACHE],
                 env=podman.full_env(), timeout=900).stdout.strip()
@@ -153,6 +169,20 @@ def test_the_image_runs_the_example_job(packages, podman, tmp_path):
         job = podman.podman("run", "--rm", image, "run_job", EXAMPLE_JOB, check=False)
         assert job.returncode == 0, job.stdout + job.stderr
         assert "job-completed" in job.stdout and "work dir: /data/work/jobs/" in job.stdout
+        # A worker, as the Kubernetes manifest starts it, answers the probes,
+        # and SIGTERM (through tini) is a warm shutdown: exit code 0.
+        port = free_port()
+        name = f"verdi-image-worker-{queue_name[-8:]}"
+        podman.podman("run", "--detach", "--name", name, "--network=host",
+                      "--env", f"CELERY_BROKER_URL={services.state['amqp_url']}", image,
+                      "worker", "-Q", queue_name, "--metrics-port", str(port),
+                      "--metrics-bind", "127.0.0.1")
+        wait_for(lambda: probe(f"http://127.0.0.1:{port}/readyz") == (200, "ok\n"), 30,
+                 lambda: "the worker in the image never got ready:\n"
+                 + podman.podman("logs", name).stderr)
+        assert probe(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
+        podman.podman("stop", "--time", "30", name)
+        assert podman.podman("inspect", "--format", "{{.State.ExitCode}}", name).stdout.strip() == "0"
     finally:
         podman.podman("rmi", "--force", image, "localhost/verdi:latest",
                       f"localhost/verdi-root:{version()}", check=False)
@@ -164,10 +194,11 @@ def test_the_worker_unit_shuts_down_warm_under_systemd(root, podman, services, c
     the root): it consumes QUEUE with the settings of its env file, `systemctl
     stop` lets the running job finish, and a crash is restarted."""
     in_root(root, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "systemd")
+    port = free_port()
     (root / "etc" / "verdi" / f"worker-{queue_name}.env").write_text(
         f"CELERY_BROKER_URL={services.state['amqp_url']}\n"
         f"CELERY_RESULT_BACKEND={services.state['redis_url']}\n"
-        "VERDI_WORKER_ARGS=--kill-grace 1 --heartbeat-interval 1\n")
+        f"VERDI_WORKER_ARGS=--kill-grace 1 --metrics-port {port} --metrics-bind 127.0.0.1\n")
     image = "localhost/verdi-systemd-test:1"
     subprocess.run(f"tar --numeric-owner -C {root} -c . | podman import --quiet - {image}",
                    shell=True, check=True, env=podman.full_env(), capture_output=True, timeout=300)
@@ -186,6 +217,8 @@ def test_the_worker_unit_shuts_down_warm_under_systemd(root, podman, services, c
         journal = f"journalctl --no-pager -o cat -u {unit}"
         wait_for(lambda: "connected to" in sh(journal).stdout, 30, "the worker did not connect")
         assert sh(f"stat -c %U /proc/$(systemctl show -P MainPID {unit})").stdout.strip() == "verdi"
+        # Its flags came from VERDI_WORKER_ARGS, one word each.
+        assert probe(f"http://127.0.0.1:{port}/readyz") == (200, "ok\n")
 
         job = make_job("/bin/sh -c 'sleep 4; echo finished'", job_id="systemd-20240101T000000.0Z")
         result = celery_app.send_task("hysds.job_worker.run_job", args=[job], queue=queue_name)
