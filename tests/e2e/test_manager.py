@@ -143,6 +143,22 @@ def test_kubernetes_manifest(services, queue_name, tmp_path):
     (env,) = container["env"]
     assert env["name"] == "CELERY_BROKER_URL" and "***" in env["value"]  # redacted when shown
     assert container["resources"]["limits"]["memory"] == "2Gi"
+    # Probed on the worker's metrics port; the grace period outlasts its warm shutdown.
+    port = int(command[command.index("--metrics-port") + 1])
+    assert container["ports"] == [{"name": "metrics", "containerPort": port}]
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    assert spec["template"]["spec"]["terminationGracePeriodSeconds"] > 600
+
+
+def test_kubernetes_manifest_defaults_to_the_image_scripts_image_builds(services, queue_name):
+    out = subprocess.run(
+        [VERDI, "manager", "--backend", "kubernetes", "-Q", queue_name, "--once", "--dry-run",
+         "--broker", services.state["amqp_url"]], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    version = subprocess.run([VERDI, "--version"], capture_output=True, text=True).stdout.split()[1]
+    (container,) = json.loads(out.stdout)["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == f"localhost/verdi:{version}"
 
 
 def test_once_exits_non_zero_when_its_iteration_failed(queue_name, tmp_path):

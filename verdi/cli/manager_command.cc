@@ -79,10 +79,6 @@ int RunManagerCommand(const ManagerOptions& o) {
   } else {
     KubernetesOptions k8s = o.k8s;
     if (!o.verdi_path.empty()) k8s.verdi_path = o.verdi_path;
-    if (k8s.image.empty()) {
-      fmt::print(stderr, "verdi manager: --backend kubernetes needs --k8s-image\n");
-      return 2;
-    }
     backend = std::make_unique<KubernetesBackend>(k8s);
   }
   return RunManager(s, backend.get(), &signals);
@@ -146,7 +142,13 @@ void AddManagerCommand(CLI::App* app, int* exit_code) {
       ->allow_extra_args(false);
   cmd->add_option("--sbatch", o->slurm.sbatch, "slurm: the sbatch command")->capture_default_str();
   cmd->add_option("--squeue", o->slurm.squeue, "slurm: the squeue command")->capture_default_str();
-  cmd->add_option("--k8s-image", o->k8s.image, "kubernetes: the image holding verdi");
+  cmd->add_option("--k8s-image", o->k8s.image,
+                  "kubernetes: the image holding verdi (the default is what scripts/image builds)")
+      ->capture_default_str();
+  cmd->add_option("--k8s-metrics-port", o->k8s.metrics_port,
+                  "kubernetes: the workers' --metrics-port, probed at /healthz and /readyz")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
   cmd->add_option("--k8s-namespace", o->k8s.namespace_, "kubernetes: the namespace");
   cmd->add_option("--k8s-label", o->k8s.label,
                   "kubernetes: value of the verdi-manager label its Jobs are counted by")

@@ -1,5 +1,7 @@
 #include "verdi/manager/backend_kubernetes.h"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "base/log.h"
@@ -10,6 +12,39 @@ namespace verdi {
 namespace {
 
 constexpr std::chrono::seconds kTimeout{60};
+// verdi worker's --shutdown-timeout when its arguments give none.
+constexpr int kShutdownTimeout = 600;
+
+// The value of `flag` in a worker's arguments ("--flag V" or "--flag=V"), or
+// nullopt.
+std::optional<std::string> FlagValue(const std::vector<std::string>& args,
+                                     const std::string& flag) {
+  std::optional<std::string> value;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == flag && i + 1 < args.size())
+      value = args[++i];
+    else if (args[i].rfind(flag + "=", 0) == 0)
+      value = args[i].substr(flag.size() + 1);
+  }
+  return value;
+}
+
+int IntFlag(const std::vector<std::string>& args, const std::string& flag, int fallback) {
+  std::optional<std::string> value = FlagValue(args, flag);
+  if (!value) return fallback;
+  try {
+    return std::stoi(*value);
+  } catch (const std::exception&) {
+    return fallback;  // the worker itself refuses it, with its message
+  }
+}
+
+Json HttpProbe(const std::string& path, int period_seconds, int failure_threshold) {
+  return {{"httpGet", {{"path", path}, {"port", "metrics"}}},
+          {"periodSeconds", period_seconds},
+          {"timeoutSeconds", 5},
+          {"failureThreshold", failure_threshold}};
+}
 
 }  // namespace
 
@@ -19,6 +54,13 @@ Json KubernetesJobManifest(const KubernetesOptions& options, const WorkerLaunch&
                  {"verdi-worker", launch.name}};
   Json command = Json::array({options.verdi_path, "worker"});
   for (const auto& a : launch.args) command.push_back(a);
+  int metrics_port = IntFlag(launch.args, "--metrics-port", 0);
+  if (metrics_port == 0) {
+    metrics_port = options.metrics_port;
+    command.push_back("--metrics-port");
+    command.push_back(std::to_string(metrics_port));
+  }
+  int grace = IntFlag(launch.args, "--shutdown-timeout", kShutdownTimeout) + 60;
   Json env = Json::array();
   for (const auto& [k, v] : launch.env) {
     if (k == "CELERY_BROKER_URL" && !options.broker_secret.empty())
@@ -30,7 +72,14 @@ Json KubernetesJobManifest(const KubernetesOptions& options, const WorkerLaunch&
       env.push_back({{"name", k}, {"value", v}});
   }
   Json container = {
-      {"name", "verdi-worker"}, {"image", options.image}, {"command", command}, {"env", env}};
+      {"name", "verdi-worker"},
+      {"image", options.image},
+      {"imagePullPolicy", "IfNotPresent"},
+      {"command", command},
+      {"env", env},
+      {"ports", Json::array({{{"name", "metrics"}, {"containerPort", metrics_port}}})},
+      {"livenessProbe", HttpProbe("/healthz", 10, 3)},
+      {"readinessProbe", HttpProbe("/readyz", 5, 2)}};
   Json resources = Json::object();
   if (!options.cpu.empty()) resources["cpu"] = options.cpu;
   if (!options.memory.empty()) resources["memory"] = options.memory;
@@ -45,7 +94,11 @@ Json KubernetesJobManifest(const KubernetesOptions& options, const WorkerLaunch&
             {"ttlSecondsAfterFinished", options.ttl_seconds_after_finished},
             {"template",
              {{"metadata", {{"labels", labels}}},
-              {"spec", {{"restartPolicy", "Never"}, {"containers", Json::array({container})}}}}}}}};
+              {"spec",
+               {{"restartPolicy", "Never"},
+                {"terminationGracePeriodSeconds", grace},
+                {"shareProcessNamespace", true},
+                {"containers", Json::array({container})}}}}}}}};
 }
 
 Status ParsePodList(const Json& list, std::vector<WorkerJob>* workers) {

@@ -12,7 +12,8 @@ namespace verdi {
 struct KubernetesOptions {
   std::string kubectl = "kubectl";
   std::string namespace_;  // empty: kubectl's current one
-  std::string image;       // holds verdi
+  /// The image holding verdi: by default the one scripts/image builds.
+  std::string image = "localhost/verdi:" VERDI_VERSION;
   std::string verdi_path = "verdi";
   /// The value of the `verdi-manager` label on every Job and pod.
   std::string label = "verdi-worker";
@@ -21,10 +22,16 @@ struct KubernetesOptions {
   /// of a plain value in the manifest.
   std::string broker_secret;
   int ttl_seconds_after_finished = 600;
+  /// The workers' --metrics-port (unless their arguments give one): the
+  /// probes ask it for /healthz (liveness) and /readyz (readiness).
+  int metrics_port = 9808;
 };
 
 /// The Job manifest of one worker (batch/v1 Job, backoffLimit 0,
-/// restartPolicy Never).
+/// restartPolicy Never): the worker serves its metrics port, probed for
+/// liveness and readiness; the pod's grace period outlasts the worker's
+/// warm shutdown (--shutdown-timeout + 60 s); the pod shares one process
+/// namespace, so that its pause process reaps what jobs leave behind.
 Json KubernetesJobManifest(const KubernetesOptions& options, const WorkerLaunch& launch);
 
 /// Counts the pods of `kubectl get pods -o json`: Pending ones are pending,

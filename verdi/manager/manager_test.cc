@@ -97,13 +97,33 @@ TEST(KubernetesBackendTest, JobManifest) {
   EXPECT_EQ(pod["spec"]["restartPolicy"], "Never");
   const Json& c = pod["spec"]["containers"][0];
   EXPECT_EQ(c["image"], "registry.example/verdi:1");
-  EXPECT_EQ(c["command"], Json::array({"verdi", "worker", "-Q", "q"}));
+  EXPECT_EQ(c["command"], Json::array({"verdi", "worker", "-Q", "q", "--metrics-port", "9808"}));
+  EXPECT_EQ(c["ports"][0], Json({{"name", "metrics"}, {"containerPort", 9808}}));
+  EXPECT_EQ(c["livenessProbe"]["httpGet"], Json({{"path", "/healthz"}, {"port", "metrics"}}));
+  EXPECT_EQ(c["readinessProbe"]["httpGet"], Json({{"path", "/readyz"}, {"port", "metrics"}}));
+  EXPECT_EQ(pod["spec"]["terminationGracePeriodSeconds"], 660);  // warm shutdown + 60 s
+  EXPECT_EQ(pod["spec"]["shareProcessNamespace"], true);
   EXPECT_EQ(c["env"][0], Json({{"name", "CELERY_BROKER_URL"}, {"value", "amqp://x"}}));
   EXPECT_EQ(c["resources"]["limits"]["memory"], "2Gi");
   o.broker_secret = "rabbit";
   Json s = KubernetesJobManifest(o, launch);
   EXPECT_EQ(s["spec"]["template"]["spec"]["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"],
             Json({{"name", "rabbit"}, {"key", "broker_url"}}));
+}
+
+TEST(KubernetesBackendTest, JobManifestTakesTheWorkersOwnPortAndShutdownTimeout) {
+  KubernetesOptions o;
+  EXPECT_EQ(o.image, "localhost/verdi:" VERDI_VERSION);  // scripts/image's
+  WorkerLaunch launch{"verdi-kubernetes-cd34",
+                      {"--metrics-port=9100", "--shutdown-timeout", "1200", "-Q", "q"},
+                      {}};
+  Json m = KubernetesJobManifest(o, launch);
+  const Json& c = m["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["command"],
+            Json::array({"verdi", "worker", "--metrics-port=9100", "--shutdown-timeout", "1200",
+                         "-Q", "q"}));  // no second --metrics-port
+  EXPECT_EQ(c["ports"][0]["containerPort"], 9100);
+  EXPECT_EQ(m["spec"]["template"]["spec"]["terminationGracePeriodSeconds"], 1260);
 }
 
 TEST(KubernetesBackendTest, PodPhases) {
