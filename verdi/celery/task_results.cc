@@ -10,7 +10,9 @@ namespace {
 
 class NoResults : public TaskResults {
  public:
-  void Store(const TaskMessage&, const std::string&, const Json&) override {}
+  Status Store(const TaskMessage&, const std::string&, const Json&) override {
+    return Status::OK();
+  }
   std::string StoredState(const std::string&) override { return ""; }
 };
 
@@ -19,12 +21,18 @@ class BackendResults : public TaskResults {
   BackendResults(std::unique_ptr<ResultBackend> backend, int64_t expires)
       : backend_(std::move(backend)), expires_(expires) {}
 
-  void Store(const TaskMessage& task, const std::string& state, const Json& result) override {
+  Status Store(const TaskMessage& task, const std::string& state, const Json& result) override {
     std::string doc = EncodeResultJson(task.id, state, result, nullptr, &task, WallClock::now());
     Status st = backend_->Store(task.id, doc, expires_);
-    if (st.ok()) return;
+    if (st.ok()) return st;
     ++failures_;
     LogError("task {}: result {} not stored: {}", task.id, state, st.message());
+    return st;
+  }
+
+  Status StoreOnce(const TaskMessage& task, const std::string& state, const Json& result) override {
+    std::string doc = EncodeResultJson(task.id, state, result, nullptr, &task, WallClock::now());
+    return backend_->StoreOnce(task.id, doc, expires_);
   }
 
   uint64_t failures() const override { return failures_; }
@@ -56,10 +64,10 @@ class RpcResults : public TaskResults {
  public:
   explicit RpcResults(Outbox* outbox) : outbox_(outbox) {}
 
-  void Store(const TaskMessage& task, const std::string& state, const Json& result) override {
+  Status Store(const TaskMessage& task, const std::string& state, const Json& result) override {
     if (task.reply_to.empty()) {
       LogWarning("task {}: result backend is rpc:// but the message has no reply_to", task.id);
-      return;
+      return Status::OK();  // nowhere to send it: waiting for a backend changes nothing
     }
     AmqpOutgoing message;
     message.body = EncodeResultJson(task.id, state, result, nullptr, &task, WallClock::now());
@@ -68,6 +76,7 @@ class RpcResults : public TaskResults {
     message.correlation_id = task.correlation_id.empty() ? task.id : task.correlation_id;
     message.delivery_mode = 1;
     outbox_->Push(BrokerAction::Publish("", task.reply_to, std::move(message)));
+    return Status::OK();
   }
 
   std::string StoredState(const std::string&) override { return ""; }

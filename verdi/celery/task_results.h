@@ -16,9 +16,15 @@ class TaskResults {
  public:
   virtual ~TaskResults() = default;
   /// Stores `state` (STARTED, SUCCESS, FAILURE, REVOKED) with its result
-  /// (the return value, an exception dict, or {pid, hostname} for STARTED).
-  /// A failure to store is logged, never thrown: the job already ran.
-  virtual void Store(const TaskMessage& task, const std::string& state, const Json& result) = 0;
+  /// (the return value, an exception dict, or {pid, hostname} for STARTED),
+  /// retrying as the backend does. A failure is logged and returned, never
+  /// thrown: the caller decides what becomes of the task's message.
+  virtual Status Store(const TaskMessage& task, const std::string& state, const Json& result) = 0;
+  /// Store with one try only, for a caller that retries on its own; not
+  /// counted in failures().
+  virtual Status StoreOnce(const TaskMessage& task, const std::string& state, const Json& result) {
+    return Store(task, state, result);
+  }
   /// The state stored for a task, "" when none (or when this backend cannot
   /// read states back, as rpc:// cannot).
   virtual std::string StoredState(const std::string& task_id) = 0;
