@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "base/dir_tree.h"
 #include "base/log.h"
 #include "localize/cache.h"
 #include "verdi/workdir/job_dir_scan.h"
@@ -62,6 +63,7 @@ struct Candidate {
 // Every candidate in the order, before anything is removed.
 std::vector<Candidate> Candidates(const fs::path& root, const ReclaimOrder& order) {
   auto removable = [&](const fs::path& dir) {
+    OwnerLook look(dir);  // a job may have taken the access away
     return Exists(dir / ".done") && !(order.in_use && order.in_use(dir));
   };
   std::vector<Candidate> out;
@@ -88,7 +90,7 @@ std::vector<Candidate> Candidates(const fs::path& root, const ReclaimOrder& orde
 bool RemoveDir(const Candidate& c, const std::string& who) {
   if (!IsRealDirectory(c.dir)) return false;  // changed under us: leave it
   // Read-only trees too (a complete cache entry is 0555): made writable first.
-  if (Status st = localize::RemoveTree(c.dir); !st.ok()) {
+  if (Status st = RemoveTree(c.dir); !st.ok()) {
     LogWarning("{}: could not remove {} ({}): {}", who, c.dir.string(), c.why, st.message());
     return false;
   }
