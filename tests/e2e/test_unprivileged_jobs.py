@@ -184,3 +184,37 @@ def test_an_unprivileged_worker_archives_and_removes_what_such_jobs_left(
         assert refused(worker.log()) == [], worker.log()
     finally:
         worker.stop(signal.SIGQUIT)
+
+
+def test_a_hidden_dir_left_by_a_killed_unprivileged_worker_is_closed_out_at_restart(
+        services, celery_app, queue_name, nobody_dir):
+    root = nobody_dir / "root"
+    marker = nobody_dir / "first-run"
+    args = ["--broker", services.state["amqp_url"], "--result-backend", services.state["redis_url"],
+            "-Q", queue_name, "--root-work-dir", str(root), "--kill-grace", "1",
+            "-n", f"np-{uuid.uuid4().hex[:6]}@e2e"]
+    first = NobodyWorker(args, nobody_dir / "worker1.log")
+    try:
+        first.wait_for_log("connected to")
+        # The first run hides its dir and hangs; the rerun just succeeds.
+        script = f"if [ ! -e {marker} ]; then touch {marker}; chmod 000 .; sleep 300; fi"
+        r = celery_app.send_task(RUN_JOB, args=[sh(script)], queue=queue_name)
+        deadline = time.monotonic() + 20
+        while not (job_dirs(root) and (job_dirs(root)[0].stat().st_mode & 0o777) == 0):
+            assert time.monotonic() < deadline, first.log()
+            time.sleep(0.05)
+        [hidden] = job_dirs(root)
+        first.proc.kill()  # SIGKILL: no close-out; the job's sleep goes on
+        first.proc.wait()
+    finally:
+        first.stop()
+    second = NobodyWorker(args, nobody_dir / "worker2.log")
+    try:
+        second.wait_for_log("connected to")
+        assert "recovery: closed out " + str(hidden) in second.log(), second.log()
+        info = closed_out(hidden)
+        assert info["job_status"] == "job-failed" and "restarted" in info["error"]
+        assert r.get(timeout=60)["status"] == "job-completed"  # redelivered, run again
+        assert refused(second.log()) == [], second.log()
+    finally:
+        second.stop(signal.SIGQUIT)

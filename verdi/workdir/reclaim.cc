@@ -64,7 +64,13 @@ struct Candidate {
 std::vector<Candidate> Candidates(const fs::path& root, const ReclaimOrder& order) {
   auto removable = [&](const fs::path& dir) {
     OwnerLook look(dir);  // a job may have taken the access away
-    return Exists(dir / ".done") && !(order.in_use && order.in_use(dir));
+    if (!Exists(dir / ".done") || (order.in_use && order.in_use(dir))) return false;
+    // Finished: what a job took from its owner is given back, so that it is
+    // measured and removed whole.
+    look.Keep();
+    if (Status st = RestoreOwnerAccess(dir); !st.ok())
+      LogWarning("{}: {}", order.who, st.message());
+    return true;
   };
   std::vector<Candidate> out;
   for (const fs::path& dir : SortedRealSubdirs(root / "tasks"))
