@@ -96,6 +96,9 @@ def closed_out(job_dir):
     "mkdir -p sub/deeper && echo x > sub/deeper/f && "
     "chmod 000 sub/deeper/f sub/deeper sub _stdout.txt _context.json && chmod 500 .",
     "echo out; chmod -R a-w .",
+    # The way to its dir too: the minute, hour and day dirs (shared with
+    # every other job dir of that minute).
+    "chmod 000 ../../.. ../.. .. .",
     "rm -f _job.json .exit_code_hold .running && "
     "mkdir -p _job.json/x .exit_code_hold _exit_code/y .done/z .running/w && "
     "chmod 000 .done _exit_code .running .",

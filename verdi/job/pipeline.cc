@@ -99,6 +99,8 @@ class JobRun {
     if (st.ok() && settings_.observer != nullptr) settings_.observer->Started(job_);
     if (st.ok()) st = Localize();
     if (st.ok()) st = RunCommand();
+    // The job may have taken the way to its dir away too (`chmod 000 ..`).
+    if (!dir_.empty()) RestoreOwnerAccessAbove(p_.root_work_dir, dir_);
     // A dir the job moved or removed is the reason, whatever else failed
     // because of it (the supervisor's files cannot be written in a removed
     // dir): the job's doing, never an infrastructure error.
