@@ -124,6 +124,21 @@ Status JobDir::Open(const fs::path& dir, JobDir* out) {
   return Status::OK();
 }
 
+bool JobDir::IsAt(const fs::path& path) const {
+  struct stat at, self;
+  return lstat(path.c_str(), &at) == 0 && S_ISDIR(at.st_mode) && fstat(fd_.get(), &self) == 0 &&
+         at.st_dev == self.st_dev && at.st_ino == self.st_ino;
+}
+
+fs::path JobDir::CurrentPath() const {
+  struct stat self;
+  if (fstat(fd_.get(), &self) != 0 || self.st_nlink == 0) return {};  // removed
+  std::error_code ec;
+  fs::path now = fs::read_symlink(fmt::format("/proc/self/fd/{}", fd_.get()), ec);
+  if (ec || !now.is_absolute() || !IsAt(now)) return {};
+  return now;
+}
+
 Status JobDir::Relative(const fs::path& path, fs::path* rel) const {
   fs::path r = path.is_absolute() ? path.lexically_normal().lexically_relative(root_)
                                   : path.lexically_normal();

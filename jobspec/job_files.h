@@ -49,8 +49,17 @@ class JobDir {
   /// is the job's.
   static Status Open(const std::filesystem::path& dir, JobDir* out);
 
-  /// The canonical path of the job dir.
+  /// The canonical path of the job dir when it was opened.
   const std::filesystem::path& root() const { return root_; }
+  /// Its descriptor (the job's files are resolved below it).
+  int fd() const { return fd_.get(); }
+
+  /// True when `path` is still this very directory (the job may have moved
+  /// it away, removed it, or put something else at its path).
+  bool IsAt(const std::filesystem::path& path) const;
+  /// Where the directory is now, wherever the job moved it; empty when it
+  /// was removed.
+  std::filesystem::path CurrentPath() const;
 
   /// `path` relative to root(): a relative path is taken as is, an absolute
   /// one must be inside root(). A path with `..` is Invalid.

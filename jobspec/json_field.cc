@@ -203,8 +203,29 @@ Status ReadJsonFile(const std::string& path, Json* out) {
   return ParseJsonText(text, path, out);
 }
 
+namespace {
+
+// The bytes an indent of 2 adds to the compact text of `value`, nested
+// `depth` deep: each element of a non-empty list or map on a line of its own
+// (a newline and 2 * (depth + 1) spaces), a space after each key's colon, and
+// the closing bracket on a line of its own (a newline and 2 * depth spaces).
+// Counting stops once the total passes `limit`.
+uint64_t IndentBytes(const Json& value, uint64_t depth, uint64_t limit, uint64_t total) {
+  if (!value.is_structured() || value.empty()) return total;
+  uint64_t n = value.size();
+  total += n * (1 + 2 * (depth + 1)) + 1 + 2 * depth + (value.is_object() ? n : 0);
+  for (const Json& child : value) {
+    if (total > limit) break;
+    total = IndentBytes(child, depth + 1, limit, total);
+  }
+  return total;
+}
+
+}  // namespace
+
 std::string DumpJsonFile(const Json& value) {
-  return value.dump(2, ' ', true, Json::error_handler_t::replace);
+  int indent = IndentBytes(value, 0, kMaxJsonIndentBytes, 0) <= kMaxJsonIndentBytes ? 2 : -1;
+  return value.dump(indent, ' ', true, Json::error_handler_t::replace);
 }
 
 Status WriteJsonFile(const std::string& path, const Json& value) {

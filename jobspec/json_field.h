@@ -85,8 +85,15 @@ inline constexpr size_t kMaxJsonFileBytes = 64 << 20;
 /// file.
 Status ReadJsonFile(const std::string& path, Json* out);
 
+/// The most bytes of indentation DumpJsonFile adds to a document.
+inline constexpr uint64_t kMaxJsonIndentBytes = 1 << 20;
+
 /// Python's json.dump(sort_keys=True, indent=2) as HySDS writes its files:
 /// keys sorted, two-space indent, non-ASCII escaped, no newline at the end.
+/// A document whose indentation would add more than kMaxJsonIndentBytes
+/// (deep nesting: 7 MB of `[[[...]]]` is a gigabyte indented) is written
+/// compact instead, keys still sorted: a file is never more than that much
+/// larger than the compact text of what it holds.
 std::string DumpJsonFile(const Json& value);
 
 /// Writes DumpJsonFile(value) to `path` through `<path>.tmp` and a rename: a

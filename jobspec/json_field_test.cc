@@ -336,6 +336,37 @@ TEST(JsonFieldTest, DumpJsonFileMatchesPythonJsonDump) {
   EXPECT_EQ(DumpJsonFile(Json("x")), "\"x\"");
 }
 
+TEST(JsonFieldTest, DumpJsonFileIndentsUpToItsBoundThenWritesCompact) {
+  // A list of n numbers: each on a line of its own with 2 spaces (3 bytes),
+  // and the closing bracket on a new line: 3n + 1 bytes of indentation.
+  const size_t at_bound = (kMaxJsonIndentBytes - 1) / 3;
+  ASSERT_EQ(3 * at_bound + 1, kMaxJsonIndentBytes);
+  Json list = Json::array();
+  for (size_t i = 0; i < at_bound; ++i) list.push_back(0);
+  std::string indented = DumpJsonFile(list);
+  EXPECT_EQ(indented, list.dump(2));
+  EXPECT_EQ(indented.size(), list.dump().size() + kMaxJsonIndentBytes);
+  list.push_back(0);
+  EXPECT_EQ(DumpJsonFile(list), list.dump());
+}
+
+TEST(JsonFieldTest, DumpJsonFileOfADeeplyNestedDocumentStaysItsCompactSize) {
+  // 7 MB of lists 120 deep: indented, each chunk of 240 bytes would take
+  // about 29 KB, a gigabyte in all.
+  std::string chunk = std::string(120, '[') + std::string(120, ']');
+  std::string text = "{\"b\": 1, \"deep\": [";
+  while (text.size() < (7 << 20)) text += chunk + ",";
+  text += chunk + "]}";
+  Json doc;
+  ASSERT_TRUE(ParseJsonText(text, "doc", &doc).ok());
+  std::string written = DumpJsonFile(doc);
+  EXPECT_EQ(written.size(), doc.dump().size());
+  EXPECT_LT(written.size(), text.size());
+  Json back;
+  ASSERT_TRUE(ParseJsonText(written, "back", &back).ok());
+  EXPECT_EQ(back, doc);
+}
+
 TEST(TimestampTest, IsoUtcWithMicroseconds) {
   using namespace std::chrono;
   // 2024-01-02T03:04:05Z is 1704164645 seconds after the epoch.

@@ -1,5 +1,6 @@
 #include "localize/cache.h"
 
+#include "base/dir_tree.h"
 #include "base/timestamp.h"
 
 #include <fmt/format.h>
@@ -116,7 +117,7 @@ Status Finish(Entry* e) {
   fs::rename(marker_tmp, e->tmp / ".localized", ec);
   if (ec) return Status::IOError("filling the cache entry " + e->dir.string(), ec.value());
   // Read-only to every job that links to it (the owner's eviction makes it
-  // writable again: RemoveTree).
+  // writable again: RemoveTree, base/dir_tree.h).
   VERDI_RETURN_IF_ERROR(SetTreeModes(e->tmp, 0555, 0444).WithPrefix("filling the cache entry"));
   VERDI_RETURN_IF_ERROR(RemoveTree(e->dir));  // an incomplete one
   fs::rename(e->tmp, e->dir, ec);
@@ -178,18 +179,6 @@ CacheEntryLock::CacheEntryLock(const fs::path& entry_dir) {
 
 CacheEntryLock::~CacheEntryLock() {
   if (fd_ >= 0) close(fd_);
-}
-
-Status RemoveTree(const fs::path& path) {
-  std::error_code ec;
-  fs::remove_all(path, ec);
-  if (!ec) return Status::OK();
-  // Read-only directories: made writable by their owner, then removed.
-  if (fs::is_directory(fs::symlink_status(path, ec)))
-    VERDI_RETURN_IF_ERROR(SetTreeModes(path, 0700, 0).WithPrefix("removing " + path.string()));
-  fs::remove_all(path, ec);
-  if (ec) return Status::IOError("removing " + path.string(), ec.value());
-  return Status::OK();
 }
 
 Status UnmarkCacheEntry(const fs::path& entry_dir) {

@@ -51,11 +51,6 @@ class CacheEntryLock {
   int fd_ = -1;
 };
 
-/// Removes `path` and what is under it, as its owner can: read-only
-/// directories (a complete cache entry is 0555) are made writable first.
-/// Links are removed, never followed. A missing `path` is no error.
-Status RemoveTree(const std::filesystem::path& path);
-
 /// Makes the cache entry `entry_dir` incomplete (its `.localized` removed,
 /// the entry dir made writable for that), so that no job takes it while it
 /// is being removed. Call under CacheEntryLock.

@@ -12,6 +12,7 @@
 
 #include <functional>
 
+#include "base/dir_tree.h"
 #include "localize/destination.h"
 #include "localize/mark_datasets.h"
 #include "tests/test_files.h"
@@ -135,20 +136,6 @@ TEST_F(CacheTest, AnIncompleteReadOnlyEntryIsReplacedOnTheNextFill) {
   ASSERT_TRUE(Localize({{Url("DS1"), dir_ / "job2/DS1", true}}).ok());
   EXPECT_TRUE(fs::exists(entry / ".localized"));
   EXPECT_EQ(Read(dir_ / "job2/DS1/data/granule.bin"), "pristine granule");
-}
-
-TEST_F(CacheTest, RemoveTreeNeverFollowsLinks) {
-  Write(dir_ / "outside/keep.txt", "keep");
-  fs::permissions(dir_ / "outside", fs::perms(0555));
-  Write(dir_ / "tree/sub/f", "f");
-  fs::create_directory_symlink(dir_ / "outside", dir_ / "tree/sub/link");
-  fs::permissions(dir_ / "tree/sub", fs::perms(0555));
-  fs::permissions(dir_ / "tree", fs::perms(0555));
-  ASSERT_TRUE(RemoveTree(dir_ / "tree").ok());
-  EXPECT_FALSE(fs::exists(dir_ / "tree"));
-  EXPECT_EQ(Read(dir_ / "outside/keep.txt"), "keep");
-  EXPECT_EQ(Mode(dir_ / "outside"), 0555u);
-  EXPECT_TRUE(RemoveTree(dir_ / "tree").ok());  // gone already: no error
 }
 
 TEST_F(CacheTest, InputBelowAnotherInputsCacheLinkIsRefusedBeforeAnyFetch) {

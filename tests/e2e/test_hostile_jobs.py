@@ -101,7 +101,11 @@ def test_a_replaced_work_dir_is_not_written_through(verdi, tmp_path):
     run = verdi(sh(cmd))
     ended_normally(run)
     assert list(target.iterdir()) == []  # no _job.json, no .done, nothing
-    assert "no longer a directory" in run.stderr
+    assert "the job moved (to " in run.stdout
+    # The dir verdi made is closed out where the job put it; the link is gone.
+    [moved] = list(run.root.glob("jobs/*/*/*/*/*/*"))
+    assert moved.name.endswith(".moved") and (moved / ".done").exists()
+    assert json.loads((moved / "_job.json").read_text())["job_info"]["job_status"] == "job-failed"
 
 
 def test_a_nul_in_an_argument_is_refused_before_anything_runs(verdi, tmp_path):

@@ -1,8 +1,9 @@
 """`verdi worker` against hostile input on a real RabbitMQ and Redis: a
 control broadcast with a malformed method, a job that poisons its own files
-with JSON that used to abort the worker, and a burst of payloads refused
-before any work dir exists. Each costs at most one failed job; the worker
-goes on and runs the next job."""
+with JSON that used to abort the worker, a burst of payloads refused before
+any work dir exists, and a payload nested so deep that indenting it would
+take a gigabyte. Each costs at most one failed job; the worker goes on and
+runs the next job."""
 
 import json
 import uuid
@@ -72,3 +73,28 @@ def test_payloads_refused_before_a_work_dir_do_not_drain_the_worker(start_worker
     next_job_completes(celery_app, queue_name)
     assert worker.proc.poll() is None
     assert "job drain" not in worker.log()
+
+
+def test_a_deeply_nested_7_mb_payload_does_not_blow_up_the_work_dir(start_worker, celery_app,
+                                                                     queue_name, tmp_path):
+    # 7 MB of lists 120 deep: indented as HySDS indents its files, each
+    # 240-byte chunk would take about 29 KB, 1.7 GB over the job's files.
+    chunk = "[" * 120 + "]" * 120
+    deep = json.loads("[" + ",".join([chunk] * (7_000_000 // (len(chunk) + 1))) + "]")
+    worker = start_worker()
+    payload = job("/bin/true")
+    payload["params"]["deep"] = deep
+    result = celery_app.send_task(RUN_JOB, args=[payload], queue=queue_name)
+    assert result.get(timeout=120)["status"] == "job-completed"
+    [job_dir] = [p.parent for p in (tmp_path / "root").glob("jobs/*/*/*/*/*/*/_job.json")]
+    size = sum(f.stat().st_size for f in job_dir.rglob("*") if f.is_file())
+    # Two files hold the payload (_job.json, _context.json), compact.
+    assert size < 20_000_000, size
+    assert json.loads((job_dir / "_job.json").read_text())["params"]["deep"] == deep
+    assert json.loads((job_dir / "_context.json").read_text())["deep"] == deep
+    # A small document is still indented as HySDS writes it.
+    next_job_completes(celery_app, queue_name)
+    [small] = [p for p in (tmp_path / "root").glob("jobs/*/*/*/*/*/*/_job.json")
+               if p.parent != job_dir]
+    assert small.read_text().startswith('{\n  "')
+    assert worker.proc.poll() is None

@@ -31,54 +31,67 @@ class RedisResultBackend : public ResultBackend {
 
   Status Store(const std::string& task_id, const std::string& document,
                int64_t expires_seconds) override {
-    const std::string key = "celery-task-meta-" + task_id;
-    std::lock_guard<std::mutex> lock(mu_);
-    return WithRetries("storing the result of task " + task_id, [&](bool* retry) -> Status {
-      RedisReply existing;
-      VERDI_RETURN_IF_ERROR(client_.Command({"GET", key}, &existing));
-      if (existing.type == RedisReply::Type::kError) return ReplyError("GET", existing, retry);
-      // Celery's guard: a SUCCESS is final. The same document again (a retry
-      // after the connection dropped mid-pipeline) is stored and published
-      // again, so a waiting client is not left without its PUBLISH.
-      if (existing.type == RedisReply::Type::kString && existing.str != document &&
-          StateOf(existing.str) == "SUCCESS") {
-        LogLine(LogLevel::kDebug, fmt::format("task {}: SUCCESS already stored, {} not stored",
-                                              task_id, StateOf(document)));
-        return Status::OK();
-      }
-      std::vector<std::vector<std::string>> commands;
-      if (expires_seconds > 0) {
-        commands.push_back({"SETEX", key, std::to_string(expires_seconds), document});
-      } else {
-        commands.push_back({"SET", key, document});
-      }
-      commands.push_back({"PUBLISH", key, document});
-      std::vector<RedisReply> replies;
-      VERDI_RETURN_IF_ERROR(client_.Pipeline(commands, &replies));
-      for (size_t i = 0; i < replies.size(); ++i) {
-        if (replies[i].type == RedisReply::Type::kError) {
-          return ReplyError(commands[i][0].c_str(), replies[i], retry);
-        }
-      }
-      return Status::OK();
-    });
+    return StoreWithTries(task_id, document, expires_seconds, options_.max_attempts);
+  }
+
+  Status StoreOnce(const std::string& task_id, const std::string& document,
+                   int64_t expires_seconds) override {
+    return StoreWithTries(task_id, document, expires_seconds, 1);
   }
 
   Status Get(const std::string& task_id, std::string* document, bool* found) override {
     const std::string key = "celery-task-meta-" + task_id;
     std::lock_guard<std::mutex> lock(mu_);
-    return WithRetries("reading the result of task " + task_id, [&](bool* retry) -> Status {
-      RedisReply reply;
-      VERDI_RETURN_IF_ERROR(client_.Command({"GET", key}, &reply));
-      if (reply.type == RedisReply::Type::kError) return ReplyError("GET", reply, retry);
-      *found = reply.type == RedisReply::Type::kString;
-      document->clear();
-      if (*found) *document = std::move(reply.str);
-      return Status::OK();
-    });
+    return WithRetries("reading the result of task " + task_id, options_.max_attempts,
+                       [&](bool* retry) -> Status {
+                         RedisReply reply;
+                         VERDI_RETURN_IF_ERROR(client_.Command({"GET", key}, &reply));
+                         if (reply.type == RedisReply::Type::kError)
+                           return ReplyError("GET", reply, retry);
+                         *found = reply.type == RedisReply::Type::kString;
+                         document->clear();
+                         if (*found) *document = std::move(reply.str);
+                         return Status::OK();
+                       });
   }
 
  private:
+  Status StoreWithTries(const std::string& task_id, const std::string& document,
+                        int64_t expires_seconds, int max_attempts) {
+    const std::string key = "celery-task-meta-" + task_id;
+    std::lock_guard<std::mutex> lock(mu_);
+    return WithRetries(
+        "storing the result of task " + task_id, max_attempts, [&](bool* retry) -> Status {
+          RedisReply existing;
+          VERDI_RETURN_IF_ERROR(client_.Command({"GET", key}, &existing));
+          if (existing.type == RedisReply::Type::kError) return ReplyError("GET", existing, retry);
+          // Celery's guard: a SUCCESS is final. The same document again (a retry
+          // after the connection dropped mid-pipeline) is stored and published
+          // again, so a waiting client is not left without its PUBLISH.
+          if (existing.type == RedisReply::Type::kString && existing.str != document &&
+              StateOf(existing.str) == "SUCCESS") {
+            LogLine(LogLevel::kDebug, fmt::format("task {}: SUCCESS already stored, {} not stored",
+                                                  task_id, StateOf(document)));
+            return Status::OK();
+          }
+          std::vector<std::vector<std::string>> commands;
+          if (expires_seconds > 0) {
+            commands.push_back({"SETEX", key, std::to_string(expires_seconds), document});
+          } else {
+            commands.push_back({"SET", key, document});
+          }
+          commands.push_back({"PUBLISH", key, document});
+          std::vector<RedisReply> replies;
+          VERDI_RETURN_IF_ERROR(client_.Pipeline(commands, &replies));
+          for (size_t i = 0; i < replies.size(); ++i) {
+            if (replies[i].type == RedisReply::Type::kError) {
+              return ReplyError(commands[i][0].c_str(), replies[i], retry);
+            }
+          }
+          return Status::OK();
+        });
+  }
+
   /// An error reply as a Status; transient ones (IsTransientRedisError) are
   /// retried on a new connection, the others (WRONGTYPE, ...) are not.
   Status ReplyError(const char* command, const RedisReply& reply, bool* retry) {
@@ -89,9 +102,10 @@ class RedisResultBackend : public ResultBackend {
   }
 
   /// Runs `attempt` (connecting first when needed) until it succeeds, says
-  /// not to retry, or max_attempts tries have failed. Holds mu_.
-  Status WithRetries(const std::string& what, const std::function<Status(bool*)>& attempt) {
-    const int max_attempts = std::max(1, options_.max_attempts);
+  /// not to retry, or `tries` tries have failed. Holds mu_.
+  Status WithRetries(const std::string& what, int tries,
+                     const std::function<Status(bool*)>& attempt) {
+    const int max_attempts = std::max(1, tries);
     std::chrono::milliseconds delay = options_.first_backoff;
     Status last;
     for (int i = 1; i <= max_attempts; ++i) {

@@ -22,6 +22,9 @@ class ResultBackend {
   /// `expires_seconds` <= 0: no expiry.
   virtual Status Store(const std::string& task_id, const std::string& document,
                        int64_t expires_seconds) = 0;
+  /// Store with one try only, for a caller that retries on its own.
+  virtual Status StoreOnce(const std::string& task_id, const std::string& document,
+                           int64_t expires_seconds) = 0;
   /// Reads the stored document; *found=false when there is none.
   virtual Status Get(const std::string& task_id, std::string* document, bool* found) = 0;
 };

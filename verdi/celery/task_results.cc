@@ -10,7 +10,9 @@ namespace {
 
 class NoResults : public TaskResults {
  public:
-  void Store(const TaskMessage&, const std::string&, const Json&, const Json&) override {}
+  Status Store(const TaskMessage&, const std::string&, const Json&, const Json&) override {
+    return Status::OK();
+  }
   std::string StoredState(const std::string&) override { return ""; }
 };
 
@@ -19,17 +21,28 @@ class BackendResults : public TaskResults {
   BackendResults(std::unique_ptr<ResultBackend> backend, int64_t expires, ResultFormat format)
       : backend_(std::move(backend)), expires_(expires), format_(std::move(format)) {}
 
-  void Store(const TaskMessage& task, const std::string& state, const Json& result,
-             const Json& traceback) override {
-    std::string doc = EncodeResult(format_.serializer, task.id, state, result, traceback, &task,
-                                   WallClock::now());
+  Status Store(const TaskMessage& task, const std::string& state, const Json& result,
+               const Json& traceback) override {
+    std::string doc = Encode(task, state, result, traceback);
     Status st = backend_->Store(task.id, doc, expires_);
-    if (st.ok()) return;
+    if (st.ok()) return st;
     ++failures_;
     LogError("task {}: result {} not stored: {}", task.id, state, st.message());
+    return st;
+  }
+
+  Status StoreOnce(const TaskMessage& task, const std::string& state, const Json& result,
+                   const Json& traceback) override {
+    return backend_->StoreOnce(task.id, Encode(task, state, result, traceback), expires_);
   }
 
   uint64_t failures() const override { return failures_; }
+
+  std::string Encode(const TaskMessage& task, const std::string& state, const Json& result,
+                     const Json& traceback) const {
+    return EncodeResult(format_.serializer, task.id, state, result, traceback, &task,
+                        WallClock::now());
+  }
 
   std::string StoredState(const std::string& task_id) override {
     std::string stored;
@@ -62,11 +75,11 @@ class RpcResults : public TaskResults {
  public:
   RpcResults(Outbox* outbox, Serializer serializer) : outbox_(outbox), serializer_(serializer) {}
 
-  void Store(const TaskMessage& task, const std::string& state, const Json& result,
-             const Json& traceback) override {
+  Status Store(const TaskMessage& task, const std::string& state, const Json& result,
+               const Json& traceback) override {
     if (task.reply_to.empty()) {
       LogWarning("task {}: result backend is rpc:// but the message has no reply_to", task.id);
-      return;
+      return Status::OK();  // nowhere to send it: waiting for a backend changes nothing
     }
     AmqpOutgoing message;
     message.body =
@@ -76,6 +89,7 @@ class RpcResults : public TaskResults {
     message.correlation_id = task.correlation_id.empty() ? task.id : task.correlation_id;
     message.delivery_mode = 1;
     outbox_->Push(BrokerAction::Publish("", task.reply_to, std::move(message)));
+    return Status::OK();
   }
 
   std::string StoredState(const std::string&) override { return ""; }

@@ -18,10 +18,17 @@ class TaskResults {
   virtual ~TaskResults() = default;
   /// Stores `state` (STARTED, SUCCESS, FAILURE, REVOKED) with its result
   /// (the return value, an exception dict, or {pid, hostname} for STARTED)
-  /// and its traceback (a string for a FAILURE, else null).
-  /// A failure to store is logged, never thrown: the job already ran.
-  virtual void Store(const TaskMessage& task, const std::string& state, const Json& result,
-                     const Json& traceback) = 0;
+  /// and its traceback (a string for a FAILURE, else null), retrying as the
+  /// backend does. A failure is logged and returned, never thrown: the
+  /// caller decides what becomes of the task's message.
+  virtual Status Store(const TaskMessage& task, const std::string& state, const Json& result,
+                       const Json& traceback) = 0;
+  /// Store with one try only, for a caller that retries on its own; not
+  /// counted in failures().
+  virtual Status StoreOnce(const TaskMessage& task, const std::string& state, const Json& result,
+                           const Json& traceback) {
+    return Store(task, state, result, traceback);
+  }
   /// The state stored for a task, "" when none (or when this backend cannot
   /// read states back, as rpc:// cannot, or when what is stored cannot be
   /// read: a serializer result_accept_content refuses, garbage).

@@ -1,8 +1,10 @@
 #include "verdi/job/pipeline.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/dir_tree.h"
 #include "base/files.h"
 #include "base/log.h"
 #include "base/redact.h"
@@ -97,6 +99,12 @@ class JobRun {
     if (st.ok() && settings_.observer != nullptr) settings_.observer->Started(job_);
     if (st.ok()) st = Localize();
     if (st.ok()) st = RunCommand();
+    // The job may have taken the way to its dir away too (`chmod 000 ..`).
+    if (!dir_.empty()) RestoreOwnerAccessAbove(p_.root_work_dir, dir_);
+    // A dir the job moved or removed is the reason, whatever else failed
+    // because of it (the supervisor's files cannot be written in a removed
+    // dir): the job's doing, never an infrastructure error.
+    if (Status here = dir_.empty() ? Status::OK() : CheckWorkDirInPlace(); !here.ok()) st = here;
     if (st.ok()) st = ReadBackContext();
     if (!st.ok() && outcome_.error.empty()) {
       Fail(st.message());
@@ -135,7 +143,8 @@ class JobRun {
     dir_ = dir;
     outcome_.job_dir = dir;
     LogInfo("job {}: work dir {}", job_id(), dir.string());
-    return Status::OK();
+    // Held to the end: the dir verdi made, wherever the job may move it.
+    return JobDir::Open(dir_, &made_);
   }
 
   Status WriteJobFiles() {
@@ -261,6 +270,11 @@ class JobRun {
     Status st = RunSupervised(request, interrupts_, &result);
     RemoveContainer(settings_.containers, container_name_, job_id(),
                     st.ok() && result.ending == Ending::kExited);
+    // A container's processes end with it, not with the command the
+    // supervisor ran: what they did to the owner's access is undone now.
+    if (!container_name_.empty())
+      if (Status restored = RestoreOwnerAccess(made_.fd(), dir_.string()); !restored.ok())
+        LogWarning("job {}: {}", job_id(), restored.message());
     info()["cmd_start"] = IsoUtc(st.ok() ? result.start : settings_.machine->Now());
     info()["cmd_end"] = IsoUtc(st.ok() ? result.end : settings_.machine->Now());
     info()["cmd_duration"] = st.ok() ? SecondsBetween(result.start, result.end) : 0.0;
@@ -311,6 +325,27 @@ class JobRun {
     outcome_.error = fmt::format("caught signal {}", sig);
   }
 
+  // The job may have moved its work dir away (leaving a link or another dir
+  // in its place) or removed it: nothing at its path is read, published or
+  // closed out as if it were the job's; the dir verdi made is closed out
+  // wherever it is now, and what the job left at its path is removed (a
+  // link, a file) or marked done (a directory), so that nothing stays open.
+  Status CheckWorkDirInPlace() {
+    if (made_.fd() < 0 || made_.IsAt(dir_)) return Status::OK();
+    in_place_ = false;
+    moved_to_ = made_.CurrentPath();
+    struct stat at;
+    bool occupied = lstat(dir_.c_str(), &at) == 0;
+    std::string left;
+    if (occupied && !S_ISDIR(at.st_mode) && unlink(dir_.c_str()) == 0)
+      left = "; what it left at its path was removed";
+    else if (occupied && S_ISDIR(at.st_mode) && MarkJobDone(dir_, settings_.machine->Now()).ok())
+      left = "; the directory it left at its path was marked done";
+    return Status::Failed(fmt::format(
+        "{}: the job {} its work dir{}: nothing there is read or published", dir_.string(),
+        moved_to_.empty() ? "removed" : "moved (to " + moved_to_.string() + ")", left));
+  }
+
   // The command may have changed _context.json to pass flags back. It is
   // the job's file now: read with no link followed, never from a FIFO.
   Status ReadBackContext() {
@@ -327,13 +362,7 @@ class JobRun {
   // Datasets of a command that succeeded are published, a failed job is
   // triaged (publish_step.h); a publish failure fails the job.
   void Publish() {
-    if (dir_.empty()) return;
-    if (!IsRealDirectory(dir_)) {
-      // The job moved its dir away and left something else in its place:
-      // nothing there is read, published or written.
-      Fail(dir_.string() + ": the job dir is no longer a directory (the job replaced it)");
-      return;
-    }
+    if (dir_.empty() || !in_place_) return;  // CheckWorkDirInPlace said why
     CommandResult result = !outcome_.completed()         ? CommandResult::kFailed
                            : info().value("pid", 0) == 0 ? CommandResult::kNotRun
                                                          : CommandResult::kSucceeded;
@@ -351,8 +380,10 @@ class JobRun {
       outcome_.status = kJobCompleted;
     }
     if (dir_.empty()) return;  // nothing was created
+    fs::path dir = in_place_ ? dir_ : moved_to_;
+    if (dir.empty()) return;  // the job removed it: nothing left to close
     CloseOutJobDir(
-        dir_, {outcome_.status, outcome_.exit_code, outcome_.error, outcome_.signum, start_, end},
+        dir, {outcome_.status, outcome_.exit_code, outcome_.error, outcome_.signum, start_, end},
         &job_);
   }
 
@@ -365,6 +396,9 @@ class JobRun {
   WallClock::time_point start_;
   SteadyClock::time_point steady_start_;
   fs::path dir_;
+  JobDir made_;                    // dir_ as verdi made it, open from its creation on
+  bool in_place_ = true;           // false once the job moved or removed it
+  fs::path moved_to_;              // where the job moved it, when it did
   std::vector<std::string> argv_;  // the job's argv, or the container run wrapping it
   std::string container_name_;     // set when the job runs in a container
   Json context_;

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "base/dir_tree.h"
 #include "base/log.h"
 #include "verdi/process/job_cgroup.h"
 #include "verdi/process/orphan_guard.h"
@@ -101,14 +102,21 @@ Status WriteFile(int dirfd, const fs::path& path, std::string_view content) {
 }
 
 /// .exit_code_hold gets the code, then becomes _exit_code, as HySDS does.
+/// Both names are verdi's: whatever the job left there (a read-only file, a
+/// directory) is replaced.
 Status WriteExitCode(int dirfd, const fs::path& dir, int code) {
   const fs::path hold = dir / ".exit_code_hold";
   const fs::path final_path = dir / "_exit_code";
+  VERDI_RETURN_IF_ERROR(RemoveTreeAt(dirfd, ".exit_code_hold", hold.string()));
   VERDI_RETURN_IF_ERROR(WriteFile(dirfd, hold, std::to_string(code)));
-  if (renameat(dirfd, ".exit_code_hold", dirfd, "_exit_code") != 0) {
-    return Status::IOError("rename " + hold.string() + " to " + final_path.string(), errno);
+  if (renameat(dirfd, ".exit_code_hold", dirfd, "_exit_code") == 0) return Status::OK();
+  int err = errno;
+  if (err == EISDIR || err == ENOTEMPTY || err == EEXIST) {
+    VERDI_RETURN_IF_ERROR(RemoveTreeAt(dirfd, "_exit_code", final_path.string()));
+    if (renameat(dirfd, ".exit_code_hold", dirfd, "_exit_code") == 0) return Status::OK();
+    err = errno;
   }
-  return Status::OK();
+  return Status::IOError("rename " + hold.string() + " to " + final_path.string(), err);
 }
 
 /// Finds what to execute for argv[0]: 0 and the path (as seen from the
@@ -310,6 +318,10 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   // O_APPEND: what verdi appends later never overwrites the child's output.
   VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / "_stderr.txt", O_APPEND, &err));
   VERDI_RETURN_IF_ERROR(WriteFile(dirfd.get(), dir / ".exit_code_hold", "255"));
+  // Opened before the command starts, written after: the command may take
+  // the dir's access away (`chmod 000 .`) in the meantime.
+  UniqueFd pid_file;
+  VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / "_pid", 0, &pid_file));
 
   std::unique_ptr<JobCgroup> cgroup = JobCgroup::Create();
   result->start = WallClock::now();
@@ -335,7 +347,7 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
         fmt::format("cannot execute {}: {}", request.argv[0], std::strerror(exec_error));
     result->end = WallClock::now();
     VERDI_RETURN_IF_ERROR(WriteAll(err.get(), result->error + "\n", dir / "_stderr.txt"));
-    VERDI_RETURN_IF_ERROR(WriteFile(dirfd.get(), dir / "_pid", "0"));
+    VERDI_RETURN_IF_ERROR(WriteAll(pid_file.get(), "0", dir / "_pid"));
     return WriteExitCode(dirfd.get(), dir, result->exit_code);
   }
 
@@ -350,10 +362,11 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   // Should verdi die from here on, the job dies with it.
   std::unique_ptr<OrphanGuard> guard =
       OrphanGuard::Start(pid, cgroup ? cgroup->path() : "", request.orphan_cleanup);
-  if (Status st = WriteFile(dirfd.get(), dir / "_pid", std::to_string(pid)); !st.ok()) {
+  if (Status st = WriteAll(pid_file.get(), std::to_string(pid), dir / "_pid"); !st.ok()) {
     Abandon(pid);
     return st;
   }
+  pid_file.reset();
 
   Status supervised = Supervise(request, interrupts, pid, result);
   if (!supervised.ok()) return supervised;
@@ -369,6 +382,13 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   } else if (WIFSIGNALED(wait_status)) {
     result->exit_code = -WTERMSIG(wait_status);
   }
+  // No process of the job is left (its cgroup killed), so nothing it did to
+  // the dir can change any more: whatever access it took from the dir's
+  // owner (`chmod 000 .`, read-only files) is given back, through the
+  // descriptor taken before it ran, before verdi writes there again.
+  cgroup.reset();
+  if (Status st = RestoreOwnerAccess(dirfd.get(), dir.string()); !st.ok())
+    LogWarning("{}", st.message());
   return WriteExitCode(dirfd.get(), dir, result->exit_code);
 }
 

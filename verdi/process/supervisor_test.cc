@@ -225,6 +225,22 @@ TEST_F(SupervisorTest, NonZeroExit) {
   EXPECT_EQ(Read("_exit_code"), "3");
 }
 
+TEST_F(SupervisorTest, VerdisFilesAreWrittenWhateverTheJobLeftAtTheirNames) {
+  // A directory at _exit_code and at .exit_code_hold, the dir without any
+  // write bit: the supervisor's names are its own once the job has ended.
+  RunResult result;
+  Run(Shell("rm .exit_code_hold && mkdir -p .exit_code_hold/x _exit_code/y && "
+            "chmod 000 _exit_code && chmod 555 . && exit 4"),
+      &result);
+  EXPECT_EQ(result.exit_code, 4);
+  EXPECT_EQ(Read("_exit_code"), "4");
+  EXPECT_FALSE(fs::exists(dir_ / ".exit_code_hold"));
+  EXPECT_EQ(Read("_pid"), std::to_string(result.pid));
+  struct stat st;
+  ASSERT_EQ(stat(dir_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0755u);  // the owner's write bit given back
+}
+
 TEST_F(SupervisorTest, KilledBySignal) {
   RunResult result;
   Run(Shell("kill -9 $$"), &result);

@@ -1,5 +1,6 @@
 #include "verdi/workdir/close_out.h"
 
+#include "base/dir_tree.h"
 #include "base/files.h"
 #include "base/log.h"
 #include "jobspec/job_files.h"
@@ -33,6 +34,11 @@ Status CloseOutJobDir(const fs::path& dir, const JobEnd& end, Json* job) {
   info["job_status"] = end.job_status;
   if (!end.error.empty()) info["error"] = end.error;
   if (end.signum != 0) info["signum"] = end.signum;
+  // These names are verdi's: a directory the job made at one would refuse
+  // the rename that writes it.
+  for (const char* name : {"_job.json", ".running", ".done"})
+    if (IsRealDirectory(dir / name))
+      if (Status st = RemoveTree(dir / name); !st.ok()) LogWarning("{}", st.message());
   Status first = WriteFileAtomic((dir / "_job.json").string(), DumpJsonFile(*job));
   if (!first.ok()) LogError("{}", first.message());
   Status done = MarkJobDone(dir, end.end);
@@ -42,6 +48,10 @@ Status CloseOutJobDir(const fs::path& dir, const JobEnd& end, Json* job) {
 
 Status CloseOutAbandonedJob(const fs::path& dir, const std::string& reason,
                             WallClock::time_point now, Json* job) {
+  // Its processes are gone: the access it took from the dir's owner is
+  // given back first.
+  if (Status restored = RestoreOwnerAccess(dir); !restored.ok())
+    LogWarning("{}", restored.message());
   JobDir files;
   Status opened = JobDir::Open(dir, &files);
   Status st = opened.ok() ? files.AppendFile("_stderr.txt", reason + "\n") : opened;

@@ -33,17 +33,20 @@ struct JobEnd {
 
 /// Writes `end` into `job`'s job_info (status, pid when missing,
 /// metrics.job_dir_size, time_end, duration, job_status, error, signum),
-/// then `dir/_job.json`, then `.done`. Errors are logged; the first one is
-/// returned, and `.done` is written whatever came before.
+/// then `dir/_job.json`, then `.done` (a directory the job made at one of
+/// these names, or at `.running`, is removed first). Errors are logged; the
+/// first one is returned, and `.done` is written whatever came before.
+/// Called once no process of the job is left.
 Status CloseOutJobDir(const std::filesystem::path& dir, const JobEnd& end, Json* job);
 
 /// Told of each abandoned job once it is closed out, to report its
 /// job-failed status; may be empty.
 using AbandonedJobReport = std::function<void(const Json& job, const std::string& reason)>;
 
-/// A job dir with `.running` that no live process will close: `reason`
-/// appended to `_stderr.txt`, the job read back from `_job.json` (a missing
-/// or unreadable one gives a bare job), and closed out as job-failed.
+/// A job dir with `.running` that no live process will close: its owner's
+/// access given back (base/dir_tree.h), `reason` appended to `_stderr.txt`,
+/// the job read back from `_job.json` (a missing or unreadable one gives a
+/// bare job), and closed out as job-failed.
 /// `*job` is the job as closed out, to report its status.
 Status CloseOutAbandonedJob(const std::filesystem::path& dir, const std::string& reason,
                             WallClock::time_point now, Json* job);

@@ -69,5 +69,24 @@ TEST_F(CloseOutTest, AnAbandonedJobsLinksAndFifosAreNotFollowed) {
   (void)st;
 }
 
+// Directories the job made at verdi's names (locked, not empty) are
+// replaced: the dir is closed out as any other.
+TEST_F(CloseOutTest, DirectoriesAtVerdisNamesAreReplaced) {
+  for (const char* name : {".running", "_job.json", ".done"}) {
+    fs::remove(dir_ / name);
+    fs::create_directories(dir_ / name / "inside");
+    fs::permissions(dir_ / name, fs::perms::none);
+  }
+  Json job = {{"job_id", "a"}};
+  JobEnd end{"job-completed", 0, "", 0, std::nullopt, WallClock::now()};
+  Status st = CloseOutJobDir(dir_, end, &job);
+  EXPECT_TRUE(st.ok()) << st.message();
+  Json written;
+  ASSERT_TRUE(ReadJsonFile((dir_ / "_job.json").string(), &written).ok());
+  EXPECT_EQ(written["job_info"]["job_status"], "job-completed");
+  EXPECT_TRUE(fs::is_regular_file(dir_ / ".done"));
+  EXPECT_FALSE(fs::exists(dir_ / ".running"));
+}
+
 }  // namespace
 }  // namespace verdi

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <climits>
 #include <ctime>
+#include <iterator>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -79,6 +80,22 @@ Status CreateJobDir(const fs::path& dir, WallClock::time_point now, std::string_
   }
   return Status::Failed(fmt::format("job directory {}: it and {} other names for it are in use",
                                     dir.string(), kMaxNames - 1));
+}
+
+void RestoreOwnerAccessAbove(const fs::path& root, const fs::path& dir) {
+  fs::path rel = dir.lexically_relative(root);
+  if (rel.empty() || *rel.begin() == "..") return;
+  fs::path at = root;
+  auto give_back = [](const fs::path& p) {
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & S_IRWXU) == S_IRWXU)
+      return;
+    fchmodat(AT_FDCWD, p.c_str(), (st.st_mode & 07777) | S_IRWXU, AT_SYMLINK_NOFOLLOW);
+  };
+  give_back(at);
+  for (auto part = rel.begin(); part != rel.end() && std::next(part) != rel.end(); ++part)
+    give_back(at /= *part);
 }
 
 Status MarkJobDone(const fs::path& dir, WallClock::time_point now) {

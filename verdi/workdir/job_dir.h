@@ -29,6 +29,13 @@ std::string JobDirRelative(WallClock::time_point now, std::string_view job_id);
 Status CreateJobDir(const fs::path& dir, WallClock::time_point now, std::string_view owner,
                     fs::path* created);
 
+/// Gives this user back search, read and write on the directories from
+/// `root` down to `dir`'s parent that are its own and lack them: a job runs
+/// as the worker's user and can `chmod 000 ..`, and verdi reaches the job
+/// dir (and every other job dir of that minute) through them. A link on the
+/// way is not followed; `dir` itself is not touched.
+void RestoreOwnerAccessAbove(const fs::path& root, const fs::path& dir);
+
 /// Close-out: renames `.running` to `.done` and writes the time of `now` in
 /// it; creates `.done` when `.running` is already gone (HC-581).
 Status MarkJobDone(const fs::path& dir, WallClock::time_point now);

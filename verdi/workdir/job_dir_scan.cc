@@ -16,6 +16,19 @@ bool IsRealDirectory(const fs::path& path) {
   return fs::is_directory(fs::symlink_status(path, ec));
 }
 
+OwnerLook::OwnerLook(const fs::path& dir) : dir_(dir) {
+  struct stat st;
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+      (st.st_mode & S_IRWXU) == S_IRWXU)
+    return;
+  was_ = st.st_mode & 07777;
+  changed_ = fchmodat(AT_FDCWD, dir.c_str(), was_ | S_IRWXU, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+OwnerLook::~OwnerLook() {
+  if (changed_) fchmodat(AT_FDCWD, dir_.c_str(), was_, AT_SYMLINK_NOFOLLOW);
+}
+
 // Up to `limit` bytes of the regular file `path`, opened without following a
 // symlink and without blocking on a FIFO; nullopt when that is not possible.
 std::optional<std::string> ReadSmallFile(const fs::path& path, size_t limit) {

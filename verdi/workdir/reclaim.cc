@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "base/dir_tree.h"
 #include "base/log.h"
 #include "localize/cache.h"
 #include "verdi/workdir/job_dir_scan.h"
@@ -62,7 +63,14 @@ struct Candidate {
 // Every candidate in the order, before anything is removed.
 std::vector<Candidate> Candidates(const fs::path& root, const ReclaimOrder& order) {
   auto removable = [&](const fs::path& dir) {
-    return Exists(dir / ".done") && !(order.in_use && order.in_use(dir));
+    OwnerLook look(dir);  // a job may have taken the access away
+    if (!Exists(dir / ".done") || (order.in_use && order.in_use(dir))) return false;
+    // Finished: what a job took from its owner is given back, so that it is
+    // measured and removed whole.
+    look.Keep();
+    if (Status st = RestoreOwnerAccess(dir); !st.ok())
+      LogWarning("{}: {}", order.who, st.message());
+    return true;
   };
   std::vector<Candidate> out;
   for (const fs::path& dir : SortedRealSubdirs(root / "tasks"))
@@ -88,7 +96,7 @@ std::vector<Candidate> Candidates(const fs::path& root, const ReclaimOrder& orde
 bool RemoveDir(const Candidate& c, const std::string& who) {
   if (!IsRealDirectory(c.dir)) return false;  // changed under us: leave it
   // Read-only trees too (a complete cache entry is 0555): made writable first.
-  if (Status st = localize::RemoveTree(c.dir); !st.ok()) {
+  if (Status st = RemoveTree(c.dir); !st.ok()) {
     LogWarning("{}: could not remove {} ({}): {}", who, c.dir.string(), c.why, st.message());
     return false;
   }

@@ -34,6 +34,7 @@ int RecoverAbandonedJobs(const fs::path& root, std::string_view owner, WallClock
                          const AbandonedJobReport& report) {
   int closed = 0;
   for (const fs::path& dir : JobDirsOldestFirst(root / "jobs")) {
+    OwnerLook look(dir);  // its job may have run `chmod 000 .`
     std::optional<std::string> running = ReadSmallFile(dir / ".running", 4096);
     if (!running) continue;
     size_t eol = running->find('\n');
@@ -41,6 +42,7 @@ int RecoverAbandonedJobs(const fs::path& root, std::string_view owner, WallClock
         eol == std::string::npos ? "" : std::string_view(*running).substr(eol + 1);
     if (!line2.empty() && line2.back() == '\n') line2.remove_suffix(1);
     if (line2 != owner) continue;
+    look.Keep();
     if (pid_t pid = LiveLeaderIn(dir.lexically_normal()); pid != 0) {
       kill(-pid, SIGKILL);
       LogWarning("recovery: killed process group {} left running in {}", pid, dir.string());

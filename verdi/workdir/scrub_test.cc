@@ -231,6 +231,57 @@ TEST_F(ScrubTest, ReadOnlyCacheEntryIsEvictedByItsNonRootOwner) {
   EXPECT_FALSE(fs::exists(entry));
 }
 
+TEST_F(ScrubTest, AFinishedJobDirWithoutAccessIsRemovedByItsNonRootOwner) {
+  // The worker as nobody. Another job took all access away from a finished
+  // job dir, deep inside it too; a running job did the same to its own dir:
+  // the first goes, the second stays, as the job left it.
+  constexpr uid_t kNobody = 65534;
+  ASSERT_EQ(chown(tmp_.c_str(), kNobody, kNobody), 0);
+  ASSERT_EQ(chown(root_.c_str(), kNobody, kNobody), 0);
+  fs::path done = root_ / "jobs/2024/01/01/00/00/a";
+  fs::path running = root_ / "jobs/2024/01/01/00/05/r";
+  // Free space: 5% while `done` is there, 50% once it is gone.
+  class Disk : public Machine {
+   public:
+    explicit Disk(fs::path watched) : watched_(std::move(watched)) {}
+    WallClock::time_point Now() override { return WallClock::time_point(std::chrono::hours(1)); }
+    Status GetDiskSpace(const std::string&, DiskSpace* out) override {
+      out->capacity_bytes = kCapacity;
+      out->free_bytes = fs::exists(watched_) ? 5 * kUnit : 50 * kUnit;
+      return Status::OK();
+    }
+
+   private:
+    fs::path watched_;
+  };
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(100);
+    MakeDir(done, kSuccessful, 45, "0\n");
+    MakeDir(running, kRunning, 0);
+    fs::create_directories(done / "deep/deeper");
+    WriteFile(done / "deep/deeper/f", "f");
+    if (chmod((done / "deep/deeper/f").c_str(), 0) != 0 ||
+        chmod((done / "deep/deeper").c_str(), 0) != 0 || chmod((done / "deep").c_str(), 0) != 0 ||
+        chmod(done.c_str(), 0) != 0 || chmod(running.c_str(), 0) != 0)
+      _exit(1);
+    Disk disk(done);
+    if (Status st = EnsureFreeSpace(&disk, root_, std::nullopt, {}); !st.ok()) {
+      fprintf(stderr, "%s\n", st.message().c_str());
+      _exit(2);
+    }
+    if (fs::exists(done)) _exit(3);
+    struct stat st;
+    if (lstat(running.c_str(), &st) != 0 || (st.st_mode & 0777) != 0) _exit(4);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  chmod(running.c_str(), 0700);
+}
+
 TEST_F(ScrubTest, ExactlyThresholdIsNotEnough) {
   BuildStandardTree(/*filler=*/15);  // 10% free: not more than 10
   FakeMachine env(root_, kCapacity);

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "base/dir_tree.h"
 #include "base/log.h"
 #include "verdi/workdir/job_dir_scan.h"
 #include "verdi/workdir/reclaim.h"
@@ -66,13 +67,9 @@ Status DeleteWorkRoot(const fs::path& root) {
     if (Exists(dir / ".running") && !Exists(dir / ".done"))
       return Status::Failed("not deleting the work root " + root.string() + ": " + dir.string() +
                             " is still open (another worker's job?)");
-  for (const char* sub : {"jobs", "tasks", "cache", "workers"}) {
-    std::error_code ec;
-    fs::path dir = root / sub;
-    if (!Exists(dir)) continue;
-    fs::remove_all(dir, ec);  // a symlink is removed, never followed
-    if (ec) return Status::IOError("removing " + dir.string(), ec.value());
-  }
+  for (const char* sub : {"jobs", "tasks", "cache", "workers"})
+    // What jobs left too: any depth and mode; a symlink removed, never followed.
+    VERDI_RETURN_IF_ERROR(RemoveTree(root / sub));
   std::error_code ec;
   fs::remove(root, ec);  // only when empty
   if (ec && ec != std::errc::directory_not_empty)

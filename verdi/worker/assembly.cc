@@ -47,6 +47,12 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
     parts->claims = std::make_unique<TaskClaims>(settings.keys, settings.nodename);
     s.claims = parts->claims.get();
   }
+  UnstoredResults::Options unstored;
+  unstored.dir = shared.root / "results";
+  unstored.claims = parts->claims.get();
+  parts->unstored =
+      std::make_unique<UnstoredResults>(parts->results.get(), shared.outbox, unstored);
+  s.unstored = parts->unstored.get();
   WorkerMetrics* metrics = parts->metrics.get();
   JobDrainGuard* drain = parts->drain.get();
   std::atomic<bool>* drained = shared.drained;
@@ -58,9 +64,9 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
     if (ran && drain->Record(status)) *drained = true;
   };
   parts->slots = std::make_unique<Slots>(settings.concurrency, parts->services);
-  parts->intake = std::make_unique<TaskIntake>(
-      TaskIntake::Services{parts->results.get(), shared.events, shared.outbox, shared.revoked,
-                           parts->slots.get(), metrics, settings.limits});
+  parts->intake = std::make_unique<TaskIntake>(TaskIntake::Services{
+      parts->results.get(), parts->unstored.get(), shared.events, shared.outbox, shared.revoked,
+      parts->slots.get(), metrics, settings.limits});
   return Status::OK();
 }
 

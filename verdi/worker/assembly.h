@@ -20,6 +20,7 @@
 #include "verdi/worker/run_job_task.h"
 #include "verdi/worker/slots.h"
 #include "verdi/worker/task_intake.h"
+#include "verdi/worker/unstored_results.h"
 #include "verdi/worker/worker.h"
 
 namespace verdi {
@@ -38,6 +39,9 @@ struct WorkerParts {
   std::unique_ptr<PipelineRunner> runner;
   std::unique_ptr<JobDrainGuard> drain;
   std::unique_ptr<TaskClaims> claims;  // with a status Redis
+  /// Terminal results the backend would not take, their messages unacked
+  /// (and their claims held) until they are stored (`<root>/results/`).
+  std::unique_ptr<UnstoredResults> unstored;
   TaskServices services;
   std::unique_ptr<Slots> slots;
   std::unique_ptr<TaskIntake> intake;

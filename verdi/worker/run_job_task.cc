@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -44,20 +46,23 @@ void ApplyLimit(Json* job_info, const char* key, std::optional<double> header) {
 class TaskRun {
  public:
   TaskRun(const TaskMessage& task, const TaskDelivery& delivery, const TaskServices& services,
-          const AckTarget* ack)
-      : task_(task), delivery_(delivery), services_(services), ack_(ack) {}
+          std::shared_ptr<AckTarget> ack)
+      : task_(task),
+        delivery_(delivery),
+        services_(services),
+        ack_(ack ? std::move(ack) : std::make_shared<AckTarget>(delivery)) {}
 
   void Run(Interrupts* stop) {
     if (!services_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
     if (AlreadyFinished()) return Done();
     if (Gate gate = CheckGate(task_, services_.revoked, WallClock::now()); gate != Gate::kRun) {
       LogWarning("task {}: {}: not run", task_.id, gate == Gate::kExpired ? "expired" : "revoked");
-      AnnounceRevoked(task_, gate, 0, services_.results, services_.events);
+      Revoked(gate, 0);
       return Done();
     }
     if (services_.keys != nullptr && services_.keys->IsRevoked(task_.id)) return RevokedInRedis();
     if (!TakeClaim(stop)) return;
-    ClaimHeld claim{services_.claims, task_.id};
+    ClaimHeld claim{services_.claims, task_.id, &kept_};
     auto started = std::chrono::steady_clock::now();
     services_.events->Send("task-started", {{"uuid", task_.id}});
     if (services_.track_started)
@@ -77,7 +82,7 @@ class TaskRun {
 
     if (outcome.signum != 0 && IsRevoked()) {
       LogWarning("task {}: terminated by a revoke (signal {})", task_.id, outcome.signum);
-      AnnounceRevoked(task_, Gate::kRevoked, outcome.signum, services_.results, services_.events);
+      Revoked(Gate::kRevoked, outcome.signum);
       return Done();
     }
     if (outcome.signum != 0 && services_.stopping_jobs && services_.stopping_jobs()) {
@@ -101,11 +106,13 @@ class TaskRun {
 
  private:
   // Ends this worker's claim on the task when the run is over.
+  // (Unless its result waits to be stored: then UnstoredResults ends it.)
   struct ClaimHeld {
     TaskClaims* claims;
     std::string task_id;
+    const bool* kept;
     ~ClaimHeld() {
-      if (claims != nullptr) claims->Release(task_id);
+      if (claims != nullptr && !*kept) claims->Release(task_id);
     }
   };
 
@@ -129,7 +136,7 @@ class TaskRun {
                    holder);
       if (int sig = WaitForStop(stop, std::chrono::seconds(1)); sig != 0) {
         if (IsRevoked()) {
-          AnnounceRevoked(task_, Gate::kRevoked, 0, services_.results, services_.events);
+          Revoked(Gate::kRevoked, 0);
           Done();
           return false;
         }
@@ -192,7 +199,7 @@ class TaskRun {
   // §4 step 1, §6.3: revoked through mozart (the key) while still queued.
   void RevokedInRedis() {
     LogWarning("task {}: hysds-revoked-task-{} is set: revoked, not run", task_.id, task_.id);
-    AnnounceRevoked(task_, Gate::kRevoked, 0, services_.results, services_.events);
+    Revoked(Gate::kRevoked, 0);
     if (services_.reporter != nullptr) {
       StatusDetails details;
       details.signum = 0;
@@ -229,18 +236,32 @@ class TaskRun {
 
   // The producer's ignore_result header is honoured: nothing is stored.
   void StoreResult(const std::string& state, const Json& result, const Json& traceback = nullptr) {
-    if (!task_.ignore_result.value_or(false))
-      services_.results->Store(task_, state, result, traceback);
+    if (task_.ignore_result.value_or(false)) return;
+    Status stored = services_.results->Store(task_, state, result, traceback);
+    if (!stored.ok() && IsReadyState(state)) unstored_ = Unstored{state, result, traceback};
   }
 
+  void Revoked(Gate why, int signum) {
+    Status stored = AnnounceRevoked(task_, why, signum, services_.results, services_.events);
+    if (!stored.ok()) unstored_ = Unstored{"REVOKED", RevokedResult(why, signum), nullptr};
+  }
+
+  // The ack, once the task's terminal result is stored. One the backend
+  // would not take is kept, and the message stays unacked until it is.
   void Done() {
+    if (unstored_ && services_.unstored != nullptr) {
+      services_.unstored->Keep(task_, unstored_->state, unstored_->result, unstored_->traceback,
+                               services_.acks_late ? ack_ : nullptr, false);
+      kept_ = true;
+      return;
+    }
     if (services_.acks_late) Finish(BrokerAction::Ack(delivery_.tag));
   }
 
   // Acks (or rejects) the delivery the task has now: its own, or the
   // redelivered copy it adopted after a reconnect.
   void Finish(BrokerAction action) {
-    TaskDelivery target = ack_ != nullptr ? ack_->Get() : delivery_;
+    TaskDelivery target = ack_->Get();
     action.delivery_tag = target.tag;
     action.connection = target.connection;
     services_.outbox->Push(std::move(action));
@@ -249,7 +270,15 @@ class TaskRun {
   const TaskMessage& task_;
   const TaskDelivery& delivery_;
   const TaskServices& services_;
-  const AckTarget* ack_;
+  std::shared_ptr<AckTarget> ack_;
+  // The terminal state and result the backend would not take, and whether
+  // it went to services_.unstored.
+  struct Unstored {
+    std::string state;
+    Json result, traceback;
+  };
+  std::optional<Unstored> unstored_;
+  bool kept_ = false;
 };
 
 }  // namespace
@@ -272,8 +301,8 @@ Status CheckRunJobArguments(const TaskMessage& task) {
 }
 
 void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskServices& services,
-                Interrupts* stop, const AckTarget* ack) {
-  TaskRun(task, delivery, services, ack).Run(stop);
+                Interrupts* stop, std::shared_ptr<AckTarget> ack) {
+  TaskRun(task, delivery, services, std::move(ack)).Run(stop);
 }
 
 }  // namespace verdi

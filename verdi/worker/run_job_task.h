@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -14,41 +15,13 @@
 #include "verdi/celery/task_results.h"
 #include "verdi/job/status_reporter.h"
 #include "verdi/process/interrupts.h"
+#include "verdi/worker/ack_target.h"
 #include "verdi/worker/hysds_keys.h"
 #include "verdi/worker/job_runner.h"
 #include "verdi/worker/task_claims.h"
+#include "verdi/worker/unstored_results.h"
 
 namespace verdi {
-
-/// Where a task message came from.
-struct TaskDelivery {
-  uint64_t tag = 0;
-  uint64_t connection = 0;  // which broker connection delivered it
-  bool redelivered = false;
-  std::string exchange, routing_key;
-  uint8_t priority = 0;
-};
-
-/// The delivery a running task acks when it ends. After a broker reconnect
-/// the broker redelivers the unacked task while it still runs here; the
-/// worker then moves the ack to the new delivery (the old one belongs to a
-/// lost connection) instead of running the task twice. Thread-safe.
-class AckTarget {
- public:
-  explicit AckTarget(TaskDelivery delivery) : delivery_(std::move(delivery)) {}
-  TaskDelivery Get() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return delivery_;
-  }
-  void Set(TaskDelivery delivery) {
-    std::lock_guard<std::mutex> lock(mu_);
-    delivery_ = std::move(delivery);
-  }
-
- private:
-  mutable std::mutex mu_;
-  TaskDelivery delivery_;
-};
 
 /// What the worker gives every task it runs.
 struct TaskServices {
@@ -58,6 +31,10 @@ struct TaskServices {
   bool acks_late = true;
   bool track_started = true;
   TaskResults* results = nullptr;
+  /// Where a terminal result the backend would not take is kept, its
+  /// message unacked until it is stored; may be null (the message is acked
+  /// anyway).
+  UnstoredResults* unstored = nullptr;
   Outbox* outbox = nullptr;
   EventPublisher* events = nullptr;
   /// HySDS statuses outside the pipeline (job-deduped, job-revoked); may be
@@ -90,9 +67,10 @@ Status CheckRunJobArguments(const TaskMessage& task);
 /// stored, the job run by services.runner (stoppable through `stop`),
 /// SUCCESS with HySDS's summary or FAILURE with the job's error stored, and
 /// the ack (or, for a job stopped by a shutdown, a requeue) handed to the
-/// connection thread. A redelivered task whose result is already final is
-/// not run again.
+/// connection thread through `ack` (null: `delivery`). A terminal result the
+/// backend would not take goes to services.unstored instead of the ack. A
+/// redelivered task whose result is already final is not run again.
 void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskServices& services,
-                Interrupts* stop, const AckTarget* ack);
+                Interrupts* stop, std::shared_ptr<AckTarget> ack);
 
 }  // namespace verdi

@@ -5,8 +5,10 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -177,10 +179,49 @@ TEST(RunJobTaskTest, ARefusedPayloadFailsButDoesNotCountAsARun) {
 
 TEST(RunJobTaskTest, AnAdoptedRedeliveryIsAckedInsteadOfTheLostOne) {
   Harness h;
-  AckTarget ack(Delivery(7));
-  h.runner.during = [&] { ack.Set(Delivery(21, true)); };
-  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, &ack);
+  auto ack = std::make_shared<AckTarget>(Delivery(7));
+  h.runner.during = [&] { ack->Set(Delivery(21, true)); };
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, ack);
   EXPECT_EQ(Drain(&h.outbox).acts, std::vector<std::string>{"ack 21"});
+}
+
+TEST(RunJobTaskTest, AResultTheBackendWillNotTakeKeepsTheMessageUnackedUntilItIsStored) {
+  Harness h;
+  h.results.refuse = true;
+  UnstoredResults::Options options;
+  options.first_retry = std::chrono::milliseconds(10);
+  options.max_retry = std::chrono::milliseconds(20);
+  UnstoredResults unstored(&h.results, &h.outbox, options);
+  h.services.unstored = &unstored;
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
+  auto sent = Drain(&h.outbox);
+  EXPECT_TRUE(sent.acts.empty());  // not acked: the broker still has it
+  EXPECT_NE(sent.Event("task-succeeded"), nullptr);
+  EXPECT_EQ(unstored.size(), 1u);
+  EXPECT_EQ(h.ended, std::vector<std::string>{"job-completed"});
+
+  h.results.refuse = false;
+  std::vector<std::string> acts;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (acts.empty() && std::chrono::steady_clock::now() < deadline) {
+    acts = Drain(&h.outbox).acts;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(acts, std::vector<std::string>{"ack 7"});
+  EXPECT_EQ(h.results.StoredSoFar().back().state, "SUCCESS");
+  EXPECT_EQ(h.runner.payloads.size(), 1u);  // run once
+}
+
+TEST(RunJobTaskTest, ARevokedTaskWhoseRevokedCannotBeStoredIsNotAcked) {
+  Harness h;
+  h.results.refuse = true;
+  UnstoredResults unstored(&h.results, &h.outbox, {});
+  h.services.unstored = &unstored;
+  h.revoked.Add("t1");
+  RunJobTask(RunJob("t1"), Delivery(7), h.services, nullptr, nullptr);
+  EXPECT_TRUE(Drain(&h.outbox).acts.empty());
+  EXPECT_EQ(unstored.size(), 1u);
+  EXPECT_TRUE(h.runner.payloads.empty());
 }
 
 TEST(RunJobTaskTest, IgnoreResultStoresNothing) {

@@ -20,7 +20,7 @@ void Slots::Loop(int slot) {
       running_work_[slot] = {
           &work, std::chrono::duration<double>(WallClock::now().time_since_epoch()).count()};
     }
-    RunJobTask(work.task, work.delivery, services_, &stops_[slot], work.ack.get());
+    RunJobTask(work.task, work.delivery, services_, &stops_[slot], work.ack);
     std::lock_guard<std::mutex> lock(mu_);
     running_work_[slot] = {};
     --running_;

@@ -8,16 +8,19 @@ Gate CheckGate(const TaskMessage& task, const RevokedSet* revoked, WallClock::ti
   return Gate::kRun;
 }
 
-void AnnounceRevoked(const TaskMessage& task, Gate why, int signum, TaskResults* results,
-                     EventPublisher* events) {
-  bool expired = why == Gate::kExpired;
-  const char* reason = expired ? "expired" : signum != 0 ? "terminated" : "revoked";
-  results->Store(task, "REVOKED", ExceptionResult("TaskRevokedError", "celery.exceptions", reason),
-                 nullptr);
+Json RevokedResult(Gate why, int signum) {
+  const char* reason = why == Gate::kExpired ? "expired" : signum != 0 ? "terminated" : "revoked";
+  return ExceptionResult("TaskRevokedError", "celery.exceptions", reason);
+}
+
+Status AnnounceRevoked(const TaskMessage& task, Gate why, int signum, TaskResults* results,
+                       EventPublisher* events) {
+  Status stored = results->Store(task, "REVOKED", RevokedResult(why, signum), nullptr);
   events->Send("task-revoked", {{"uuid", task.id},
                                 {"terminated", signum != 0},
                                 {"signum", signum != 0 ? Json(signum) : Json(nullptr)},
-                                {"expired", expired}});
+                                {"expired", why == Gate::kExpired}});
+  return stored;
 }
 
 }  // namespace verdi

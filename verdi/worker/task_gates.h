@@ -18,11 +18,14 @@ enum class Gate { kRun, kExpired, kRevoked };
 /// its id is in `revoked` (may be null); else kRun.
 Gate CheckGate(const TaskMessage& task, const RevokedSet* revoked, WallClock::time_point now);
 
-/// Celery's Request._announce_revoked: REVOKED stored with a
-/// TaskRevokedError whose reason is "expired", "revoked" or "terminated"
-/// (when `signum` is not 0: the revoke stopped a running job), and a
-/// task-revoked event with the same facts.
-void AnnounceRevoked(const TaskMessage& task, Gate why, int signum, TaskResults* results,
-                     EventPublisher* events);
+/// The REVOKED result: a TaskRevokedError whose reason is "expired",
+/// "revoked" or "terminated" (when `signum` is not 0: the revoke stopped a
+/// running job).
+Json RevokedResult(Gate why, int signum);
+
+/// Celery's Request._announce_revoked: RevokedResult stored and a
+/// task-revoked event with the same facts. Returns how the store went.
+Status AnnounceRevoked(const TaskMessage& task, Gate why, int signum, TaskResults* results,
+                       EventPublisher* events);
 
 }  // namespace verdi

@@ -2,7 +2,6 @@
 
 #include "base/log.h"
 #include "verdi/worker/run_job_task.h"
-#include "verdi/worker/task_gates.h"
 
 namespace verdi {
 namespace {
@@ -35,11 +34,20 @@ TaskIntake::Result TaskIntake::Accept(const AmqpDelivery& delivery, uint64_t con
                     delivery.exchange,     delivery.routing_key, delivery.priority};
   TaskMessage task;
   Status st = DecodeTaskMessage(delivery, s_.limits, &task);
+  if (st.ok() && from.redelivered && s_.unstored != nullptr && s_.unstored->Adopt(task, from)) {
+    // It ended here (or in an earlier life on this node) but its result
+    // never reached the backend: stored now, then this copy acked.
+    LogWarning(
+        "task {}: redelivered; it ended already and its result waits to be stored: not "
+        "run again",
+        task.id);
+    return Result::kAdopted;
+  }
   if (st.ok() && task.task != kRunJobTaskName) {
     LogWarning("task {}: unknown task \"{}\": rejected (NotRegistered)", task.id, task.task);
-    s_.results->Store(task, "FAILURE",
-                      ExceptionResult("NotRegistered", "celery.exceptions", task.task), nullptr);
-    s_.outbox->Push(On(BrokerAction::Reject(from.tag, false), from));
+    Json result = ExceptionResult("NotRegistered", "celery.exceptions", task.task);
+    Settle(task, from, s_.results->Store(task, "FAILURE", result, nullptr), "FAILURE", result,
+           nullptr, true);
     return Result::kRefused;
   }
   if (st.ok()) st = CheckRunJobArguments(task);
@@ -53,8 +61,7 @@ TaskIntake::Result TaskIntake::Accept(const AmqpDelivery& delivery, uint64_t con
       LogWarning("task {}: expired at {}: revoked, not run", task.id, IsoUtc(*task.expires));
     else
       LogWarning("task {}: revoked: not run", task.id);
-    AnnounceRevoked(task, gate, 0, s_.results, s_.events);
-    Ack(from);
+    EndUnrun(task, from, gate);
     return Result::kEnded;
   }
   ++processed_;
@@ -82,13 +89,15 @@ TaskIntake::Result TaskIntake::Refuse(const TaskMessage& task, const TaskDeliver
              why.message());
   // A known id gets its FAILURE even without a task name, so a client
   // waiting on that id is answered instead of waiting forever.
-  if (!task.id.empty()) {
-    std::string error = "rejected: " + why.message();
-    s_.results->Store(task, "FAILURE",
-                      ExceptionResult("WorkerExecutionError", "hysds.job_worker", error), error);
+  if (task.id.empty()) {
+    s_.outbox->Push(On(BrokerAction::Reject(from.tag, false), from));
+    return Result::kRefused;
   }
-  if (!task.id.empty()) s_.events->Send("task-rejected", {{"uuid", task.id}, {"requeue", false}});
-  s_.outbox->Push(On(BrokerAction::Reject(from.tag, false), from));
+  std::string error = "rejected: " + why.message();
+  Json result = ExceptionResult("WorkerExecutionError", "hysds.job_worker", error);
+  Status stored = s_.results->Store(task, "FAILURE", result, error);
+  s_.events->Send("task-rejected", {{"uuid", task.id}, {"requeue", false}});
+  Settle(task, from, stored, "FAILURE", result, error, true);
   return Result::kRefused;
 }
 
@@ -98,8 +107,7 @@ int TaskIntake::ReleaseDue(SteadyTime now, WallClock::time_point wall_now) {
     Work work = std::move(held_.begin()->second);
     held_.erase(held_.begin());
     if (Gate gate = CheckGate(work.task, s_.revoked, wall_now); gate != Gate::kRun) {
-      AnnounceRevoked(work.task, gate, 0, s_.results, s_.events);
-      Ack(work.delivery);
+      EndUnrun(work.task, work.delivery, gate);
       continue;
     }
     s_.slots->Submit(std::move(work));
@@ -115,8 +123,7 @@ void TaskIntake::EndUnrunnableHeld(WallClock::time_point now) {
       ++it;
       continue;
     }
-    AnnounceRevoked(it->second.task, gate, 0, s_.results, s_.events);
-    Ack(it->second.delivery);
+    EndUnrun(it->second.task, it->second.delivery, gate);
     it = held_.erase(it);
   }
 }
@@ -132,8 +139,19 @@ std::optional<TaskIntake::SteadyTime> TaskIntake::NextDue() const {
   return held_.begin()->first;
 }
 
-void TaskIntake::Ack(const TaskDelivery& delivery) {
-  s_.outbox->Push(On(BrokerAction::Ack(delivery.tag), delivery));
+void TaskIntake::EndUnrun(const TaskMessage& task, const TaskDelivery& from, Gate why) {
+  Settle(task, from, AnnounceRevoked(task, why, 0, s_.results, s_.events), "REVOKED",
+         RevokedResult(why, 0), nullptr, false);
+}
+
+void TaskIntake::Settle(const TaskMessage& task, const TaskDelivery& from, const Status& stored,
+                        const std::string& state, const Json& result, const Json& traceback,
+                        bool reject) {
+  if (!stored.ok() && s_.unstored != nullptr)
+    return s_.unstored->Keep(task, state, result, traceback, std::make_shared<AckTarget>(from),
+                             reject);
+  s_.outbox->Push(
+      On(reject ? BrokerAction::Reject(from.tag, false) : BrokerAction::Ack(from.tag), from));
 }
 
 }  // namespace verdi

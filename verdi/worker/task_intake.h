@@ -19,6 +19,8 @@
 #include "verdi/celery/task_results.h"
 #include "verdi/worker/metrics.h"
 #include "verdi/worker/slots.h"
+#include "verdi/worker/task_gates.h"
+#include "verdi/worker/unstored_results.h"
 
 namespace verdi {
 
@@ -28,6 +30,8 @@ class TaskIntake {
 
   struct Services {
     TaskResults* results = nullptr;
+    /// Terminal results the backend would not take; may be null.
+    UnstoredResults* unstored = nullptr;
     EventPublisher* events = nullptr;
     Outbox* outbox = nullptr;
     const RevokedSet* revoked = nullptr;
@@ -41,7 +45,8 @@ class TaskIntake {
     kRequeued,   // valid, but the worker is stopping: back to the queue
     kEnded,      // expired or revoked: REVOKED, task-revoked, acked, not run
     kHeld,       // waits for its ETA (unacked)
-    kAdopted,    // a redelivered copy of a task that runs here: acked when it ends
+    kAdopted,    // a redelivered copy of a task that runs here, or whose result waits to
+                 // be stored: acked when that ends
     kSubmitted,  // on its way to a job slot
   };
 
@@ -70,7 +75,13 @@ class TaskIntake {
 
  private:
   Result Refuse(const TaskMessage& task, const TaskDelivery& from, const Status& why);
-  void Ack(const TaskDelivery& delivery);
+  // Ends a task unrun (expired or revoked): REVOKED, task-revoked, the ack.
+  void EndUnrun(const TaskMessage& task, const TaskDelivery& from, Gate why);
+  // The ack (or reject without requeue) of a task whose terminal result was
+  // just stored; when `stored` failed, the result is kept and the message
+  // stays unacked until it is stored.
+  void Settle(const TaskMessage& task, const TaskDelivery& from, const Status& stored,
+              const std::string& state, const Json& result, const Json& traceback, bool reject);
 
   Services s_;
   std::multimap<SteadyTime, Work> held_;

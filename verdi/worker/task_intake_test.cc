@@ -46,7 +46,7 @@ class TaskIntakeTest : public testing::Test {
   RevokedSet revoked_;
   FakeSlots slots_;
   WallClock::time_point now_ = WallClock::now();
-  TaskIntake intake_{{&results_, &events_, &outbox_, &revoked_, &slots_, nullptr, {}}};
+  TaskIntake intake_{{&results_, nullptr, &events_, &outbox_, &revoked_, &slots_, nullptr, {}}};
 };
 
 TEST_F(TaskIntakeTest, AValidTaskIsSubmitted) {
@@ -138,6 +138,35 @@ TEST_F(TaskIntakeTest, ARedeliveredTaskThatRunsHereIsAdopted) {
   EXPECT_EQ(intake_.Accept(Delivery(RunJob("t1"), 11, true), 2, false, now_), Result::kAdopted);
   EXPECT_TRUE(slots_.submitted.empty());
   EXPECT_TRUE(Drain(&outbox_).acts.empty());
+}
+
+TEST_F(TaskIntakeTest, ARedeliveredTaskWhoseResultWaitsToBeStoredIsAdoptedNotRun) {
+  results_.refuse = true;
+  UnstoredResults unstored(&results_, &outbox_, {});
+  TaskIntake intake({&results_, &unstored, &events_, &outbox_, &revoked_, &slots_, nullptr, {}});
+  unstored.Keep(RunJob("t1"), "SUCCESS", Json::object(), nullptr,
+                std::make_shared<AckTarget>(TaskDelivery{7, 1}), false);
+  // Even expired or revoked by now: it ran, and its result is the one kept.
+  revoked_.Add("t1");
+  EXPECT_EQ(intake.Accept(Delivery(RunJob("t1"), 11, true), 2, false, now_), Result::kAdopted);
+  EXPECT_TRUE(slots_.submitted.empty());
+  EXPECT_TRUE(Drain(&outbox_).acts.empty());
+  EXPECT_EQ(unstored.size(), 1u);
+}
+
+TEST_F(TaskIntakeTest, ATaskEndedUnrunWhoseRevokedCannotBeStoredStaysUnacked) {
+  results_.refuse = true;
+  UnstoredResults unstored(&results_, &outbox_, {});
+  TaskIntake intake({&results_, &unstored, &events_, &outbox_, &revoked_, &slots_, nullptr, {}});
+  revoked_.Add("t1");
+  EXPECT_EQ(intake.Accept(Delivery(RunJob("t1"), 7), 1, false, now_), Result::kEnded);
+  TaskMessage other = RunJob("t2");
+  other.task = "some.other.task";
+  EXPECT_EQ(intake.Accept(Delivery(other, 8), 1, false, now_), Result::kRefused);
+  auto sent = Drain(&outbox_);
+  EXPECT_TRUE(sent.acts.empty());
+  EXPECT_NE(sent.Event("task-revoked"), nullptr);
+  EXPECT_EQ(unstored.size(), 2u);
 }
 
 TEST_F(TaskIntakeTest, AnEtaTaskIsHeldThenSubmittedWhenDue) {

@@ -66,6 +66,7 @@ class Worker {
       CheckLifecycle();
       Receive();
       if (int n = parts_.intake->ReleaseDue(Clock::now(), WallClock::now()); n > 0) TookRuns(n);
+      UpdatePrefetch();
       outbox_.FlushTo(&link_, connection_);
       CheckShutdownDeadline();
       Heartbeat();
@@ -74,7 +75,8 @@ class Worker {
         parts_.metrics->Beat(NotReady());
       }
     }
-    parts_.slots.reset();  // joins the slot threads: every job has closed out
+    parts_.slots.reset();     // joins the slot threads: every job has closed out
+    parts_.unstored.reset();  // what is still not stored stays unacked (and on disk)
     events_.Send("worker-offline", WorkerFields());
     outbox_.FlushTo(&link_, connection_);
     link_.Close();
@@ -98,8 +100,10 @@ class Worker {
 
   uint16_t Prefetch() const {
     if (settings_.prefetch_multiplier <= 0) return 0;
+    // Messages held unacked (ETA tasks, results waiting to be stored) must
+    // not keep others from coming.
     size_t count = static_cast<size_t>(settings_.concurrency) * settings_.prefetch_multiplier +
-                   parts_.intake->held_count();
+                   parts_.intake->held_count() + parts_.unstored->size();
     return static_cast<uint16_t>(std::min<size_t>(count, 65535));
   }
 
@@ -111,7 +115,7 @@ class Worker {
     if (st.ok()) st = consumers_.Declare(&link_);
     if (st.ok()) st = link_.DeclareExchange(kEventExchange, "topic", true, false);
     parts_.intake->ForgetHeld();  // unacked ETA tasks come back from the broker
-    if (st.ok()) st = link_.SetPrefetch(Prefetch());
+    if (st.ok()) st = link_.SetPrefetch(prefetch_ = Prefetch());
     if (st.ok()) st = consumers_.Consume(&link_);
     if (st.ok()) pidbox_.Consume(&link_);
     if (st.ok()) {
@@ -252,7 +256,6 @@ class Worker {
 
   void Receive() {
     if (!link_.connected()) return;
-    size_t held = parts_.intake->held_count();
     for (;;) {
       AmqpDelivery delivery;
       bool got = false;
@@ -273,8 +276,13 @@ class Worker {
         if (result == TaskIntake::Result::kSubmitted) TookRuns(1);
       }
     }
-    // A held task must not block others: the prefetch grows with it.
-    if (parts_.intake->held_count() != held) link_.SetPrefetch(Prefetch());
+  }
+
+  // A message held unacked must not block others: the prefetch grows with
+  // the held ones (ETA tasks here, unstored results from the slots too).
+  void UpdatePrefetch() {
+    if (!link_.connected() || Prefetch() == prefetch_) return;
+    link_.SetPrefetch(prefetch_ = Prefetch());
   }
 
   // --echo: the message is shown and acked; nothing runs.
@@ -331,6 +339,7 @@ class Worker {
   AmqpUrl url_;
   AmqpLink link_;
   uint64_t connection_ = 0;  // counts connections: acks for older ones are dropped
+  uint16_t prefetch_ = 0;    // as last set on the connection
   RevokedSet revoked_;
   Clock::time_point started_ = Clock::now();
   WorkerParts parts_;

@@ -4,6 +4,8 @@
 // around a job are tested in milliseconds without a broker.
 #pragma once
 
+#include <atomic>
+#include <cerrno>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -19,14 +21,23 @@
 
 namespace verdi::worker_testing {
 
+/// Keeps what is stored; while `refuse` is set, every Store fails as a
+/// result backend that is down would, after its retries.
 class FakeResults : public TaskResults {
  public:
-  void Store(const TaskMessage& task, const std::string& state, const Json& result,
-             const Json& traceback) override {
+  Status Store(const TaskMessage& task, const std::string& state, const Json& result,
+               const Json& traceback) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (refuse) {
+      ++refused;
+      return Status::IOError("redis 127.0.0.1:1: connection refused (test)", ECONNREFUSED);
+    }
     stored.push_back({task.id, state, result, traceback});
     states[task.id] = state;
+    return Status::OK();
   }
+  std::atomic<bool> refuse{false};
+  std::atomic<int> refused{0};
   std::string StoredState(const std::string& task_id) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = states.find(task_id);
@@ -38,6 +49,11 @@ class FakeResults : public TaskResults {
   };
   std::vector<Stored> stored;
   std::map<std::string, std::string> states;
+  /// `stored`, read while another thread may store.
+  std::vector<Stored> StoredSoFar() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stored;
+  }
 
  private:
   std::mutex mu_;
