@@ -47,6 +47,10 @@ def pre_b(job, ctx):
     record("pre_b", job, ctx)
     return 1
 
+def sets_greeting(job, ctx):
+    job["params"]["greeting"] = ["hello from", "pre"]
+    return True
+
 def says_no(job, ctx):
     record("says_no", job, ctx)
     return None
@@ -231,6 +235,19 @@ def test_python_processors_run_in_order_see_and_change_the_job_and_context(procs
     assert "post-processor procs.post_a: post_a prints this" in run.stderr
     assert "post-processing steps that didn't signal continuation: procs.post_b" in run.stderr
     assert not list(job_dir.glob(".processor-*"))
+
+
+def test_the_command_line_is_built_after_the_pre_processors(procs, tmp_path):
+    worker_config = write(tmp_path / "worker.json", {"configs": [{
+        "type": "job-e2e:test",
+        "command": {"path": "/bin/echo", "options": [], "arguments": ["$greeting", "!"],
+                    "env": []}}]})
+    job = job_with("unused", "pp-argv", spec(pre=["procs.sets_greeting"]))
+    job["params"]["greeting"] = "hello from the payload"
+    run, job_dir = run_job(tmp_path, job, dict(procs, HYSDS_WORKER_CFG=str(worker_config)))
+    assert run.returncode == 0, run.stderr
+    assert (job_dir / "_stdout.txt").read_text() == "hello from pre !\n"
+    assert "'hello from' pre '!'" in (job_dir / "_run.sh").read_text()
 
 
 def test_a_pre_processor_returning_false_skips_the_command(procs, tmp_path, nginx):

@@ -51,6 +51,15 @@ std::optional<int64_t> Limit(std::optional<int64_t> from_job_info,
   return limit;
 }
 
+// exec would cut an argument at a NUL while _run.sh recorded all of it.
+Status CheckNoNul(const std::vector<std::string>& argv) {
+  for (size_t i = 0; i < argv.size(); ++i)
+    if (argv[i].find('\0') != std::string::npos)
+      return Status::Invalid(
+          fmt::format("job.params: argument {} of the command contains a NUL byte", i));
+  return Status::OK();
+}
+
 // A Python processor with no deadline of the job still ahead is killed after this.
 constexpr std::chrono::hours kProcessorTimeCap{24};
 
@@ -163,8 +172,26 @@ class JobRun {
   Status PreProcess() {
     std::vector<std::string> names;
     VERDI_RETURN_IF_ERROR(ProcessorsOf(job_, ProcessorPhase::kPre, false, &names));
-    return RunProcessors(ProcessorPhase::kPre, names, job_id(), Hooks(ProcessorPhase::kPre),
-                         &run_command_);
+    VERDI_RETURN_IF_ERROR(RunProcessors(ProcessorPhase::kPre, names, job_id(),
+                                        Hooks(ProcessorPhase::kPre), &run_command_));
+    return python_ran_ ? RebuildCommand() : Status::OK();
+  }
+
+  // HySDS builds the command line after its pre-processors: the job's
+  // params as a Python pre-processor left them make the argv (and the
+  // container's, and _run.sh).
+  Status RebuildCommand() {
+    std::vector<std::string> argv;
+    VERDI_RETURN_IF_ERROR(ResolveArgv(p_.command, job_["params"], &argv));
+    VERDI_RETURN_IF_ERROR(CheckNoNul(argv));
+    if (argv == p_.argv) return Status::OK();
+    LogInfo("job {}: the pre-processors changed the command's arguments", job_id());
+    p_.argv = argv;
+    argv_ = std::move(argv);
+    VERDI_RETURN_IF_ERROR(
+        PrepareContainer(p_, settings_, dir_, images_, &job_, &context_, &argv_, &container_name_));
+    return WriteFileAtomic(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, argv_),
+                           0755);
   }
 
   ProcessorHooks Hooks(ProcessorPhase phase) {
@@ -300,6 +327,7 @@ class JobRun {
     Json view = job_;
     RestoreUnredactedFields(unredacted_, &view);
     PythonProcessorCall call;
+    python_ran_ = true;
     Status st = CallPythonProcessor(request, view, context_, interrupts_, &call);
     for (size_t start = 0; start < call.output.size();) {
       size_t end = call.output.find('\n', start);
@@ -553,6 +581,8 @@ class JobRun {
   std::string traceback_;
   // A processor was stopped by a limit or a stop request (outcome_ says how).
   bool stopped_ = false;
+  // A Python processor ran (and may have changed the job).
+  bool python_ran_ = false;
   Json images_ = Json::object();  // the job's image URLs before redaction
   std::optional<int64_t> soft_limit_, hard_limit_;
   JobOutcome outcome_;
@@ -578,11 +608,7 @@ Status PrepareJob(Json payload, const PipelineSettings& settings, PreparedJob* p
         settings.worker_config_file ? " in " + *settings.worker_config_file : std::string()));
   out.command = type_config->command;
   VERDI_RETURN_IF_ERROR(ResolveArgv(out.command, job.doc["params"], &out.argv));
-  // exec would cut an argument at a NUL while _run.sh recorded all of it.
-  for (size_t i = 0; i < out.argv.size(); ++i)
-    if (out.argv[i].find('\0') != std::string::npos)
-      return Status::Invalid(
-          fmt::format("job.params: argument {} of the command contains a NUL byte", i));
+  VERDI_RETURN_IF_ERROR(CheckNoNul(out.argv));
   out.disk_usage_bytes =
       type_config->disk_usage_bytes ? type_config->disk_usage_bytes : job.disk_usage_bytes;
 
