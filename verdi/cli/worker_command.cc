@@ -191,6 +191,7 @@ void PrintConfig(const WorkerSettings& s) {
                                                : RedactUrls(s.pipeline.grq_update_url_bulk));
   fmt::print("BACKOFF_MAX_TRIES = {}\n", s.pipeline.backoff_max_tries);
   fmt::print("kill_grace = {}\n", s.pipeline.kill_grace.count() / 1000.0);
+  fmt::print("VERDI_PROCESSOR_PYTHON = {}\n", s.pipeline.python);
   fmt::print("max_message_size = {}\n", s.limits.max_body_bytes);
   const LifecycleSettings& l = s.lifecycle;
   fmt::print("worker_exit_when_idle = {}\n",
