@@ -51,6 +51,12 @@ def sets_greeting(job, ctx):
     job["params"]["greeting"] = ["hello from", "pre"]
     return True
 
+def shows_url(job, ctx):
+    url = job["localize_urls"][0]["url"]
+    record("shows_url", job, ctx, has_password=url == "http://user:topsecret@127.0.0.1:9/in.dat")
+    print("the input is " + url)
+    raise RuntimeError("cannot fetch " + url)
+
 def says_no(job, ctx):
     record("says_no", job, ctx)
     return None
@@ -235,6 +241,21 @@ def test_python_processors_run_in_order_see_and_change_the_job_and_context(procs
     assert "post-processor procs.post_a: post_a prints this" in run.stderr
     assert "post-processing steps that didn't signal continuation: procs.post_b" in run.stderr
     assert not list(job_dir.glob(".processor-*"))
+
+
+def test_a_processor_gets_the_credentials_nothing_verdi_writes_holds_them(procs, tmp_path):
+    job = job_with("touch ran", "pp-secret", spec(disable_pre_builtins=True,
+                                                  pre=["procs.shows_url"]))
+    job["localize_urls"] = [{"url": "http://user:topsecret@127.0.0.1:9/in.dat"}]
+    run, job_dir = run_job(tmp_path, job, procs)
+    assert run.returncode == 1, run.stderr
+    assert seen(job_dir)[0]["has_password"]  # as HySDS hands the job over
+    assert "the input is http://user:***@127.0.0.1:9/in.dat" in run.stderr
+    assert "topsecret" not in run.stderr
+    info = job_info(job_dir)
+    assert info["error"] == "cannot fetch http://user:***@127.0.0.1:9/in.dat"
+    root = tmp_path / "root"
+    assert [p for p in root.rglob("*") if p.is_file() and b"topsecret" in p.read_bytes()] == []
 
 
 def test_the_command_line_is_built_after_the_pre_processors(procs, tmp_path):

@@ -332,7 +332,7 @@ class JobRun {
     for (size_t start = 0; start < call.output.size();) {
       size_t end = call.output.find('\n', start);
       if (end == std::string::npos) end = call.output.size();
-      LogInfo("job {}: {}: {}", job_id(), who, call.output.substr(start, end - start));
+      LogInfo("job {}: {}: {}", job_id(), who, RedactUrls(call.output.substr(start, end - start)));
       start = end + 1;
     }
     traceback_.clear();
@@ -344,9 +344,11 @@ class JobRun {
         *proceed = call.proceed;
         return Status::OK();
       case PythonProcessorCall::Kind::kRaised:
-        LogWarning("job {}: {} raised {}: {}", job_id(), who, call.exception, call.error);
-        traceback_ = call.traceback;
-        return Status::Failed(call.error);
+        // As HySDS reports it, the credentials of URLs in it hidden.
+        LogWarning("job {}: {} raised {}: {}", job_id(), who, call.exception,
+                   RedactUrls(call.error));
+        traceback_ = RedactUrls(call.traceback);
+        return Status::Failed(RedactUrls(call.error));
       case PythonProcessorCall::Kind::kStopped:
         stopped_ = true;
         if (call.run.ending == Ending::kHardLimit && capped)

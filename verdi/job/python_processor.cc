@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/files.h"
+#include "base/redact.h"
 #include "jobspec/uuid.h"
 #include "verdi/workdir/job_dir_scan.h"
 
@@ -218,7 +219,7 @@ Status CallPythonProcessor(const PythonProcessorRequest& request, const Json& jo
     while (!output.empty() && output.back() == '\n') output.pop_back();
     return Status::Failed(fmt::format("{}: {} exited with code {} without an answer{}", who,
                                       request.python, result.exit_code,
-                                      output.empty() ? "" : "; its output: " + output));
+                                      output.empty() ? "" : "; its output: " + RedactUrls(output)));
   }
   return ReadAnswer(*answer, who, call);
 }
