@@ -399,6 +399,18 @@ def test_a_stop_request_ends_a_running_processor(tmp_path, procs):
     assert not list(job_dir.glob(".processor-*"))
 
 
+def test_the_soft_time_limit_stops_a_processor_as_it_stops_a_command(tmp_path, procs):
+    job = job_with("touch ran", "pp-soft", spec(pre=["procs.sleeps"]), soft_time_limit=1)
+    start = time.monotonic()
+    run, job_dir = run_job(tmp_path, job, procs)
+    assert time.monotonic() - start < 15
+    assert run.returncode != 0
+    info = job_info(job_dir)
+    assert info["job_status"] == "job-failed"
+    assert "Soft time limit (1s) exceeded for pp-soft." in (job_dir / "_stderr.txt").read_text()
+    assert not (job_dir / "ran").exists()
+
+
 def test_the_worker_runs_the_processors(start_worker, celery_app, queue_name, procs, tmp_path):
     worker = start_worker(env=procs)
     job = job_with("sh -c 'exit 0'", f"pp-worker-{uuid.uuid4().hex[:6]}",
