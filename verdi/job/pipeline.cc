@@ -181,8 +181,10 @@ class JobRun {
   // params as a Python pre-processor left them make the argv (and the
   // container's, and _run.sh).
   Status RebuildCommand() {
+    Json job = job_;  // params as given: ResolveArgv saw them so the first time
+    RestoreUnredactedFields(unredacted_, &job);
     std::vector<std::string> argv;
-    VERDI_RETURN_IF_ERROR(ResolveArgv(p_.command, job_["params"], &argv));
+    VERDI_RETURN_IF_ERROR(ResolveArgv(p_.command, job["params"], &argv));
     VERDI_RETURN_IF_ERROR(CheckNoNul(argv));
     if (argv == p_.argv) return Status::OK();
     LogInfo("job {}: the pre-processors changed the command's arguments", job_id());
