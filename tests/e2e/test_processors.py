@@ -359,6 +359,16 @@ def test_a_missing_module_or_python_fails_the_job_naming_the_processor(procs, tm
     assert not (job_dir / "ran").exists()
 
 
+def test_triage_listed_before_the_command_fails_the_job_naming_it(tmp_path):
+    run, job_dir = run_job(tmp_path, job_with("touch ran", "pp-early-triage",
+                                              spec(pre=["hysds.triage.triage"])))
+    assert run.returncode == 1, run.stderr
+    assert job_info(job_dir)["error"] == (
+        "hysds.triage.triage reads job_info.status, which the job has only after its command: "
+        "it is a post-processor")
+    assert not (job_dir / "ran").exists()
+
+
 def test_disabled_pre_builtins_leave_the_inputs_unless_listed_again(tmp_path):
     src = tmp_path / "input.txt"
     src.write_text("input data\n")

@@ -526,6 +526,7 @@ class JobRun {
   // hysds.dataset_ingest_bulk.publish_datasets: the datasets of a command
   // that ran and exited 0 (publish_step.h); a failure fails the job.
   Status PublishDatasets() {
+    VERDI_RETURN_IF_ERROR(NeedsExitCode("hysds.dataset_ingest_bulk.publish_datasets"));
     if (!ExitedZero(info())) {
       LogInfo("job {}: job exited with exit code {}: bypassing dataset publishing", job_id(),
               info().value("status", Json()).dump());
@@ -538,9 +539,21 @@ class JobRun {
     return PublishOrTriage(settings_, dir_, context_, CommandResult::kSucceeded, &job_);
   }
 
+  // Publish and triage read job_info.status, which is there once the
+  // command ran (or failed): listed among the pre-processors, HySDS's raise
+  // KeyError.
+  Status NeedsExitCode(const char* name) {
+    if (info().contains("status")) return Status::OK();
+    return Status::Failed(
+        fmt::format("{} reads job_info.status, which the job has only after its command: it is a "
+                    "post-processor",
+                    name));
+  }
+
   // hysds.triage.triage: a job that did not exit 0 becomes a triage product
   // (publish_step.h). A triage failure is logged; the job keeps its error.
   Status Triage() {
+    VERDI_RETURN_IF_ERROR(NeedsExitCode("hysds.triage.triage"));
     if (ExitedZero(info())) {
       LogInfo("job {}: job exited with exit code 0: no need to triage", job_id());
       return Status::OK();
