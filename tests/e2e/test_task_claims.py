@@ -4,81 +4,13 @@ waits for that run (its claim on the status Redis) instead of running it a
 second time; and runs it when that run is gone. Real RabbitMQ and Redis; the
 first worker reaches the broker through a proxy the test can cut."""
 
-import socket
-import threading
 import time
 import uuid
 
+from broker_proxy import BrokerProxy, amqp_port
 from conftest import make_job
 
 RUN_JOB = "hysds.job_worker.run_job"
-
-
-class CuttableProxy:
-    """A TCP proxy to the broker whose connections the test can cut, and
-    which refuses new ones while it is cut."""
-
-    def __init__(self, target_port):
-        self.target_port = target_port
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(16)
-        self.port = self.listener.getsockname()[1]
-        self.open = threading.Event()
-        self.open.set()
-        self.sockets = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.open.is_set():
-                client.close()
-                continue
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            with self.lock:
-                self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(src, dst):
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self):
-        self.open.clear()
-        with self.lock:
-            for s in self.sockets:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            self.sockets = []
-
-    def restore(self):
-        self.open.set()
-
-    def close(self):
-        self.cut()
-        self.listener.close()
-
-
-def broker_port(url):
-    return int(url.rsplit(":", 1)[1].split("/")[0])
 
 
 def wait_for(what, check, timeout=30):
@@ -90,8 +22,8 @@ def wait_for(what, check, timeout=30):
 
 def two_workers(start_worker, services):
     url = services.state["amqp_url"]
-    proxy = CuttableProxy(broker_port(url))
-    proxied = url.replace(f":{broker_port(url)}", f":{proxy.port}")
+    proxy = BrokerProxy(amqp_port(url))
+    proxied = proxy.url(url)
     status = ["--redis-job-status-url", services.state["redis_url"],
               "--redis-job-status-key", f"logstash-{uuid.uuid4().hex[:8]}"]
     first = start_worker("-c", "1", "-n", f"first-{uuid.uuid4().hex[:6]}@test",

@@ -2,6 +2,7 @@
 // options a Celery or HySDS user already knows.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/log.h"
 #include "base/redact.h"
@@ -74,6 +75,8 @@ constexpr ConfigKey kConfigKeys[] = {
     {"WORKER_CONTIGUOUS_FAILURE_THRESHOLD", "--failure-threshold", false},
     {"WORKER_CONTIGUOUS_FAILURE_TIME", "--failure-window", false},
     {"worker_metrics_port", "--metrics-port", false},
+    {"CONTAINER_MOUNT_LAYOUT", "--container-mount-layout", false},
+    {"CONTAINER_ALLOWED_RUNTIME_OPTIONS", "--container-allowed-runtime-options", false},
 };
 
 // Fills, from the config file, every flag that neither the command line nor
@@ -192,6 +195,15 @@ void PrintConfig(const WorkerSettings& s) {
   fmt::print("BACKOFF_MAX_TRIES = {}\n", s.pipeline.backoff_max_tries);
   fmt::print("kill_grace = {}\n", s.pipeline.kill_grace.count() / 1000.0);
   fmt::print("VERDI_PROCESSOR_PYTHON = {}\n", s.pipeline.python);
+  const ContainerSettings& c = s.pipeline.containers;
+  fmt::print("CONTAINER_ENGINE = {}\n", c.engine);
+  fmt::print("WORKER_MOUNT_BLACKLIST = {}\n", fmt::join(c.mount_blacklist, " "));
+  fmt::print("CONTAINER_MOUNT_LAYOUT = {}\n", MountLayoutName(c.mount_layout));
+  fmt::print("CONTAINER_ALLOWED_RUNTIME_OPTIONS = {}\n",
+             c.allowed_runtime_options.empty()
+                 ? "(none beyond the built-in ones)"
+                 : fmt::format("{}", fmt::join(c.allowed_runtime_options, " ")));
+  fmt::print("CACHE_READ_ONLY = {}\n", c.cache_read_only);
   fmt::print("max_message_size = {}\n", s.limits.max_body_bytes);
   const LifecycleSettings& l = s.lifecycle;
   fmt::print("worker_exit_when_idle = {}\n",

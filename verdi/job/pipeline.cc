@@ -234,6 +234,8 @@ class JobRun {
       items.push_back({urls[i].url, dest, urls[i].cache});
     }
     localize::FetchOptions opts = settings_.fetch;
+    if (!container_name_.empty())
+      VERDI_RETURN_IF_ERROR(ContainerInputCheck(p_, settings_, dir_, &opts.local_source_check));
     opts.log = [this](const std::string& line) { LogWarning("job {}: {}", job_id(), line); };
     opts.progress = [this](const std::string& line) { LogInfo("job {}: {}", job_id(), line); };
     int stop_signal = 0;  // a stop request stops the downloads
