@@ -369,6 +369,27 @@ def test_triage_listed_before_the_command_fails_the_job_naming_it(tmp_path):
     assert not (job_dir / "ran").exists()
 
 
+def test_processor_modules_limit_what_a_job_may_name(procs, tmp_path):
+    env = dict(procs, VERDI_PROCESSOR_MODULES="other.pkg procs")
+    run, job_dir = run_job(tmp_path, job_with("touch ran", "pp-allowed",
+                                              spec(pre=["procs.pre_a"])), env)
+    assert run.returncode == 0, run.stderr
+    assert [e["name"] for e in seen(job_dir)] == ["pre_a"]
+
+    env["VERDI_PROCESSOR_MODULES"] = "other.pkg,proc"
+    run, job_dir = run_job(tmp_path, job_with("touch ran", "pp-refused",
+                                              spec(pre=["procs.pre_a"])), env)
+    assert run.returncode == 1, run.stderr
+    assert job_info(job_dir)["error"] == (
+        "pre-processor procs.pre_a: not a function of the modules processors may come from "
+        "(--processor-modules: other.pkg proc)")
+    assert seen(job_dir) == [] and not (job_dir / "ran").exists()
+    # Built-ins are verdi's own: never limited.
+    run, job_dir = run_job(tmp_path, job_with("touch ran", "pp-builtin-only",
+                                              spec(post=["hysds.triage.triage"])), env)
+    assert run.returncode == 0, run.stderr
+
+
 def test_disabled_pre_builtins_leave_the_inputs_unless_listed_again(tmp_path):
     src = tmp_path / "input.txt"
     src.write_text("input data\n")

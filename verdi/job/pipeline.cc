@@ -312,6 +312,7 @@ class JobRun {
   // error and the Python traceback; a limit or a stop request ends it as it
   // ends a command.
   Status CallPython(ProcessorPhase phase, const std::string& name, bool* proceed) {
+    VERDI_RETURN_IF_ERROR(CheckProcessorModule(phase, name));
     PythonProcessorRequest request;
     request.label = ProcessorLabel(phase);
     request.name = name;
@@ -362,6 +363,22 @@ class JobRun {
         return Status::Failed(outcome_.error);
     }
     return Status::OK();
+  }
+
+  // A job names its processors: with processor_modules set, only functions
+  // of those modules (or their submodules) run.
+  Status CheckProcessorModule(ProcessorPhase phase, const std::string& name) {
+    const std::vector<std::string>& allowed = settings_.processor_modules;
+    if (allowed.empty()) return Status::OK();
+    for (const std::string& module : allowed)
+      if (name.size() > module.size() && name.starts_with(module) && name[module.size()] == '.')
+        return Status::OK();
+    std::string list;
+    for (const std::string& module : allowed) list += (list.empty() ? "" : " ") + module;
+    return Status::Failed(
+        fmt::format("{} {}: not a function of the modules processors may come "
+                    "from (--processor-modules: {})",
+                    ProcessorLabel(phase), name, list));
   }
 
   // The job and the context as a Python processor left them. verdi keeps

@@ -61,6 +61,9 @@ struct PipelineSettings {
   /// The interpreter of the job-spec's Python pre- and post-processors
   /// (python_processor.h), looked up on base_env's PATH.
   std::string python = "python3";
+  /// The modules (and their submodules) Python processors may come from;
+  /// empty: any, as in HySDS.
+  std::vector<std::string> processor_modules;
   /// Told of job-started and of the final status; may be null.
   JobObserver* observer = nullptr;
   Machine* machine = Machine::Default();
