@@ -4,9 +4,9 @@
 #include "jobspec/job_id.h"
 
 namespace verdi {
-namespace {
 
 Status ParseLocalizeUrls(const JsonField& field, std::vector<LocalizeUrl>* urls) {
+  urls->clear();
   if (field.missing()) return Status::OK();
   VERDI_RETURN_IF_ERROR(field.ExpectArray());
   for (size_t i = 0; i < field.size(); ++i) {
@@ -21,6 +21,8 @@ Status ParseLocalizeUrls(const JsonField& field, std::vector<LocalizeUrl>* urls)
   }
   return Status::OK();
 }
+
+namespace {
 
 Status ExpectOptional(const JsonField& field, bool (Json::*is)() const noexcept,
                       const char* expected) {

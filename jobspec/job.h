@@ -42,6 +42,9 @@ struct Job {
   std::optional<int64_t> time_limit;
 };
 
+/// Reads a `localize_urls` list (absent or null: none) into `urls`.
+Status ParseLocalizeUrls(const JsonField& field, std::vector<LocalizeUrl>* urls);
+
 /// Validates `doc` (named "job" in errors) and fills `job`. Required: an
 /// object with `job_id` (a safe directory name) and `type`. Every other key
 /// of the payload and of job_info is optional but must have the type HySDS

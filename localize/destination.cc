@@ -20,7 +20,7 @@ constexpr std::array<std::string_view, 13> kReserved = {
     "_datasets.json", "_docker_params.json", "_triaged.json",
 };
 // Scratch dirs named <prefix><uuid>.
-constexpr std::array<std::string_view, 1> kReservedPrefixes = {".extractor-"};
+constexpr std::array<std::string_view, 2> kReservedPrefixes = {".extractor-", ".processor-"};
 
 }  // namespace
 

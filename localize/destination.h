@@ -22,7 +22,7 @@ Status Destination(const std::filesystem::path& job_dir, size_t index, const std
 
 /// Whether `name`, at the top of a job dir, is one the worker writes or
 /// renames there (_stdout.txt, _job.json, .done, ..., their temporary
-/// `<name>.tmp...` forms, .extractor-* scratch dirs). An input linked there
+/// `<name>.tmp...` forms, .extractor-* and .processor-* scratch dirs). An input linked there
 /// would let the worker, or the job, write into the input cache.
 bool IsReservedJobFile(const std::string& name);
 

@@ -63,7 +63,8 @@ TEST(ReservedJobFiles, WorkerFilesAndTheirTemporaryForms) {
   for (const char* name :
        {"_stdout.txt", "_stderr.txt", "_context.json", "_job.json", "_run.sh", "_pid", "_exit_code",
         ".exit_code_hold", ".running", ".done", "_docker_params.json", "_datasets.json",
-        "_triaged.json", "_datasets.json.tmp", "_job.json.tmp.12.0", ".extractor-1234"})
+        "_triaged.json", "_datasets.json.tmp", "_job.json.tmp.12.0", ".extractor-1234",
+        ".processor-1234"})
     EXPECT_TRUE(IsReservedJobFile(name)) << name;
   for (const char* name : {"_stdout", "stdout.txt", "_job.jsonx", "data", "_alt_error.txt", ""})
     EXPECT_FALSE(IsReservedJobFile(name)) << name;

@@ -189,6 +189,9 @@ def test_failed_job_is_triaged_with_its_files(verdi, tmp_path):
                                      "echo n > extra/notes.txt; echo x > other.dat; exit 3")
     job = job_for(command, "pub-t", "pay-t")
     job["params"]["_triage_additional_globs"] = ["extra/*.txt"]  # params are the context's keys
+    # HySDS triages only when the job-spec lists triage among its post-processors.
+    job["params"]["job_specification"] = {"command": "x", "params": [],
+                                          "post": ["hysds.triage.triage"]}
     run = verdi(job, env={"HYSDS_DATASETS_CFG": cfg})
     assert run.returncode == 3
     job_dir = run.job_dir

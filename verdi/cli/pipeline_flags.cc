@@ -206,6 +206,15 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
         Status st = ParseBucketProfiles(value, &profiles);
         return st.ok() ? "" : st.message();
       });
+  cmd->add_option("--processor-python", flags->processor_python,
+                  "Python interpreter of the job-specs' pre/post processors that are Python\n"
+                  "functions (module.func), looked up on PATH")
+      ->envname("VERDI_PROCESSOR_PYTHON")
+      ->capture_default_str();
+  cmd->add_option("--processor-modules", flags->processor_modules,
+                  "Modules (space or comma separated) whose functions, and their submodules',\n"
+                  "may run as Python pre/post processors (none given: any, as in HySDS)")
+      ->envname("VERDI_PROCESSOR_MODULES");
   cmd->add_option("--image-cache-size", flags->image_cache_size,
                   "Image tarballs downloaded from URLs are kept under <root>/cache/images up\n"
                   "to this size (e.g. 500MB, 10GB), least recently used evicted first;\n"
@@ -242,6 +251,8 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   if (!flags.container_registry.empty()) settings.containers.registry = flags.container_registry;
   (void)ParseCacheSize(flags.image_cache_size, &settings.containers.image_cache_bytes);
   for (char** e = environ; *e != nullptr; ++e) settings.base_env.emplace_back(*e);
+  settings.python = flags.processor_python;
+  settings.processor_modules = Words(flags.processor_modules);
   localize::FetchOptions& fetch = settings.fetch;
   fetch.parallel = flags.localize_parallel;
   fetch.tries = flags.localize_tries;

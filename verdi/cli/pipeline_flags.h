@@ -24,6 +24,7 @@ struct PipelineFlags {
   std::string container_mount_layout = "job", container_allowed_options;
   bool cache_read_only = true;
   std::string image_cache_size = "10GB";
+  std::string processor_python = "python3", processor_modules;
   // Localizing inputs (localize/fetch.h).
   int localize_parallel = 8, localize_tries = 6;
   double localize_connect_timeout = 30, localize_stall_timeout = 60, localize_progress = 30;
@@ -40,7 +41,7 @@ struct PipelineFlags {
 /// HYSDS_GPU_AVAILABLE is read from the environment) and the localize flags (--localize-parallel,
 /// --localize-tries, --localize-connect-timeout, --localize-stall-timeout,
 /// --localize-progress-interval, --insecure-tls-hosts, --bucket-profiles,
-/// --ssh-key, --ssh-known-hosts).
+/// --ssh-key, --ssh-known-hosts), and --processor-python, --processor-modules.
 void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags);
 
 /// The settings those flags give; the command inherits verdi's environment.

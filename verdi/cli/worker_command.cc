@@ -211,6 +211,11 @@ void PrintConfig(const WorkerSettings& s) {
                                                : RedactUrls(s.pipeline.grq_update_url_bulk));
   fmt::print("BACKOFF_MAX_TRIES = {}\n", s.pipeline.backoff_max_tries);
   fmt::print("kill_grace = {}\n", s.pipeline.kill_grace.count() / 1000.0);
+  fmt::print("VERDI_PROCESSOR_PYTHON = {}\n", s.pipeline.python);
+  fmt::print("VERDI_PROCESSOR_MODULES = {}\n",
+             s.pipeline.processor_modules.empty()
+                 ? "(any)"
+                 : fmt::format("{}", fmt::join(s.pipeline.processor_modules, " ")));
   const ContainerSettings& c = s.pipeline.containers;
   fmt::print("CONTAINER_ENGINE = {}\n", c.engine);
   fmt::print("WORKER_MOUNT_BLACKLIST = {}\n", fmt::join(c.mount_blacklist, " "));

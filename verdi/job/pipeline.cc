@@ -11,6 +11,7 @@
 #include "jobspec/context.h"
 #include "jobspec/job_files.h"
 #include "jobspec/job_status.h"
+#include "jobspec/processors.h"
 #include "jobspec/shell_words.h"
 #include "jobspec/uuid.h"
 #include "localize/cache.h"
@@ -21,7 +22,10 @@
 #include "verdi/container/engine.h"
 #include "verdi/job/container_step.h"
 #include "verdi/job/host_facts.h"
+#include "verdi/job/job_redaction.h"
 #include "verdi/job/publish_step.h"
+#include "verdi/job/python_processor.h"
+#include "verdi/job/run_processors.h"
 #include "verdi/job/run_script.h"
 #include "verdi/process/supervisor.h"
 #include "verdi/workdir/close_out.h"
@@ -49,31 +53,23 @@ std::optional<int64_t> Limit(std::optional<int64_t> from_job_info,
   return limit;
 }
 
-// Credentials in localize_urls never reach the job files or the statuses.
-void RedactLocalizeUrls(Json* list) {
-  if (!list->is_array()) return;
-  for (Json& entry : *list) {
-    if (entry.is_object() && entry.contains("url") && entry["url"].is_string())
-      entry["url"] = RedactUrls(entry["url"].get<std::string>());
-    else if (entry.is_string())
-      entry = RedactUrls(entry.get<std::string>());
-  }
+// exec would cut an argument at a NUL while _run.sh recorded all of it.
+Status CheckNoNul(const std::vector<std::string>& argv) {
+  for (size_t i = 0; i < argv.size(); ++i)
+    if (argv[i].find('\0') != std::string::npos)
+      return Status::Invalid(
+          fmt::format("job.params: argument {} of the command contains a NUL byte", i));
+  return Status::OK();
 }
 
-// The image URLs of a job (container_image_url(s), also in
-// dependency_images), which may hold credentials, redacted in place.
-void RedactImageUrls(Json* holder) {
-  if (!holder->is_object()) return;
-  if (auto it = holder->find("container_image_url"); it != holder->end() && it->is_string())
-    *it = RedactUrls(it->get<std::string>());
-  if (auto it = holder->find("container_image_urls"); it != holder->end()) {
-    if (it->is_string()) *it = RedactUrls(it->get<std::string>());
-    if (it->is_object())
-      for (auto& [arch, url] : it->items())
-        if (url.is_string()) url = RedactUrls(url.get<std::string>());
-  }
-  if (auto it = holder->find("dependency_images"); it != holder->end() && it->is_array())
-    for (Json& dep : *it) RedactImageUrls(&dep);
+// A Python processor with no deadline of the job still ahead is killed after this.
+constexpr std::chrono::hours kProcessorTimeCap{24};
+
+// job_info.status as HySDS's built-ins test it: anything but the integer 0
+// is a failure.
+bool ExitedZero(const Json& info) {
+  auto it = info.find("status");
+  return it != info.end() && it->is_number_integer() && it->get<int64_t>() == 0;
 }
 
 // One run of one prepared job. Each step returns a Status; the first that
@@ -88,16 +84,17 @@ class JobRun {
     steady_start_ = SteadyClock::now();
     for (const char* key : {"container_image_url", "container_image_urls", "dependency_images"})
       if (job_.contains(key)) images_[key] = job_[key];
-    RedactImageUrls(&job_);
-    if (job_.contains("localize_urls")) RedactLocalizeUrls(&job_["localize_urls"]);
-    if (job_.contains("params") && job_["params"].is_object() &&
-        job_["params"].contains("localize_urls"))
-      RedactLocalizeUrls(&job_["params"]["localize_urls"]);
+    // Credentials in URLs never reach the job files or the statuses.
+    unredacted_ = UnredactedFields(job_);
+    RedactJob(&job_);
+    const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
+    soft_limit_ = Limit(p_.job.soft_time_limit, spec ? spec->soft_time_limit : std::nullopt);
+    hard_limit_ = Limit(p_.job.time_limit, spec ? spec->time_limit : std::nullopt);
     Status st = MakeRoom();
     if (st.ok()) st = CreateDirectory();
     if (st.ok()) st = WriteJobFiles();
     if (st.ok() && settings_.observer != nullptr) settings_.observer->Started(job_);
-    if (st.ok()) st = Localize();
+    if (st.ok()) st = PreProcess();
     if (st.ok()) st = RunCommand();
     // The job may have taken the way to its dir away too (`chmod 000 ..`).
     if (!dir_.empty()) RestoreOwnerAccessAbove(p_.root_work_dir, dir_);
@@ -108,9 +105,10 @@ class JobRun {
     if (st.ok()) st = ReadBackContext();
     if (!st.ok() && outcome_.error.empty()) {
       Fail(st.message());
+      outcome_.traceback = traceback_;
       outcome_.infrastructure_error = st.IsIOError();
     }
-    Publish();
+    PostProcess();
     CloseOut();
     // After .done: a status that cannot be sent never keeps a job open (HC-374).
     if (settings_.observer != nullptr) settings_.observer->Finished(job_, outcome_);
@@ -177,11 +175,65 @@ class JobRun {
                            0755);
   }
 
-  // The job's localize_urls, into the job dir (through the input cache
-  // unless cache is false), then their checksum sidecars checked (HySDS
-  // reference §4.2, §4.3). Records metrics.inputs_localized and
-  // _prov.wasDerivedFrom.
-  Status Localize() {
+  // The pre-processors (run_processors.h): HySDS's built-ins unless the
+  // job-spec disables them, then its `pre`. One that does not signal
+  // continuation keeps the command from running.
+  Status PreProcess() {
+    std::vector<std::string> names;
+    VERDI_RETURN_IF_ERROR(ProcessorsOf(job_, ProcessorPhase::kPre, false, &names));
+    VERDI_RETURN_IF_ERROR(RunProcessors(ProcessorPhase::kPre, names, job_id(),
+                                        Hooks(ProcessorPhase::kPre), &run_command_));
+    return python_ran_ ? RebuildCommand() : Status::OK();
+  }
+
+  // HySDS builds the command line after its pre-processors: the job's
+  // params as a Python pre-processor left them make the argv (and the
+  // container's, and _run.sh).
+  Status RebuildCommand() {
+    Json job = job_;  // params as given: ResolveArgv saw them so the first time
+    RestoreUnredactedFields(unredacted_, &job);
+    std::vector<std::string> argv;
+    VERDI_RETURN_IF_ERROR(ResolveArgv(p_.command, job["params"], &argv));
+    VERDI_RETURN_IF_ERROR(CheckNoNul(argv));
+    if (argv == p_.argv) return Status::OK();
+    LogInfo("job {}: the pre-processors changed the command's arguments", job_id());
+    p_.argv = argv;
+    argv_ = std::move(argv);
+    VERDI_RETURN_IF_ERROR(
+        PrepareContainer(p_, settings_, dir_, images_, &job_, &context_, &argv_, &container_name_));
+    return WriteFileAtomic(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, argv_),
+                           0755);
+  }
+
+  ProcessorHooks Hooks(ProcessorPhase phase) {
+    return {[this](BuiltinProcessor builtin) { return RunBuiltin(builtin); },
+            [this, phase](const std::string& name, bool* proceed) {
+              return CallPython(phase, name, proceed);
+            }};
+  }
+
+  Status RunBuiltin(BuiltinProcessor builtin) {
+    switch (builtin) {
+      case BuiltinProcessor::kLocalizeUrls:
+        return LocalizeUrls();
+      case BuiltinProcessor::kMarkLocalizedDatasets:
+        return MarkLocalizedDatasets();
+      case BuiltinProcessor::kValidateChecksumFiles:
+        return ValidateChecksumFiles();
+      case BuiltinProcessor::kPublishDatasets:
+        return PublishDatasets();
+      case BuiltinProcessor::kTriage:
+        return Triage();
+      case BuiltinProcessor::kNone:
+        break;
+    }
+    return Status::OK();
+  }
+
+  // hysds.localize.localize_urls: the job's localize_urls, into the job dir
+  // (through the input cache unless cache is false; HySDS reference §4.2).
+  // Records metrics.inputs_localized and _prov.wasDerivedFrom.
+  Status LocalizeUrls() {
     const auto& urls = p_.job.localize_urls;
     if (urls.empty()) return Status::OK();
     std::vector<localize::LocalizeItem> items;
@@ -231,14 +283,137 @@ class JobRun {
     if (!context_.contains("_prov") || !context_["_prov"].is_object())
       context_["_prov"] = Json::object();
     context_["_prov"]["wasDerivedFrom"] = derived;
+    localized_paths_ = paths;
     VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
-    VERDI_RETURN_IF_ERROR(WriteJobJson());
-    VERDI_RETURN_IF_ERROR(localize::ValidateChecksumFiles(paths));
-    // Input datasets are marked so that publishing passes them over (§4.3).
+    return WriteJobJson();
+  }
+
+  // hysds.utils.validate_checksum_files: the inputs' checksum sidecars
+  // (§4.3), where localize_urls put them (computed, when that did not run).
+  Status ValidateChecksumFiles() {
+    std::vector<fs::path> paths = localized_paths_;
+    const auto& urls = p_.job.localize_urls;
+    if (paths.size() != urls.size()) {
+      paths.clear();
+      for (size_t i = 0; i < urls.size(); ++i) {
+        fs::path dest;
+        VERDI_RETURN_IF_ERROR(
+            localize::Destination(dir_, i, urls[i].url, urls[i].local_path, &dest));
+        paths.push_back(dest);
+      }
+    }
+    return localize::ValidateChecksumFiles(paths);
+  }
+
+  // hysds.utils.mark_localized_datasets: the datasets in the job dir are
+  // inputs, which publishing passes over (§4.3).
+  Status MarkLocalizedDatasets() {
     std::vector<fs::path> marked;
     VERDI_RETURN_IF_ERROR(localize::MarkLocalizedDatasets(dir_, &marked));
     for (const fs::path& d : marked)
       LogInfo("job {}: input dataset {} marked .localized", job_id(), d.string());
+    return Status::OK();
+  }
+
+  // Any other processor: a Python function (python_processor.h), given the
+  // job with its credentials (as HySDS hands it over) and the context; what
+  // it made of both is taken back. An exception fails the job with HySDS's
+  // error and the Python traceback; a limit or a stop request ends it as it
+  // ends a command.
+  Status CallPython(ProcessorPhase phase, const std::string& name, bool* proceed) {
+    VERDI_RETURN_IF_ERROR(CheckProcessorModule(phase, name));
+    PythonProcessorRequest request;
+    request.label = ProcessorLabel(phase);
+    request.name = name;
+    request.python = settings_.python;
+    request.job_dir = dir_;
+    request.env = settings_.base_env;
+    request.kill_grace = settings_.kill_grace;
+    SteadyClock::time_point now = SteadyClock::now();
+    if (soft_limit_ && steady_start_ + std::chrono::seconds(*soft_limit_) > now)
+      request.soft_deadline = steady_start_ + std::chrono::seconds(*soft_limit_);
+    if (hard_limit_ && steady_start_ + std::chrono::seconds(*hard_limit_) > now)
+      request.hard_deadline = steady_start_ + std::chrono::seconds(*hard_limit_);
+    const bool capped = !request.hard_deadline;
+    if (capped) request.hard_deadline = now + kProcessorTimeCap;
+    const std::string who = request.label + " " + name;
+
+    Json view = job_;
+    RestoreUnredactedFields(unredacted_, &view);
+    PythonProcessorCall call;
+    python_ran_ = true;
+    Status st = CallPythonProcessor(request, view, context_, interrupts_, &call);
+    for (size_t start = 0; start < call.output.size();) {
+      size_t end = call.output.find('\n', start);
+      if (end == std::string::npos) end = call.output.size();
+      LogInfo("job {}: {}: {}", job_id(), who, RedactUrls(call.output.substr(start, end - start)));
+      start = end + 1;
+    }
+    traceback_.clear();
+    VERDI_RETURN_IF_ERROR(st);
+    if (call.job || call.context) VERDI_RETURN_IF_ERROR(TakeBack(call, who));
+    switch (call.kind) {
+      case PythonProcessorCall::Kind::kReturned:
+        LogInfo("job {}: {} returned {}", job_id(), who, call.result);
+        *proceed = call.proceed;
+        return Status::OK();
+      case PythonProcessorCall::Kind::kRaised:
+        // As HySDS reports it, the credentials of URLs in it hidden.
+        LogWarning("job {}: {} raised {}: {}", job_id(), who, call.exception,
+                   RedactUrls(call.error));
+        traceback_ = RedactUrls(call.traceback);
+        return Status::Failed(RedactUrls(call.error));
+      case PythonProcessorCall::Kind::kStopped:
+        stopped_ = true;
+        if (call.run.ending == Ending::kHardLimit && capped)
+          Fail(fmt::format("{} still ran after {} hours: killed", who, kProcessorTimeCap.count()));
+        else
+          Judge(call.run);
+        return Status::Failed(outcome_.error);
+    }
+    return Status::OK();
+  }
+
+  // A job names its processors: with processor_modules set, only functions
+  // of those modules (or their submodules) run.
+  Status CheckProcessorModule(ProcessorPhase phase, const std::string& name) {
+    const std::vector<std::string>& allowed = settings_.processor_modules;
+    if (allowed.empty()) return Status::OK();
+    for (const std::string& module : allowed)
+      if (name.size() > module.size() && name.starts_with(module) && name[module.size()] == '.')
+        return Status::OK();
+    std::string list;
+    for (const std::string& module : allowed) list += (list.empty() ? "" : " ") + module;
+    return Status::Failed(
+        fmt::format("{} {}: not a function of the modules processors may come "
+                    "from (--processor-modules: {})",
+                    ProcessorLabel(phase), name, list));
+  }
+
+  // The job and the context as a Python processor left them. verdi keeps
+  // the shape it relies on (objects, job_info, its metrics); the URLs'
+  // credentials are kept aside again.
+  Status TakeBack(const PythonProcessorCall& call, const std::string& who) {
+    if (call.context && !call.context->is_object())
+      return Status::Failed(who + ": left a context that is not an object");
+    if (call.job) {
+      const Json& job = *call.job;
+      const Json* metrics = FindPath(job, {"job_info", "metrics"});
+      if (!job.is_object() || metrics == nullptr || !metrics->is_object())
+        return Status::Failed(who + ": left a job without its job_info.metrics object");
+      Json unredacted = UnredactedFields(job);
+      std::vector<LocalizeUrl> urls;
+      auto it = unredacted.find("/localize_urls");
+      VERDI_RETURN_IF_ERROR(
+          ParseLocalizeUrls(JsonField(it == unredacted.end() ? nullptr : &*it, "job.localize_urls"),
+                            &urls)
+              .WithPrefix(who));
+      job_ = job;
+      RedactJob(&job_);
+      unredacted_ = std::move(unredacted);
+      p_.job.localize_urls = std::move(urls);
+    }
+    if (call.context) context_ = *call.context;
     return Status::OK();
   }
 
@@ -252,6 +427,18 @@ class JobRun {
         return Status::OK();
       }
     }
+    if (!run_command_) {
+      // HySDS: the command is skipped and counts as exit code 0, pid 0.
+      std::string now = IsoUtc(settings_.machine->Now());
+      info()["cmd_start"] = now;
+      info()["cmd_end"] = now;
+      info()["cmd_duration"] = 0.0;
+      info()["status"] = 0;
+      info()["pid"] = 0;
+      info()["stdout"] = "";
+      info()["stderr"] = "";
+      return Status::OK();
+    }
     RunRequest request;
     request.argv = argv_;
     request.env = CommandEnvironment(settings_.base_env, p_.command.env);
@@ -259,9 +446,6 @@ class JobRun {
     request.kill_grace = settings_.kill_grace;
     if (!container_name_.empty())
       request.orphan_cleanup = EngineArgv(settings_.containers, {"rm", "-f", container_name_});
-    const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
-    soft_limit_ = Limit(p_.job.soft_time_limit, spec ? spec->soft_time_limit : std::nullopt);
-    hard_limit_ = Limit(p_.job.time_limit, spec ? spec->time_limit : std::nullopt);
     if (soft_limit_) request.soft_deadline = steady_start_ + std::chrono::seconds(*soft_limit_);
     if (hard_limit_) request.hard_deadline = steady_start_ + std::chrono::seconds(*hard_limit_);
 
@@ -359,15 +543,70 @@ class JobRun {
     return Status::OK();
   }
 
-  // Datasets of a command that succeeded are published, a failed job is
-  // triaged (publish_step.h); a publish failure fails the job.
-  void Publish() {
+  // The post-processors, once there is a job dir: HySDS's built-in publish
+  // unless the job-spec disables it (or the job was deduped), then its
+  // `post`, where `hysds.triage.triage` triages a failed job. A processor's
+  // failure fails the job with its error, whatever the job's was before,
+  // and ends the phase.
+  void PostProcess() {
     if (dir_.empty() || !in_place_) return;  // CheckWorkDirInPlace said why
-    CommandResult result = !outcome_.completed()         ? CommandResult::kFailed
-                           : info().value("pid", 0) == 0 ? CommandResult::kNotRun
-                                                         : CommandResult::kSucceeded;
-    Status st = PublishOrTriage(settings_, dir_, context_, result, &job_);
-    if (!st.ok()) Fail(st.message());
+    if (!outcome_.completed()) {
+      // HySDS: a failed job's status is never 0, as its post-processors see it.
+      if (outcome_.exit_code == 0) outcome_.exit_code = 1;
+      info()["status"] = outcome_.exit_code;
+    }
+    std::vector<std::string> names;
+    Status st = ProcessorsOf(job_, ProcessorPhase::kPost, outcome_.status == "job-deduped", &names);
+    bool proceed = true;
+    stopped_ = false;
+    traceback_.clear();
+    if (st.ok())
+      st = RunProcessors(ProcessorPhase::kPost, names, job_id(), Hooks(ProcessorPhase::kPost),
+                         &proceed);
+    if (st.ok() || stopped_) return;
+    outcome_.status = kJobFailed;
+    outcome_.signum = 0;
+    outcome_.error = st.message();
+    outcome_.traceback = traceback_;
+    outcome_.infrastructure_error = st.IsIOError();
+  }
+
+  // hysds.dataset_ingest_bulk.publish_datasets: the datasets of a command
+  // that ran and exited 0 (publish_step.h); a failure fails the job.
+  Status PublishDatasets() {
+    VERDI_RETURN_IF_ERROR(NeedsExitCode("hysds.dataset_ingest_bulk.publish_datasets"));
+    if (!ExitedZero(info())) {
+      LogInfo("job {}: job exited with exit code {}: bypassing dataset publishing", job_id(),
+              info().value("status", Json()).dump());
+      return Status::OK();
+    }
+    if (const Json* pid = FindPath(job_, {"job_info", "pid"}); pid && *pid == 0) {
+      LogInfo("job {}: job command never ran: bypassing dataset publishing", job_id());
+      return Status::OK();
+    }
+    return PublishOrTriage(settings_, dir_, context_, CommandResult::kSucceeded, &job_);
+  }
+
+  // Publish and triage read job_info.status, which is there once the
+  // command ran (or failed): listed among the pre-processors, HySDS's raise
+  // KeyError.
+  Status NeedsExitCode(const char* name) {
+    if (info().contains("status")) return Status::OK();
+    return Status::Failed(
+        fmt::format("{} reads job_info.status, which the job has only after its command: it is a "
+                    "post-processor",
+                    name));
+  }
+
+  // hysds.triage.triage: a job that did not exit 0 becomes a triage product
+  // (publish_step.h). A triage failure is logged; the job keeps its error.
+  Status Triage() {
+    VERDI_RETURN_IF_ERROR(NeedsExitCode("hysds.triage.triage"));
+    if (ExitedZero(info())) {
+      LogInfo("job {}: job exited with exit code 0: no need to triage", job_id());
+      return Status::OK();
+    }
+    return PublishOrTriage(settings_, dir_, context_, CommandResult::kFailed, &job_);
   }
 
   void CloseOut() {
@@ -402,6 +641,18 @@ class JobRun {
   std::vector<std::string> argv_;  // the job's argv, or the container run wrapping it
   std::string container_name_;     // set when the job runs in a container
   Json context_;
+  // The job's URLs with their credentials (job_redaction.h).
+  Json unredacted_;
+  // Where localize_urls put the inputs, once it ran.
+  std::vector<fs::path> localized_paths_;
+  // False when a pre-processor did not signal continuation.
+  bool run_command_ = true;
+  // The traceback of the Python processor that raised last.
+  std::string traceback_;
+  // A processor was stopped by a limit or a stop request (outcome_ says how).
+  bool stopped_ = false;
+  // A Python processor ran (and may have changed the job).
+  bool python_ran_ = false;
   Json images_ = Json::object();  // the job's image URLs before redaction
   std::optional<int64_t> soft_limit_, hard_limit_;
   JobOutcome outcome_;
@@ -427,11 +678,7 @@ Status PrepareJob(Json payload, const PipelineSettings& settings, PreparedJob* p
         settings.worker_config_file ? " in " + *settings.worker_config_file : std::string()));
   out.command = type_config->command;
   VERDI_RETURN_IF_ERROR(ResolveArgv(out.command, job.doc["params"], &out.argv));
-  // exec would cut an argument at a NUL while _run.sh recorded all of it.
-  for (size_t i = 0; i < out.argv.size(); ++i)
-    if (out.argv[i].find('\0') != std::string::npos)
-      return Status::Invalid(
-          fmt::format("job.params: argument {} of the command contains a NUL byte", i));
+  VERDI_RETURN_IF_ERROR(CheckNoNul(out.argv));
   out.disk_usage_bytes =
       type_config->disk_usage_bytes ? type_config->disk_usage_bytes : job.disk_usage_bytes;
 

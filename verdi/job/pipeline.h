@@ -58,6 +58,12 @@ struct PipelineSettings {
   localize::FetchOptions fetch;
   /// The environment the command inherits, "KEY=value" each.
   std::vector<std::string> base_env;
+  /// The interpreter of the job-spec's Python pre- and post-processors
+  /// (python_processor.h), looked up on base_env's PATH.
+  std::string python = "python3";
+  /// The modules (and their submodules) Python processors may come from;
+  /// empty: any, as in HySDS.
+  std::vector<std::string> processor_modules;
   /// Told of job-started and of the final status; may be null.
   JobObserver* observer = nullptr;
   Machine* machine = Machine::Default();
@@ -84,6 +90,8 @@ struct JobOutcome {
   /// The system refused what the job needed (work root, job files, a
   /// process): an IOError, not the job's own failure.
   bool infrastructure_error = false;
+  /// The Python traceback of a processor's exception that failed the job.
+  std::string traceback;
   bool completed() const { return error.empty(); }
 };
 
@@ -93,8 +101,10 @@ struct JobOutcome {
 Status PrepareJob(Json payload, const PipelineSettings& settings, PreparedJob* prepared);
 
 /// Runs a prepared job to the end: free space, work dir with `.running`,
-/// `_context.json`, `_job.json`, `_run.sh`, the supervised command, then
-/// close-out (`_job.json` with the final job_info, `.done`) on every path.
+/// `_context.json`, `_job.json`, `_run.sh`, the pre-processors (inputs
+/// localized, ...), the supervised command, the post-processors (publish,
+/// triage, ...), then close-out (`_job.json` with the final job_info,
+/// `.done`) on every path.
 /// A failure is an outcome, never an exception. `interrupts` may be null.
 JobOutcome RunPreparedJob(PreparedJob* prepared, const PipelineSettings& settings,
                           Interrupts* interrupts);

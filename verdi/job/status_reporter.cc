@@ -48,6 +48,7 @@ void StatusReporter::Started(const Json& job) { Report(job, kJobStarted, {}); }
 StatusDetails FinalStatusDetails(const JobOutcome& outcome) {
   StatusDetails details;
   details.error = ValidUtf8(outcome.error);
+  details.traceback = ValidUtf8(outcome.traceback);
   if (outcome.signum != 0) details.signum = outcome.signum;
   if (!outcome.job_dir.empty()) {
     // HySDS applies the _alt_error/_traceback files on failure only, the

@@ -76,9 +76,9 @@ void CloseAbove2(int keep) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  int null_fd = open("/dev/null", O_RDONLY);
-  if (null_fd < 0) ChildFailed(report_fd, errno);
-  if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(r.out_fd, STDOUT_FILENO) < 0 ||
+  int in_fd = r.in_fd >= 0 ? r.in_fd : open("/dev/null", O_RDONLY);
+  if (in_fd < 0) ChildFailed(report_fd, errno);
+  if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(r.out_fd, STDOUT_FILENO) < 0 ||
       dup2(r.err_fd, STDERR_FILENO) < 0)
     ChildFailed(report_fd, errno);
   // Only 0, 1 and 2 reach the job, even of fds someone opened without

@@ -20,10 +20,12 @@ struct SpawnRequest {
   std::vector<std::string> argv, env;
   /// The child's cwd.
   std::string dir;
-  /// Become the child's stdout and stderr; stdin is /dev/null.
+  /// Become the child's stdout and stderr.
   int out_fd = -1, err_fd = -1;
   /// An open cgroup v2 directory the child is created in, or -1.
   int cgroup_fd = -1;
+  /// Becomes the child's stdin (read from its current offset); -1: /dev/null.
+  int in_fd = -1;
 };
 
 /// Starts the child. Returns an error when the system could not make a

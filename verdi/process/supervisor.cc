@@ -336,7 +336,8 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
                        request.dir.string(),
                        out.get(),
                        err.get(),
-                       cgroup ? cgroup->dir_fd() : -1};
+                       cgroup ? cgroup->dir_fd() : -1,
+                       request.stdin_fd};
     VERDI_RETURN_IF_ERROR(SpawnChild(spawn, &pid, &exec_error, &in_cgroup));
   }
 

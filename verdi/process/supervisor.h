@@ -31,6 +31,9 @@ struct RunRequest {
   std::optional<SteadyClock::time_point> hard_deadline;
   /// Time between a SIGTERM (soft limit, stop request) and the SIGKILL.
   std::chrono::milliseconds kill_grace{5000};
+  /// The child's stdin, read from its current offset (e.g. a memfd holding
+  /// the input); -1: /dev/null. Stays the caller's to close.
+  int stdin_fd = -1;
   /// Run (with verdi's environment) should verdi die while the command
   /// runs, after the job's processes are killed: e.g. its container removed.
   std::vector<std::string> orphan_cleanup;
@@ -66,7 +69,7 @@ struct RunResult {
 ///   _pid                      the child's pid (0 when it never ran);
 ///   .exit_code_hold           "255" while it runs, then renamed _exit_code
 ///                             holding RunResult::exit_code.
-/// stdin is /dev/null. The child leads its own session and process group,
+/// stdin is request.stdin_fd, else /dev/null. The child leads its own session and process group,
 /// is born in a cgroup of its own (job_cgroup.h) where one can be made, and
 /// is killed by the kernel should the calling thread die; every signal verdi
 /// sends goes to the whole group. When the child exits, whatever is left of

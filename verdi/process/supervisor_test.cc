@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -136,6 +137,22 @@ TEST_F(SupervisorTest, RunsInTheDirWithStdinFromDevNull) {
   Run(Shell("pwd; readlink /proc/self/fd/0; cat; echo done"), &result);
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(Read("_stdout.txt"), dir_.string() + "\n/dev/null\ndone\n");
+}
+
+TEST_F(SupervisorTest, StdinFromTheGivenDescriptorFromItsOffset) {
+  int fd = memfd_create("input", MFD_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const std::string input = "skipped|the input\n";
+  ASSERT_EQ(write(fd, input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  ASSERT_EQ(lseek(fd, 8, SEEK_SET), 8);
+  RunRequest request = Shell("cat; ls /proc/self/fd | wc -l");
+  request.stdin_fd = fd;
+  RunResult result;
+  Run(request, &result);
+  close(fd);
+  EXPECT_EQ(result.exit_code, 0);
+  // Only 0, 1, 2 and the fd of ls's own listing.
+  EXPECT_EQ(Read("_stdout.txt"), "the input\n4\n");
 }
 
 TEST_F(SupervisorTest, EnvironmentIsExactlyTheRequested) {
