@@ -40,6 +40,9 @@ def test_every_workload_reports_figures(tmp_path):
     assert figures["throughput"]["celery_cpu_ms"][0]["commands"] == 0  # a no-op spawns nothing
     assert figures["memory"]["verdi"]["idle_processes"] == 1
     assert figures["memory"]["celery"]["idle_processes"] == 9  # prefork -c 8 and its parent
-    assert all(v > 0 for v in figures["statuses"]["redis_cpu_us"]["status"])
+    # Redis's CPU for the toy number of status documents can stay below one
+    # /proc tick (10 ms): measured, never negative, not necessarily above 0.
+    redis_cpu = figures["statuses"]["redis_cpu_us"]["status"]
+    assert redis_cpu and all(isinstance(v, (int, float)) and v >= 0 for v in redis_cpu), redis_cpu
     # The harness removes the work root it filled.
     assert not (tmp_path / "work").exists()
