@@ -369,8 +369,8 @@ def test_config_file_flag_env_precedence(tmp_path):
     out = subprocess.run([VERDI, "worker", "--print-config"], capture_output=True, text=True,
                          env=dict(env, HYSDS_CELERY_CFG=str(cfg)))
     assert out.returncode == 2
-    assert out.stderr.strip() == (f"verdi worker: {cfg}:1: broker_url: expected a plain value "
-                                  "(a string, number, True, False or None), got \"get_broker()\"")
+    assert out.stderr.strip() == (f"verdi worker: {cfg}:1:14: broker_url: "
+                                  "name `get_broker` is not defined")
 
 
 def test_ignore_result_stores_nothing(start_worker, celery_app, services, queue_name, tmp_path):

@@ -81,15 +81,16 @@ constexpr ConfigKey kConfigKeys[] = {
 Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
   std::vector<ConfigKey> table(std::begin(kConfigKeys), std::end(kConfigKeys));
   for (const auto& k : kLifecycleConfigKeys) table.push_back({k.key, k.flag, false});
-  std::vector<std::string> keys;
-  for (const auto& k : table) keys.push_back(k.key);
-  std::map<std::string, Json> settings;
-  VERDI_RETURN_IF_ERROR(ReadConfigFile(path, keys, &settings));
+  ConfigFile file;
+  VERDI_RETURN_IF_ERROR(ReadConfigFile(path, ProcessEnv, &file));
   for (const auto& k : table) {
-    auto it = settings.find(k.key);
+    auto it = file.entries.find(k.key);
     CLI::Option* option = cmd->get_option(k.flag);
-    if (it == settings.end() || it->second.is_null() || option->count() > 0) continue;
-    const Json& value = it->second;
+    if (it == file.entries.end() || option->count() > 0) continue;
+    if (!it->second.error.empty())
+      return Status::Invalid(fmt::format("{}: {}", file.Where(k.key), it->second.error));
+    const Json& value = it->second.value;
+    if (value.is_null()) continue;
     std::string text;
     if (value.is_boolean()) {
       text = value.get<bool>() != k.inverted ? "true" : "false";
@@ -98,7 +99,7 @@ Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
     } else if (value.is_number() && !k.inverted) {
       text = value.dump();
     } else {
-      return Status::Invalid(fmt::format("{}: {}: expected {}, got {}", path, k.key,
+      return Status::Invalid(fmt::format("{}: expected {}, got {}", file.Where(k.key),
                                          k.inverted ? "True or False" : "a value",
                                          DescribeJson(value)));
     }
@@ -106,7 +107,7 @@ Status ApplyConfigFile(CLI::App* cmd, const std::string& path) {
     try {
       option->run_callback();
     } catch (const CLI::Error& e) {
-      return Status::Invalid(fmt::format("{}: {}: {}", path, k.key, e.what()));
+      return Status::Invalid(fmt::format("{}: {}", file.Where(k.key), e.what()));
     }
   }
   return Status::OK();
