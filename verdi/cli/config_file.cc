@@ -1,7 +1,9 @@
 #include "verdi/cli/config_file.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -16,6 +18,34 @@ std::string ConfigFile::Where(const std::string& name) const {
   if (it == entries.end() || it->second.line == 0) return fmt::format("{}: {}", path, name);
   const ConfigEntry& e = it->second;
   return fmt::format("{}:{}:{}: {}", path, e.line, e.column, e.name_in_file);
+}
+
+std::string FindConfigModule(const std::string& module) {
+  auto ends_with = [&](std::string_view suffix) {
+    return module.size() >= suffix.size() &&
+           module.compare(module.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (std::filesystem::is_regular_file(module)) return module;
+  if (module.find('/') != std::string::npos || ends_with(".py") || ends_with(".json")) return "";
+  std::string relative = module;
+  std::replace(relative.begin(), relative.end(), '.', '/');
+  relative += ".py";
+  std::vector<std::string> dirs = {"."};
+  if (const char* path = std::getenv("PYTHONPATH")) {
+    std::string list = path;
+    for (size_t start = 0; start <= list.size();) {
+      size_t colon = list.find(':', start);
+      if (colon == std::string::npos) colon = list.size();
+      if (colon > start) dirs.push_back(list.substr(start, colon - start));
+      start = colon + 1;
+    }
+  }
+  for (const auto& dir : dirs) {
+    std::filesystem::path candidate = std::filesystem::path(dir) / relative;
+    if (std::filesystem::is_regular_file(candidate))
+      return dir == "." ? relative : candidate.string();
+  }
+  return "";
 }
 
 std::optional<std::string> ProcessEnv(const std::string& name) {

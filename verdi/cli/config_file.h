@@ -51,6 +51,13 @@ Status ReadConfigFile(const std::string& path, const EnvLookup& env, ConfigFile*
 Status ParseConfigText(const std::string& text, const std::string& where, const EnvLookup& env,
                        ConfigFile* out);
 
+/// The file of a Celery configuration module, found as Python imports it:
+/// `celeryconfig` or `proj.settings` as <name with / for .>.py in the
+/// working directory, then in each directory of PYTHONPATH. An existing
+/// file, or a name with a '/' or ending in .py or .json, is a file name
+/// already. Empty when there is no such file.
+std::string FindConfigModule(const std::string& module);
+
 /// The process's environment (getenv), for ReadConfigFile.
 std::optional<std::string> ProcessEnv(const std::string& name);
 

@@ -133,7 +133,7 @@ std::optional<double> LimitOf(const Json& job, const char* key) {
 // default exchange with routing key = queue.
 Status Publish(const SubmitOptions& o, const Json& job) {
   AmqpUrl url;
-  VERDI_RETURN_IF_ERROR(ParseAmqpUrl(o.broker.url, &url));
+  VERDI_RETURN_IF_ERROR(ParseAmqpUrl(o.broker.Url(), &url));
   AmqpLink link;
   VERDI_RETURN_IF_ERROR(link.Connect(url, o.broker.Tls()));
   const std::string& queue = job["job_info"]["job_queue"].get_ref<const std::string&>();
