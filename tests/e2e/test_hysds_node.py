@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from conftest import REPO, VERDI, WorkerProcess, make_job
+from services import Services
 
 RUN_JOB = "hysds.job_worker.run_job"
 FIXTURES = REPO / "tests" / "fixtures" / "celeryconfig"
@@ -185,6 +186,54 @@ def test_the_supervisord_line_with_hysds_celeryconfig_runs_a_job(services, tmp_p
     with Connection(services.state["amqp_url"]) as conn:
         Queue(queue_name, queue_arguments={"x-max-priority": 10}).bind(conn.default_channel) \
             .declare()  # the same arguments: no PRECONDITION_FAILED
+    assert node.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def tls_services(tmp_path_factory):
+    """RabbitMQ and Redis with TLS listeners, for HySDS's own template (amqps://
+    with broker_use_ssl, rediss://)."""
+    services = Services(tmp_path_factory.mktemp("hysds-tls-services"), tls=True)
+    try:
+        yield services.start()
+    finally:
+        services.stop()
+
+
+def test_hysds_template_over_tls_runs_a_job(tls_services, tmp_path, nodes, queue_name):
+    # HySDS's configs/celery/celeryconfig.py.tmpl: amqps:// with broker_use_ssl
+    # {'ca_certs': ..., 'cert_reqs': ssl.CERT_NONE, 'ciphers': ...}, rediss://
+    # results and statuses with ssl_cert_reqs=none.
+    amqps = re.match(r"amqps://[^@]*@([^:/]+):(\d+)", tls_services.state["amqps_url"])
+    rediss = re.match(r"rediss://([^:/]+):(\d+)", tls_services.state["rediss_url"])
+    values = {
+        "MOZART_RABBIT_USER": "guest", "MOZART_RABBIT_PASSWORD": "guest",
+        "MOZART_RABBIT_PVT_IP": amqps.group(1), "MOZART_RABBIT_PORT": amqps.group(2),
+        "CA_BUNDLE_CERT": tls_services.state["tls"]["ca"], "CIPHERS": "HIGH:!aNULL",
+        "MOZART_REDIS_PASSWORD": "", "MOZART_REDIS_PVT_IP": rediss.group(1),
+        "MOZART_REDIS_PORT": rediss.group(2), "METRICS_REDIS_PASSWORD": "",
+        "METRICS_REDIS_PVT_IP": rediss.group(1), "ROOT_WORK_DIR": str(tmp_path / "root"),
+        "CONTAINER_REGISTRY": "",
+    }
+    cfg = render("hysds_celeryconfig.py.tmpl", tmp_path / "celeryconfig.py", values)
+    key = f"logstash-{uuid.uuid4().hex[:8]}"
+    node = nodes(supervisord_line(queue_name), tmp_path / "worker.log",
+                 supervisord_env(tmp_path, cfg, key))
+    log = node.log()
+    assert "broker_use_ssl['ciphers']: not used by verdi" in log
+    assert f"connected to amqps://guest:***@{amqps.group(1)}:{amqps.group(2)}/" in log
+    app = celery_from(cfg)
+    try:
+        job = make_job("/bin/true", job_id=f"hysds-tls-{uuid.uuid4().hex[:8]}")
+        result = app.send_task(RUN_JOB, args=[job], queue=queue_name, priority=3)
+        status_url = f"rediss://{rediss.group(1)}:{rediss.group(2)}/0?ssl_cert_reqs=none"
+        wait_for_status(status_url, key, job["job_id"], "job-completed")
+        deadline = time.monotonic() + 10
+        while stored_state(status_url, result.id) != "SUCCESS":
+            assert time.monotonic() < deadline, "no SUCCESS stored in the file's rediss:// backend"
+            time.sleep(0.1)
+    finally:
+        app.close()
     assert node.stop() == 0
 
 
