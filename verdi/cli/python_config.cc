@@ -330,10 +330,14 @@ class Evaluator {
     return t_[i].kind == PyToken::kName && t_[i].text == name;
   }
 
+  // Whether the statement from token i starts a compound statement.
   bool IsCompoundHeader(size_t i) const {
     if (t_[i].kind != PyToken::kName || !kCompound.count(t_[i].text)) return false;
-    // `match` is a keyword only before a ':' header.
-    return t_[i].text != "match" || !IsOp(i + 1, "=");
+    if (t_[i].text != "match") return true;
+    // `match` is a keyword only in a header that ends with ':'; elsewhere a name.
+    size_t end = i;
+    while (t_[end].kind != PyToken::kNewline && !IsOp(end, ";")) ++end;
+    return end > i + 1 && IsOp(end - 1, ":");
   }
 
   // The first `op` at bracket depth 0 in [begin, end), or end.

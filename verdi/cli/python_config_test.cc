@@ -299,11 +299,14 @@ TEST(PythonConfigTest, IndentationAndBracketsAsPythonChecksThem) {
   EXPECT_EQ(ErrorOf("a = 1)\n"), "celeryconfig.py:1:6: unmatched ')'");
   EXPECT_EQ(ErrorOf("a = 1 $ 2\n"), "celeryconfig.py:1:7: invalid character '$'");
   // Decorated functions, one-line bodies, semicolons, CRLF line ends.
-  auto c = Eval("@decorator\ndef f():\n    return 1\nif x: y = 1\na = 1; b = 2\r\nc = \\\n  3\r\n");
+  auto c = Eval(
+      "@decorator\ndef f():\n    return 1\nif x: y = 1\na = 1; b = 2\r\nc = \\\n  3\r\n"
+      "match = 4\nmatch(c)\n");
   EXPECT_EQ(Value(c, "y"), "<error: assigned inside the `if` block of line 4, which is not run>");
   EXPECT_EQ(Value(c, "a"), 1);
   EXPECT_EQ(Value(c, "b"), 2);
   EXPECT_EQ(Value(c, "c"), 3);
+  EXPECT_EQ(Value(c, "match"), 4);  // a name, not the keyword
 }
 
 // A fixture template rendered: {{ NAME }} becomes "v-NAME".
