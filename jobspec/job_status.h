@@ -8,6 +8,7 @@ namespace verdi {
 inline constexpr const char* kJobStarted = "job-started";
 inline constexpr const char* kJobCompleted = "job-completed";
 inline constexpr const char* kJobFailed = "job-failed";
+inline constexpr const char* kJobDeduped = "job-deduped";
 
 /// The status of a job ended by a signal caught by the worker:
 /// job-hangup (1), job-interrupted (2), job-quit (3), job-aborted (6),

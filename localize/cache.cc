@@ -223,6 +223,9 @@ Status LocalizeAll(const std::vector<LocalizeItem>& items, const fs::path& cache
   for (size_t i = 0; i < items.size() && st.ok(); ++i) {
     Url url;
     st = ParseUrl(items[i].url, &url);
+    // A file:// source is checked even when its cache entry is complete.
+    if (st.ok() && !url.IsNetwork() && opts.local_source_check)
+      st = CheckLocalSource(url, opts.local_source_check);
     if (st.ok() && items[i].cache) {
       fs::path dir = CacheEntryDir(cache_root, items[i].url);
       Entry& e = entries[dir];

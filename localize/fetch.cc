@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "jobspec/url_escape.h"
+#include "localize/local_copy.h"
 #include "localize/retry.h"
 #include "localize/s3_list.h"
 #include "localize/url.h"
@@ -69,30 +70,24 @@ std::string HumanBytes(double bytes) {
 
 namespace {
 
-Status CopyLocal(const Url& url, const fs::path& dest, FetchResult* r) {
+Status CopyLocal(const Url& url, const fs::path& dest, const FetchOptions& opts, FetchResult* r) {
   std::error_code ec;
-  fs::path src = url.path;
-  auto st = fs::status(src, ec);
-  if (ec || !fs::exists(st)) return Status::NotFound(url.Redacted() + ": file not found");
   if (!dest.parent_path().empty()) {
     fs::create_directories(dest.parent_path(), ec);
     if (ec) return Status::IOError(dest.parent_path().string(), ec.value());
   }
   fs::path part = PartPath(dest);
   fs::remove_all(part, ec);
-  if (fs::is_directory(st)) {
-    fs::copy(src, part, fs::copy_options::recursive, ec);
-  } else {
-    fs::copy_file(src, part, ec);
+  Status st = CopyLocalSource(url, part, opts.local_source_check, &r->bytes);
+  if (st.ok()) {
+    fs::rename(part, dest, ec);
+    if (ec) st = Status::IOError("renaming " + part.string() + " to " + dest.string(), ec.value());
   }
-  if (!ec) fs::rename(part, dest, ec);
-  if (ec) {
+  if (!st.ok()) {
     std::error_code ignored;
     fs::remove_all(part, ignored);
-    return Status::IOError("copying " + url.Redacted() + " to " + dest.string(), ec.value());
   }
-  r->bytes = TreeBytes(dest);
-  return Status::OK();
+  return st;
 }
 
 // One file to download (an item, or one object under an S3 prefix).
@@ -365,7 +360,7 @@ Status Fetcher::Run() {
     FetchResult& r = results_[i];
     r.time_start = std::chrono::system_clock::now();
     r.tries = 1;
-    r.status = CopyLocal(urls[i], items_[i].dest, &r);
+    r.status = CopyLocal(urls[i], items_[i].dest, opts_, &r);
     r.time_end = std::chrono::system_clock::now();
     if (!r.status.ok()) return r.status;
   }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "localize/local_copy.h"
 #include "localize/transfer.h"
 
 namespace verdi::localize {
@@ -35,6 +36,11 @@ struct FetchOptions {
   std::function<bool()> cancelled;
   /// Retries and failures; every URL in them is redacted.
   std::function<void(const std::string&)> log;
+  /// file:// inputs (local_copy.h): each source, and each file and
+  /// directory under one, is checked once open and before it is read;
+  /// LocalizeAll also checks a source whose cache entry is complete.
+  /// Empty: whatever the worker can read (a job on the host).
+  LocalSourceCheck local_source_check;
   /// One line per file started and finished (size, duration, rate) and the
   /// periodic progress lines; every URL in them is redacted. May be empty.
   std::function<void(const std::string&)> progress;

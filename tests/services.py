@@ -38,10 +38,21 @@ REDIS_SERVER = "/usr/bin/redis-server"
 EPMD = "/usr/bin/epmd"
 
 
+def free_ports(count):
+    """`count` distinct free loopback ports: all bound at once before any is
+    let go, so no two of them can be the same port."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def wait_for_port(port, timeout, what, log):
@@ -186,16 +197,19 @@ class Services:
         })
         return env
 
-    def start_rabbitmq(self):
+    def start_rabbitmq(self, port=None):
+        """Starts RabbitMQ on `port` (default: a free one)."""
         if "rabbitmq" not in self.state:
+            free, dist_port, epmd_port, tls_port = free_ports(4)
+            port = port or free
             self.state["rabbitmq"] = {
-                "port": free_port(), "dist_port": free_port(), "epmd_port": free_port(),
+                "port": port, "dist_port": dist_port, "epmd_port": epmd_port,
                 "nodename": f"verditest{os.getpid()}@localhost"}
             if self.tls:
                 # Unique, should one process start TLS and plain nodes side by side.
                 self.state["rabbitmq"]["nodename"] = (
                     f"verditest{os.getpid()}tls{secrets.token_hex(3)}@localhost")
-                self.state["rabbitmq"]["tls_port"] = free_port()
+                self.state["rabbitmq"]["tls_port"] = tls_port
         r = self.state["rabbitmq"]
         base = self.dir / "rabbitmq"
         base.mkdir(parents=True, exist_ok=True)
@@ -278,8 +292,10 @@ class Services:
             pid_file.unlink()
 
     # -- Redis --------------------------------------------------------------
-    def start_redis(self):
-        port = free_port()
+    def start_redis(self, port=None):
+        """Starts Redis on `port` (default: a free one)."""
+        free, tls_port = free_ports(2)
+        port = port or free
         base = self.dir / "redis"
         base.mkdir(parents=True, exist_ok=True)
         log = base / "server.log"
@@ -287,7 +303,6 @@ class Services:
                 "--save", "", "--appendonly", "no", "--logfile", str(log), "--daemonize", "no"]
         if self.tls:
             t = self._ensure_certs()
-            tls_port = free_port()
             args += ["--tls-port", str(tls_port), "--tls-cert-file", t["server_cert"],
                      "--tls-key-file", t["server_key"], "--tls-ca-cert-file", t["ca"],
                      "--tls-auth-clients", "yes" if self.require_client_cert else "optional"]

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import time
 
-from services import free_port
+from services import free_ports
 
 MUNGE_KEY = pathlib.Path("/etc/munge/munge.key")
 
@@ -57,7 +57,7 @@ class SlurmCluster:
                                f"--pid-file={d / 'munged.pid'}", f"--seed-file={d / 'munged.seed'}"])
         self._wait(lambda: socket_path.exists(), 10, "munged did not create its socket",
                    d / "munged.out")
-        ctld_port, d_port = free_port(), free_port()
+        ctld_port, d_port = free_ports(2)
         (d / "slurm.conf").write_text("\n".join([
             "ClusterName=verditest",
             f"SlurmctldHost={self.host}(127.0.0.1)",

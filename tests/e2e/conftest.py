@@ -15,6 +15,25 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 VERDI = os.environ.get("VERDI_BIN", str(REPO / "build" / "verdi" / "verdi"))
 
 
+def process_running(pid):
+    """Whether `pid` is a live process (a zombie nobody reaped is not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def wait_until_gone(pid, timeout=5):
+    """True once `pid` no longer runs; False if it still does after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while process_running(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def make_job(command, job_id="e2e-job-20240101T000000.0Z", **extra):
     """A minimal run_job payload that runs `command` (a shell-quoted string)."""
     job = {

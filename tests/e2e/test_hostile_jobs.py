@@ -9,7 +9,7 @@ import os
 import shlex
 import time
 
-from conftest import make_job
+from conftest import wait_until_gone, make_job
 
 
 HOST = "host file: must stay as it is\n"
@@ -123,16 +123,7 @@ def test_a_daemon_started_in_another_session_ends_with_the_job(verdi, tmp_path):
     run = verdi(sh(script))
     assert run.returncode == 0, run.stderr
     pid = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
-    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
-        try:
-            if open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z":
-                break
-        except FileNotFoundError:
-            break
-        time.sleep(0.05)
-    alive = os.path.exists(f"/proc/{pid}") and \
-        open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    alive = not wait_until_gone(pid)
     if alive:
         os.kill(pid, 9)
     assert not alive, "the setsid daemon outlived its job"

@@ -10,12 +10,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 
 import pytest
 
+from broker_proxy import BrokerProxy, amqp_port
 from conftest import VERDI, make_job
 from slurm_cluster import SlurmCluster, SlurmUnavailable
 
@@ -97,63 +97,16 @@ def test_local_farm_grows_to_max_drains_and_shrinks_to_min(services, celery_app,
         assert m.stop() == 0
 
 
-class Proxy:
-    """A TCP forwarder to RabbitMQ, started late: the broker 'comes back'."""
-
-    def __init__(self, port, target_port):
-        self.port, self.target = port, target_port
-        self.server = None
-
-    def start(self):
-        self.server = socket.socket()
-        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", self.port))
-        self.server.listen()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.server.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(src, dst):
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def stop(self):
-        if self.server:
-            self.server.close()
-
-
 def test_broker_errors_are_logged_and_retried(services, queue_name, tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    amqp_port = int(services.state["amqp_url"].rsplit(":", 1)[1].split("/")[0])
-    url = f"amqp://guest:guest@127.0.0.1:{port}//"
+    proxy = BrokerProxy(amqp_port(services.state["amqp_url"]), open=False)
+    url = proxy.url(services.state["amqp_url"])
     m = Manager(["--backend", "local", "-Q", queue_name, "--broker", url, "--min-workers", "1",
                  "--sleep-time", "0.2", "--dry-run", "--log-dir", str(tmp_path / "logs")],
                 tmp_path / "manager.log")
-    proxy = Proxy(port, amqp_port)
     try:
         wait_for(lambda: m.log().count("trying again") >= 3, 15, "no retried broker error", m)
         assert m.proc.poll() is None  # not fatal
-        proxy.start()
+        proxy.restore()
         wait_for(lambda: "launch: under the minimum (0 < 1)" in m.log(), 15,
                  "no launch once the broker was back", m)
         line = m.proc.stdout.readline()  # --dry-run prints the worker it would start
@@ -161,7 +114,7 @@ def test_broker_errors_are_logged_and_retried(services, queue_name, tmp_path):
         assert "CELERY_BROKER_URL='amqp://guest:***@" in line  # never the password
     finally:
         assert m.stop() == 0
-        proxy.stop()
+        proxy.close()
 
 
 def test_kubernetes_manifest(services, queue_name, tmp_path):
@@ -190,6 +143,19 @@ def test_kubernetes_manifest(services, queue_name, tmp_path):
     (env,) = container["env"]
     assert env["name"] == "CELERY_BROKER_URL" and "***" in env["value"]  # redacted when shown
     assert container["resources"]["limits"]["memory"] == "2Gi"
+
+
+def test_once_exits_non_zero_when_its_iteration_failed(queue_name, tmp_path):
+    # Nothing listens on this port: the one iteration cannot ask the broker.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = subprocess.run(
+        [VERDI, "manager", "--backend", "local", "-Q", queue_name, "--once",
+         "--broker", f"amqp://guest:guest@127.0.0.1:{port}//"],
+        capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1, out.stderr
+    assert "manager:" in out.stderr and "trying again" not in out.stderr, out.stderr
 
 
 @pytest.fixture

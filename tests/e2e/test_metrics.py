@@ -2,6 +2,8 @@
 
 import datetime
 import re
+import shutil
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -9,8 +11,12 @@ import uuid
 
 import pytest
 
+from broker_proxy import BrokerProxy, amqp_port
 from conftest import make_job
 from services import free_port
+
+# Prometheus's own linter (scripts/install-deps installs it).
+PROMTOOL = shutil.which("promtool") or "/usr/local/bin/promtool"
 
 RUN_JOB = "hysds.job_worker.run_job"
 
@@ -84,7 +90,7 @@ def test_metrics_endpoint(start_worker, celery_app, queue_name, tmp_path):
 
     queued = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=3))
     ok = make_job("/bin/echo fine", job_id=f"ok-{uuid.uuid4().hex[:8]}")
-    # An input of 1234 bytes, localized: counted in verdi_bytes_localized_total.
+    # An input of 1234 bytes, localized: counted in verdi_localized_bytes_total.
     data = tmp_path / "input.bin"
     data.write_bytes(b"x" * 1234)
     ok["localize_urls"] = [{"url": f"file://{data}", "cache": False}]
@@ -101,22 +107,27 @@ def test_metrics_endpoint(start_worker, celery_app, queue_name, tmp_path):
         text = get(base + "/metrics")[2]
         samples, types = parse_exposition(text)
         # The slot gauge is refreshed by the worker loop (every 250 ms at most).
-        done = (samples.get(("verdi_jobs_total", (("status", "job-failed"),))) == 1 and
+        done = (samples.get(("verdi_jobs_total", (("status", "job-failed"), ("type", "job-e2e:test"),
+                                                  ("queue", queue_name)))) == 1 and
                 samples.get(("verdi_active_slots", ())) == 0)
         if done or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    assert "verdi_jobs_total{status=\"job-completed\"} 1\n" in text
-    assert "verdi_jobs_total{status=\"job-failed\"} 1\n" in text
+    labels = f'type="job-e2e:test",queue="{queue_name}"'
+    assert f'verdi_jobs_total{{status="job-completed",{labels}}} 1\n' in text
+    assert f'verdi_jobs_total{{status="job-failed",{labels}}} 1\n' in text
     assert types["verdi_jobs_total"] == "counter"
     assert types["verdi_job_duration_seconds"] == "histogram"
-    assert samples[("verdi_job_duration_seconds_count", ())] == 2
+    assert samples[("verdi_job_duration_seconds_count", (("type", "job-e2e:test"), ("queue", queue_name)))] == 2
     for phase in ("setup", "command", "closeout"):
         assert samples[("verdi_job_phase_duration_seconds_count", (("phase", phase),))] == 2
     assert types["verdi_active_slots"] == "gauge"
     assert samples[("verdi_active_slots", ())] == 0
-    assert samples[("verdi_bytes_localized_total", ())] == 1234
-    assert samples[("verdi_bytes_published_total", ())] == 0
+    assert samples[("verdi_localized_bytes_total", ())] == 1234
+    assert samples[("verdi_published_bytes_total", ())] == 0  # these jobs publish nothing
+    assert types["process_cpu_seconds_total"] == "counter"
+    assert samples[("process_resident_memory_bytes", ())] > 1e6
+    assert samples[("process_open_fds", ())] > 3
     # Only the job with a time_queued has a queue lag (about 3 s).
     assert samples[("verdi_queue_lag_seconds_count", ())] == 1
     assert 2.5 <= samples[("verdi_queue_lag_seconds_sum", ())] < 60
@@ -148,3 +159,71 @@ def test_status_buffer_depth_with_a_status_redis(start_worker, services):
     samples, types = parse_exposition(get(f"http://127.0.0.1:{port}/metrics")[2])
     assert types["verdi_status_buffer_depth"] == "gauge"
     assert samples[("verdi_status_buffer_depth", ())] == 0
+
+
+def probe(url):
+    """(status, body) of a GET, 503 included."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def test_health_and_readiness_follow_the_broker(start_worker, services):
+    proxy = BrokerProxy(amqp_port(services.state["amqp_url"]))
+    try:
+        port = free_port()
+        worker = start_worker("--metrics-port", str(port), "--metrics-bind", "127.0.0.1",
+                              broker=proxy.url(services.state["amqp_url"]))
+        base = f"http://127.0.0.1:{port}"
+        assert probe(base + "/healthz") == (200, "ok\n")
+        assert probe(base + "/readyz") == (200, "ok\n")
+        proxy.cut()  # the broker goes away
+        deadline = time.monotonic() + 20
+        while probe(base + "/readyz")[0] != 503 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert probe(base + "/readyz") == (503, "not connected to the broker\n")
+        assert probe(base + "/healthz") == (200, "ok\n")  # alive all the same
+        proxy.restore()
+        deadline = time.monotonic() + 30
+        while probe(base + "/readyz")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert probe(base + "/readyz") == (200, "ok\n"), worker.log()
+    finally:
+        proxy.close()
+
+
+def test_revoked_jobs_are_counted_as_the_histogram_counts_them(start_worker, celery_app,
+                                                                queue_name):
+    port = free_port()
+    worker = start_worker("--metrics-port", str(port), "--metrics-bind", "127.0.0.1")
+    base = f"http://127.0.0.1:{port}"
+    result = celery_app.send_task(RUN_JOB, args=[make_job("/bin/sleep 30")], queue=queue_name)
+    deadline = time.monotonic() + 20
+    while result.state != "STARTED" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    celery_app.control.revoke(result.id, terminate=True)
+    deadline = time.monotonic() + 30
+    while True:
+        samples, _ = parse_exposition(get(base + "/metrics")[2])
+        jobs = sum(v for (name, _), v in samples.items() if name == "verdi_jobs_total")
+        durations = sum(v for (name, _), v in samples.items()
+                        if name == "verdi_job_duration_seconds_count")
+        if durations == 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert durations == 1, worker.log()
+    assert jobs == durations, samples
+
+
+def test_promtool_finds_nothing_to_lint(start_worker, celery_app, queue_name):
+    port = free_port()
+    start_worker("--metrics-port", str(port), "--metrics-bind", "127.0.0.1")
+    assert celery_app.send_task(RUN_JOB, args=[make_job("/bin/true")], queue=queue_name).get(
+        timeout=30)["status"] == "job-completed"
+    text = get(f"http://127.0.0.1:{port}/metrics")[2]
+    lint = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True,
+                          text=True, timeout=30)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert lint.stdout + lint.stderr == "", lint.stdout + lint.stderr

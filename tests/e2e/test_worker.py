@@ -12,7 +12,7 @@ import pytest
 from celery.exceptions import TimeoutError as CeleryTimeout
 from kombu import Connection, Exchange, Queue
 
-from conftest import make_job
+from conftest import make_job, wait_until_gone
 from services import Services
 
 RUN_JOB = "hysds.job_worker.run_job"
@@ -180,14 +180,21 @@ def test_eta_two_seconds_ahead_runs_after_it(start_worker, celery_app, queue_nam
 def test_kill_9_mid_job_redelivers_and_completes_once(start_worker, celery_app, queue_name, tmp_path):
     first = start_worker("-c", "1")
     marker = tmp_path / "runs.txt"
-    payload = job(f"/bin/sh -c 'echo run >> {marker}; sleep 2; echo done'")
+    pids = tmp_path / "pids.txt"
+    # The first run also leaves a daemon in a session of its own.
+    payload = job(f"/bin/sh -c 'echo run >> {marker}; setsid sleep 300 & echo $! >> {pids}; "
+                  f"echo $$ >> {pids}; sleep 2; echo done'")
     result = celery_app.send_task(RUN_JOB, args=[payload], queue=queue_name)
     deadline = time.monotonic() + 10
-    while result.state != "STARTED" and time.monotonic() < deadline:
+    while not (pids.exists() and len(pids.read_text().split()) == 2) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert result.state == "STARTED"
     first.proc.kill()
     first.proc.wait()
+    # Nothing of the job runs on without its worker: the command and the
+    # daemon are gone at once, not when a later life of the worker recovers.
+    for pid in map(int, pids.read_text().split()[:2]):
+        assert wait_until_gone(pid, 3), f"process {pid} outlived the worker killed with SIGKILL"
     second = start_worker("-c", "1")
     summary = result.get(timeout=60)
     assert summary["status"] == "job-completed"
@@ -199,7 +206,7 @@ def test_kill_9_mid_job_redelivers_and_completes_once(start_worker, celery_app, 
     completed = [j for j in jobs if j["job_info"].get("job_status") == "job-completed"]
     assert len(completed) == 1, "exactly one run completed"
     assert completed[0]["delivery_info"]["redelivered"] is True
-    assert "recovery: killed process group" in second.log()
+    assert "recovery: closed out" in second.log()
     assert marker.read_text() == "run\nrun\n"
     assert "job-completed" in second.log()
 

@@ -59,6 +59,8 @@ const ConfigKey kConfigKeys[] = {
     {"CONTAINER_ENGINE", "--container-engine"},
     {"CONTAINER_REGISTRY", "--container-registry"},
     {"WORKER_MOUNT_BLACKLIST", "--worker-mount-blacklist", Kind::kWords},
+    {"CONTAINER_MOUNT_LAYOUT", "--container-mount-layout"},
+    {"CONTAINER_ALLOWED_RUNTIME_OPTIONS", "--container-allowed-runtime-options", Kind::kWords},
     {"CACHE_READ_ONLY", "--cache-read-only"},
     {"BUCKET_PROFILES", "--bucket-profiles", Kind::kJson},
 };

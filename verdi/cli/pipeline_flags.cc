@@ -136,9 +136,26 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
                   "Pull <registry>/<image> (and tag it) before loading an image otherwise")
       ->envname("CONTAINER_REGISTRY");
   cmd->add_option("--worker-mount-blacklist", flags->mount_blacklist,
-                  "Host paths (space or comma separated) never mounted into a container")
+                  "Host paths (space or comma separated) never mounted into a container,\n"
+                  "besides those never mounted whatever this says (/proc, /sys, /dev, /run,\n"
+                  "/boot, /etc, /root, the engine's storage, credential dirs of $HOME, ...)")
       ->envname("WORKER_MOUNT_BLACKLIST")
       ->capture_default_str();
+  cmd->add_option("--container-mount-layout", flags->container_mount_layout,
+                  "What of the work root a container sees: job (its own job dir and the\n"
+                  "input cache) or hysds (HySDS's: all of jobs/, tasks/ and workers/\n"
+                  "read-write, so jobs can rewrite each other's dirs)")
+      ->envname("CONTAINER_MOUNT_LAYOUT")
+      ->check(CLI::IsMember({"job", "hysds"}))
+      ->capture_default_str();
+  cmd->add_option("--container-allowed-runtime-options", flags->container_allowed_options,
+                  "Engine options (space or comma separated, e.g. \"network tmpfs\") a job's\n"
+                  "runtime_options may pass besides gpus, shm-size, memory, memory-swap,\n"
+                  "memory-reservation, memory-swappiness, cpus, cpu-shares, cpu-period,\n"
+                  "cpu-quota, cpuset-cpus, cpuset-mems, pids-limit, ulimit and env; never\n"
+                  "one naming a host path (volume, mount, env-file, ...) nor name, label,\n"
+                  "user, workdir, rm, detach, pod")
+      ->envname("CONTAINER_ALLOWED_RUNTIME_OPTIONS");
   cmd->add_option("--cache-read-only", flags->cache_read_only,
                   "Mount <root>/cache read-only into containers (true/false)")
       ->envname("CACHE_READ_ONLY")
@@ -219,6 +236,8 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   settings.containers.global_args = flags.container_engine_args;
   settings.containers.mount_blacklist = Words(flags.mount_blacklist);
   settings.containers.cache_read_only = flags.cache_read_only;
+  (void)ParseMountLayout(flags.container_mount_layout, &settings.containers.mount_layout);
+  settings.containers.allowed_runtime_options = Words(flags.container_allowed_options);
   settings.containers.gpu_available = GpuAvailable();
   if (!flags.container_registry.empty()) settings.containers.registry = flags.container_registry;
   (void)ParseCacheSize(flags.image_cache_size, &settings.containers.image_cache_bytes);

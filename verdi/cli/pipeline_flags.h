@@ -21,6 +21,7 @@ struct PipelineFlags {
   std::string container_engine = "docker", container_registry;
   std::vector<std::string> container_engine_args;
   std::string mount_blacklist = "/dev /etc /lib /proc /usr /var";
+  std::string container_mount_layout = "job", container_allowed_options;
   bool cache_read_only = true;
   std::string image_cache_size = "10GB";
   // Localizing inputs (localize/fetch.h).
@@ -34,7 +35,8 @@ struct PipelineFlags {
 /// --backoff-max-tries, each with its HySDS
 /// environment variable as fallback, and the container flags
 /// (--container-engine, --container-engine-arg, --container-registry,
-/// --worker-mount-blacklist, --cache-read-only, --image-cache-size;
+/// --worker-mount-blacklist, --container-mount-layout,
+/// --container-allowed-runtime-options, --cache-read-only, --image-cache-size;
 /// HYSDS_GPU_AVAILABLE is read from the environment) and the localize flags (--localize-parallel,
 /// --localize-tries, --localize-connect-timeout, --localize-stall-timeout,
 /// --localize-progress-interval, --insecure-tls-hosts, --bucket-profiles,

@@ -20,6 +20,7 @@
 #include "verdi/cli/daemon.h"
 #include "verdi/cli/worker_flags.h"
 #include "verdi/cli/worker_queues.h"
+#include "verdi/container/container_settings.h"
 #include "verdi/job/host_facts.h"
 #include "verdi/process/interrupts.h"
 #include "verdi/worker/worker.h"
@@ -335,6 +336,14 @@ void PrintConfig(CLI::App* cmd, const WorkerFlags& f, const WorkerSettings& s,
   for (const auto& m : ps.containers.mount_blacklist)
     blacklist += (blacklist.empty() ? "" : " ") + m;
   p.Row("WORKER_MOUNT_BLACKLIST", blacklist, "--worker-mount-blacklist");
+  p.Row("CONTAINER_MOUNT_LAYOUT", MountLayoutName(ps.containers.mount_layout),
+        "--container-mount-layout");
+  std::string allowed;
+  for (const auto& o : ps.containers.allowed_runtime_options)
+    allowed += (allowed.empty() ? "" : " ") + o;
+  p.Row("CONTAINER_ALLOWED_RUNTIME_OPTIONS",
+        allowed.empty() ? "(none beyond the built-in ones)" : allowed,
+        "--container-allowed-runtime-options");
   p.Row("CACHE_READ_ONLY", OnOff(ps.containers.cache_read_only), "--cache-read-only");
   p.Row("EVICT_CACHE", OnOff(ps.scrub.evict_cache), "--evict-cache");
   p.Row("BUCKET_PROFILES", f.pipeline.bucket_profiles.empty() ? "[]" : f.pipeline.bucket_profiles,

@@ -182,6 +182,7 @@ Status InspectImage(const ContainerSettings& settings, const std::string& image,
 Status EnsureImage(const ContainerSettings& settings, const ImageSource& source,
                    const fs::path& cache_dir, const localize::FetchOptions& fetch,
                    std::string* image_id) {
+  VERDI_RETURN_IF_ERROR(CheckImageName(source.name));
   std::optional<std::string> id;
   VERDI_RETURN_IF_ERROR(InspectImage(settings, source.name, &id));
   if (!id) {

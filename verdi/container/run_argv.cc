@@ -14,36 +14,59 @@ bool IsNameChar(char c) {
          c == '.' || c == '-';
 }
 
-// `path` is `prefix` or under it, component-wise.
-bool IsUnder(const std::string& path, std::string prefix) {
-  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
-  if (prefix == "/") return true;
-  return path == prefix ||
-         (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
-          path[prefix.size()] == '/');
-}
-
 std::string Normal(const std::string& path) {
   std::string s = fs::path(path).lexically_normal().string();
   while (s.size() > 1 && s.back() == '/') s.pop_back();
   return s;
 }
 
+bool HasControl(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+// A path the engine's `-v host:target:mode` can carry as it is.
+Status CheckMountPath(const std::string& where, const char* which, const std::string& path) {
+  if (path.find(':') != std::string::npos || HasControl(path))
+    return Status::Invalid(
+        fmt::format("{}: refusing the {} path '{}': a ':' or a control "
+                    "character cannot be passed to the engine",
+                    where, which, path));
+  return Status::OK();
+}
+
+// A host path the job's container may see, resolved: `*resolved` is what the
+// engine is given.
+Status CheckedHostPath(const std::string& where, const std::string& path, bool writable,
+                       const HostAccess& access, std::string* resolved) {
+  Status st = ResolveHostPath(path, resolved);
+  if (st.IsNotFound())
+    return Status::Invalid(fmt::format(
+        "{}: refusing to mount {}: it does not exist on this host (the engine would create it, "
+        "as root); create it first or drop the mapping",
+        where, path));
+  VERDI_RETURN_IF_ERROR(st.WithPrefix(where));
+  VERDI_RETURN_IF_ERROR(CheckMountPath(where, "host", *resolved));
+  st = access.Check(*resolved, writable);
+  if (!st.ok()) {
+    std::string from = *resolved == path ? "" : " (from " + path + ")";
+    return Status::Invalid(
+        fmt::format("{}: refusing to mount {}{}: {}", where, *resolved, from, st.message()));
+  }
+  return Status::OK();
+}
+
 Status UserMount(const std::string& key, const Json& value, const ContainerJob& job,
-                 const ContainerSettings& settings, const EnvLookup& lookup, Mount* out) {
+                 const ContainerSettings& settings, const HostAccess& access,
+                 const EnvLookup& lookup, Mount* out) {
   std::string where = "container_mappings." + key;
   std::string host = ExpandEnvVars(key, lookup);
   if (host.empty() || host[0] != '/')
     return Status::Invalid(where + ": the host path must be absolute, got '" + host + "'");
-  host = Normal(host);
-  if (host == "/") return Status::Invalid(where + ": refusing to mount the host's root /");
-  for (const auto& prefix : settings.mount_blacklist)
-    if (!prefix.empty() && IsUnder(host, prefix))
-      return Status::Invalid(
-          fmt::format("{}: refusing to mount {}: under the blacklisted {} (WORKER_MOUNT_BLACKLIST)",
-                      where, host, prefix));
-  if (settings.verdi_home && settings.host_verdi_home && IsUnder(host, *settings.verdi_home))
-    host = *settings.host_verdi_home + host.substr(Normal(*settings.verdi_home).size());
+  if (settings.verdi_home && settings.host_verdi_home &&
+      IsPathUnder(Normal(host), Normal(*settings.verdi_home)))
+    host = *settings.host_verdi_home + Normal(host).substr(Normal(*settings.verdi_home).size());
   std::string target, mode = "ro";
   if (value.is_string()) {
     target = value.get<std::string>();
@@ -57,12 +80,26 @@ Status UserMount(const std::string& key, const Json& value, const ContainerJob& 
   }
   target = ExpandEnvVars(target, lookup);
   if (target.empty()) return Status::Invalid(where + ": empty container path");
-  if (target[0] != '/') target = (job.job_dir / target).lexically_normal().string();
-  *out = Mount{host, target, mode};
+  if (target[0] != '/') target = (job.job_dir / target).string();
+  target = Normal(target);
+  VERDI_RETURN_IF_ERROR(CheckMountPath(where, "container", target));
+  std::string resolved;
+  VERDI_RETURN_IF_ERROR(CheckedHostPath(where, host, mode == "rw", access, &resolved));
+  *out = Mount{resolved, target, mode};
   return Status::OK();
 }
 
 }  // namespace
+
+Status CheckImageName(const std::string& name) {
+  bool ok = !name.empty() && IsNameChar(name[0]) && name[0] != '-' && name[0] != '.';
+  for (char c : name) ok = ok && (IsNameChar(c) || c == '/' || c == ':' || c == '@');
+  if (!ok)
+    return Status::Invalid("container_image_name: '" + name +
+                           "' is not an image reference (letters, digits and . _ - / : @, "
+                           "starting with a letter, a digit or _)");
+  return Status::OK();
+}
 
 std::string ContainerName(const std::string& job_id, const std::string& task_id) {
   std::string name = "verdi-" + job_id + "-" + task_id;
@@ -82,60 +119,60 @@ EnvLookup LookupIn(const std::vector<std::string>& env) {
   };
 }
 
+Status JobHostAccess(const ContainerJob& job, const ContainerSettings& settings,
+                     const EnvLookup& lookup, HostAccess* out) {
+  std::vector<std::string> configs;
+  for (const auto& file : {job.datasets_config_file, job.worker_config_file})
+    if (file && !file->empty()) configs.push_back(fs::absolute(*file).string());
+  return HostAccess::Make(job.root_work_dir, job.job_dir, configs, settings, lookup, out);
+}
+
 Status ContainerMounts(const ContainerJob& job, const ContainerSettings& settings,
                        const EnvLookup& lookup, std::vector<Mount>* mounts) {
+  HostAccess access;
+  VERDI_RETURN_IF_ERROR(JobHostAccess(job, settings, lookup, &access));
+  // verdi's own mounts: the host side resolved, the same path inside.
   std::vector<Mount> out;
-  for (const char* sub : {"jobs", "tasks", "workers"}) {
-    std::string p = (job.root_work_dir / sub).string();
-    out.push_back({p, p, ""});
+  auto own = [&out](const fs::path& path, const std::string& mode) -> Status {
+    std::string resolved;
+    VERDI_RETURN_IF_ERROR(ResolveHostPath(path.string(), &resolved));
+    VERDI_RETURN_IF_ERROR(CheckMountPath("mount", "host", resolved));
+    VERDI_RETURN_IF_ERROR(CheckMountPath("mount", "container", path.string()));
+    out.push_back({resolved, path.string(), mode});
+    return Status::OK();
+  };
+  if (settings.mount_layout == MountLayout::kHysds) {
+    for (const char* sub : {"jobs", "tasks", "workers"})
+      VERDI_RETURN_IF_ERROR(own(job.root_work_dir / sub, ""));
+  } else {
+    VERDI_RETURN_IF_ERROR(own(job.job_dir, ""));
   }
-  std::string cache = (job.root_work_dir / "cache").string();
-  out.push_back({cache, cache, settings.cache_read_only ? "ro" : ""});
+  VERDI_RETURN_IF_ERROR(own(job.root_work_dir / "cache", settings.cache_read_only ? "ro" : ""));
 
   std::vector<Mount> user;
   if (!job.mappings.is_object()) return Status::Invalid("container_mappings: expected an object");
   for (const auto& [key, value] : job.mappings.items()) {
     Mount m;
-    VERDI_RETURN_IF_ERROR(UserMount(key, value, job, settings, lookup, &m));
+    VERDI_RETURN_IF_ERROR(UserMount(key, value, job, settings, access, lookup, &m));
     user.push_back(std::move(m));
   }
-  auto add_config = [&](const std::optional<std::string>& file, const std::string& name) {
-    if (!file || file->empty()) return;
-    std::string host = fs::absolute(*file).lexically_normal().string();
+  auto add_config = [&](const std::optional<std::string>& file, const std::string& name) -> Status {
+    if (!file || file->empty()) return Status::OK();
+    std::string host;
+    VERDI_RETURN_IF_ERROR(ResolveHostPath(fs::absolute(*file).string(), &host));
     std::string target = (job.job_dir / name).string();
     for (const auto& m : user)
-      if (m.host == host || m.target == target) return;
+      if (m.host == host || m.target == target) return Status::OK();
+    VERDI_RETURN_IF_ERROR(CheckMountPath("mount", "host", host));
     out.push_back({host, target, "ro"});
+    return Status::OK();
   };
-  add_config(job.datasets_config_file, "datasets.json");
+  VERDI_RETURN_IF_ERROR(add_config(job.datasets_config_file, "datasets.json"));
   if (job.worker_config_file)
-    add_config(job.worker_config_file, fs::path(*job.worker_config_file).filename().string());
+    VERDI_RETURN_IF_ERROR(
+        add_config(job.worker_config_file, fs::path(*job.worker_config_file).filename().string()));
   for (auto& m : user) out.push_back(std::move(m));
   *mounts = std::move(out);
-  return Status::OK();
-}
-
-Status RuntimeOptionArgs(const Json& options, const ContainerSettings& settings,
-                         const EnvLookup& lookup, std::vector<std::string>* args) {
-  if (!options.is_object()) return Status::Invalid("runtime_options: expected an object");
-  for (const auto& [key, value] : options.items()) {
-    if (key == "gpus" && !settings.gpu_available) continue;
-    if (key.empty() || key[0] == '-')
-      return Status::Invalid("runtime_options." + key + ": not an option name");
-    std::vector<Json> values =
-        value.is_array() ? std::vector<Json>(value.begin(), value.end()) : std::vector<Json>{value};
-    for (const Json& v : values) {
-      std::string text;
-      if (v.is_string())
-        text = v.get<std::string>();
-      else if (v.is_number() || v.is_boolean())
-        text = v.dump();
-      else
-        return Status::Invalid("runtime_options." + key + ": expected a string or a number");
-      args->push_back("--" + key);
-      args->push_back(ExpandEnvVars(text, lookup));
-    }
-  }
   return Status::OK();
 }
 
@@ -151,6 +188,7 @@ Status ContainerRunArgv(const ContainerJob& job, const ContainerSettings& settin
                         const EnvLookup& lookup, const std::vector<std::string>& argv,
                         std::vector<std::string>* out) {
   if (argv.empty()) return Status::Invalid("the job has no command to run in its container");
+  VERDI_RETURN_IF_ERROR(CheckImageName(job.image));
   std::vector<std::string> args{"run", "--init", "--rm", "-u",
                                 fmt::format("{}:{}", job.uid, job.gid)};
   VERDI_RETURN_IF_ERROR(RuntimeOptionArgs(job.runtime_options, settings, lookup, &args));
@@ -180,6 +218,7 @@ Status ContainerRunArgv(const ContainerJob& job, const ContainerSettings& settin
 
 Status DockerParams(const ContainerJob& job, const std::optional<std::string>& image_url,
                     const ContainerSettings& settings, const EnvLookup& lookup, Json* out) {
+  VERDI_RETURN_IF_ERROR(CheckImageName(job.image));
   std::vector<Mount> mounts;
   VERDI_RETURN_IF_ERROR(ContainerMounts(job, settings, lookup, &mounts));
   // A document: a $VAR in a runtime option shows as RedactEnvValue shows it.
@@ -188,13 +227,20 @@ Status DockerParams(const ContainerJob& job, const std::optional<std::string>& i
     if (value) *value = RedactEnvValue(name, *value);
     return value;
   };
-  std::vector<std::string> options;
-  VERDI_RETURN_IF_ERROR(RuntimeOptionArgs(job.runtime_options, settings, shown, &options));
+  std::vector<RuntimeOption> options;
+  VERDI_RETURN_IF_ERROR(RuntimeOptions(job.runtime_options, settings, shown, &options));
   Json volumes = Json::array();
   for (const auto& m : mounts)
     volumes.push_back({m.host, m.target + (m.mode.empty() ? "" : ":" + m.mode)});
+  // As the job gave them: a list stays a list.
   Json runtime = Json::object();
-  for (size_t i = 0; i + 1 < options.size(); i += 2) runtime[options[i].substr(2)] = options[i + 1];
+  for (const RuntimeOption& o : options) {
+    Json& v = runtime[o.key];
+    if (v.is_null() && !job.runtime_options[o.key].is_array())
+      v = o.value;
+    else
+      v.push_back(o.value);
+  }
   std::string user_name;
   if (struct passwd* pw = getpwuid(job.uid); pw != nullptr) user_name = pw->pw_name;
   *out = {{"image_name", job.image}, {"image_url", image_url ? Json(*image_url) : Json(nullptr)},

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <sys/types.h>
-#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -13,35 +12,11 @@
 #include "base/env_vars.h"
 #include "base/status.h"
 #include "jobspec/json_field.h"
+#include "verdi/container/container_settings.h"
+#include "verdi/container/host_access.h"
+#include "verdi/container/runtime_options.h"
 
 namespace verdi {
-
-/// How containers are run; PipelineSettings holds one.
-struct ContainerSettings {
-  /// CONTAINER_ENGINE: `docker` (default), `podman`, or a full path to either.
-  std::string engine = "docker";
-  /// Arguments put between the engine and its subcommand on every call
-  /// (e.g. podman's `--root DIR --runroot DIR`). Podman also reads
-  /// CONTAINERS_CONF and CONTAINERS_STORAGE_CONF from verdi's environment.
-  std::vector<std::string> global_args;
-  /// WORKER_MOUNT_BLACKLIST: host paths (and everything under them) never mounted.
-  std::vector<std::string> mount_blacklist = {"/dev", "/etc", "/lib", "/proc", "/usr", "/var"};
-  /// CACHE_READ_ONLY: <root>/cache is mounted read-only unless false.
-  bool cache_read_only = true;
-  /// HYSDS_GPU_AVAILABLE: the `gpus` runtime option is only passed when set.
-  bool gpu_available = false;
-  /// VERDI_HOME -> HOST_VERDI_HOME rewrite of mapping sources, when both are set.
-  std::optional<std::string> verdi_home, host_verdi_home;
-  /// CONTAINER_REGISTRY: images are pulled from <registry>/<name> (then tagged
-  /// <name>) before any other source; failures there are only warnings.
-  std::optional<std::string> registry;
-  /// How long to wait for another job loading the same image (HySDS: 600 s).
-  int image_lock_wait_seconds = 600;
-  /// CONTAINER_IMAGE_CACHE_SIZE: downloaded image tarballs kept under
-  /// <root>/cache/images, least recently used evicted beyond this; 0 removes
-  /// each one once loaded (as HySDS does).
-  uint64_t image_cache_bytes = uint64_t{10} << 30;
-};
 
 /// One bind mount: `-v host:target[:mode]`.
 struct Mount {
@@ -68,6 +43,10 @@ struct ContainerJob {
   std::optional<std::string> datasets_config_file, worker_config_file;
 };
 
+/// OK for an image reference the engine cannot take for an option or split:
+/// letters, digits and . _ - / : @, starting with a letter, a digit or _.
+Status CheckImageName(const std::string& name);
+
 /// The deterministic container name of a job run: `verdi-<job_id>-<task_id>`,
 /// with characters the engines refuse replaced by '_'.
 std::string ContainerName(const std::string& job_id, const std::string& task_id);
@@ -81,25 +60,28 @@ inline constexpr const char* kLabelJobDir = "verdi.job_dir";
 /// An EnvLookup over "KEY=value" entries.
 EnvLookup LookupIn(const std::vector<std::string>& env);
 
-/// The job's mounts in HySDS's order: <root>/jobs, tasks, workers (rw);
-/// <root>/cache (ro unless configured); the datasets and worker configs into
-/// the job dir (ro, unless the user maps that source or target); then the
-/// user's mappings (env-expanded, mode ro by default, relative targets under
-/// the job dir). Invalid, naming the mapping, for `/`, a blacklisted prefix,
-/// or a target that is not a path.
+/// The host access rule of the job (host_access.h): its work root and dir,
+/// its config files, the settings and the worker's environment.
+Status JobHostAccess(const ContainerJob& job, const ContainerSettings& settings,
+                     const EnvLookup& lookup, HostAccess* out);
+
+/// The job's mounts, each host path resolved (host_access.h) and given to
+/// the engine resolved: the job's own dir (rw), or with the hysds layout
+/// <root>/jobs, tasks and workers (rw); <root>/cache (ro unless configured);
+/// the datasets and worker configs into the job dir (ro, unless the user
+/// maps that source or target); then the user's mappings (env-expanded,
+/// mode ro by default, relative targets under the job dir). Invalid, naming
+/// the mapping and the resolved path, for a host path that does not exist
+/// (the engine would make it, as root), one HostAccess refuses, or a path
+/// with a ':' or a control character.
 Status ContainerMounts(const ContainerJob& job, const ContainerSettings& settings,
                        const EnvLookup& lookup, std::vector<Mount>* mounts);
-
-/// The runtime options as `--key value` pairs ($VARs expanded; `gpus` only
-/// with gpu_available).
-Status RuntimeOptionArgs(const Json& options, const ContainerSettings& settings,
-                         const EnvLookup& lookup, std::vector<std::string>* args);
 
 /// `<engine> [global args] args...`.
 std::vector<std::string> EngineArgv(const ContainerSettings& settings,
                                     std::vector<std::string> args);
 
-/// `<engine> run --init --rm -u uid:gid [--key value]... [--env NAME]...
+/// `<engine> run --init --rm -u uid:gid [--key=value]... [--env NAME]...
 /// [-v host:target[:mode]]... -w <job_dir> --label k=v... --name <name>
 /// <image> <argv...>`.
 Status ContainerRunArgv(const ContainerJob& job, const ContainerSettings& settings,

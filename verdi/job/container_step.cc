@@ -2,9 +2,14 @@
 
 #include <unistd.h>
 
+#include <memory>
+
+#include <fmt/format.h>
+
 #include "base/files.h"
 #include "base/log.h"
 #include "base/redact.h"
+#include "localize/url.h"
 #include "verdi/container/engine.h"
 #include "verdi/job/run_script.h"
 
@@ -18,7 +23,36 @@ std::optional<std::string> Redacted(const std::optional<std::string>& url) {
   return RedactUrls(*url);
 }
 
+// A local image tarball (a path or a file:// URL) is loaded where it is:
+// a job may name one only where it could have mounted it read-only.
+Status CheckLocalImage(const std::optional<std::string>& url, const HostAccess& access) {
+  localize::Url u;
+  if (!url || !localize::ParseUrl(*url, &u).ok() || u.IsNetwork()) return Status::OK();
+  std::string real;
+  if (!ResolveHostPath(u.path, &real).ok()) return Status::OK();  // the load says it is missing
+  Status st = access.Check(real, false);
+  if (!st.ok())
+    return Status::Invalid(
+        fmt::format("container_image_url: refusing to load {}: {}", real, st.message()));
+  return Status::OK();
+}
+
 }  // namespace
+
+Status ContainerInputCheck(const PreparedJob& p, const PipelineSettings& settings,
+                           const fs::path& dir, localize::LocalSourceCheck* out) {
+  ContainerJob cj;
+  cj.root_work_dir = p.root_work_dir;
+  cj.job_dir = dir;
+  cj.datasets_config_file = settings.datasets_config_file;
+  cj.worker_config_file = settings.worker_config_file;
+  auto access = std::make_shared<HostAccess>();
+  VERDI_RETURN_IF_ERROR(
+      JobHostAccess(cj, settings.containers,
+                    LookupIn(CommandEnvironment(settings.base_env, p.command.env)), access.get()));
+  *out = [access](const std::string& real_path) { return access->Check(real_path, false); };
+  return Status::OK();
+}
 
 Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, const fs::path& dir,
                         const Json& images, Json* job, Json* context,
@@ -51,12 +85,7 @@ Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, 
   cj.worker_config_file = settings.worker_config_file;
   *container_name = ContainerName(cj.job_id, cj.task_id);
 
-  std::vector<std::string> run_argv;
-  VERDI_RETURN_IF_ERROR(ContainerRunArgv(cj, cs, lookup, p.argv, &run_argv));
-  Json params = Json::object();
-  std::optional<std::string> url = ImageUrlFor(images, MachineArch());
-  VERDI_RETURN_IF_ERROR(DockerParams(cj, Redacted(url), cs, lookup, &params[cj.image]));
-
+  // What is mounted exists first: mounts are made of resolved paths.
   fs::path cache = p.root_work_dir / "cache";
   for (const fs::path& sub :
        {p.root_work_dir / "jobs", p.root_work_dir / "tasks", p.root_work_dir / "workers", cache}) {
@@ -64,6 +93,15 @@ Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, 
     fs::create_directories(sub, ec);
     if (ec) return Status::IOError("creating " + sub.string(), ec.value());
   }
+  std::vector<std::string> run_argv;
+  VERDI_RETURN_IF_ERROR(ContainerRunArgv(cj, cs, lookup, p.argv, &run_argv));
+  Json params = Json::object();
+  std::optional<std::string> url = ImageUrlFor(images, MachineArch());
+  VERDI_RETURN_IF_ERROR(DockerParams(cj, Redacted(url), cs, lookup, &params[cj.image]));
+
+  HostAccess access;
+  VERDI_RETURN_IF_ERROR(JobHostAccess(cj, cs, lookup, &access));
+  VERDI_RETURN_IF_ERROR(CheckLocalImage(url, access));
   ImageSource source{cj.image, url, std::nullopt, cs.registry};
   if (auto sha = job->find("container_image_sha256"); sha != job->end() && sha->is_string())
     source.sha256 = sha->get<std::string>();
@@ -92,6 +130,7 @@ Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, 
     std::optional<std::string> dep_url = ImageUrlFor(dep, MachineArch());
     VERDI_RETURN_IF_ERROR(DockerParams(dj, Redacted(dep_url), cs, lookup, &params[dj.image])
                               .WithPrefix("dependency_images"));
+    VERDI_RETURN_IF_ERROR(CheckLocalImage(dep_url, access).WithPrefix("dependency_images"));
     ImageSource dep_source{dj.image, dep_url, std::nullopt, cs.registry};
     if (auto sha = dep.find("container_image_sha256"); sha != dep.end() && sha->is_string())
       dep_source.sha256 = sha->get<std::string>();

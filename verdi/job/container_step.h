@@ -10,6 +10,7 @@
 
 #include "base/status.h"
 #include "jobspec/json_field.h"
+#include "localize/local_copy.h"
 #include "verdi/job/pipeline.h"
 
 namespace verdi {
@@ -22,6 +23,13 @@ namespace verdi {
 Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings,
                         const std::filesystem::path& dir, const Json& images, Json* job,
                         Json* context, std::vector<std::string>* argv, std::string* container_name);
+
+/// For a container job (PrepareContainer named its container): the check
+/// each of its file:// inputs passes (localize/local_copy.h), the one its
+/// mounts pass read-only (verdi/container/host_access.h): a container job
+/// copies in only what it could have mounted.
+Status ContainerInputCheck(const PreparedJob& p, const PipelineSettings& settings,
+                           const std::filesystem::path& dir, localize::LocalSourceCheck* out);
 
 /// After the engine's CLI is gone, the container `container_name` must be
 /// gone too: checked when the CLI exited by itself, else killed and removed

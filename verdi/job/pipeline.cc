@@ -185,6 +185,8 @@ class JobRun {
       items.push_back({urls[i].url, dest, urls[i].cache});
     }
     localize::FetchOptions opts = settings_.fetch;
+    if (!container_name_.empty())
+      VERDI_RETURN_IF_ERROR(ContainerInputCheck(p_, settings_, dir_, &opts.local_source_check));
     opts.log = [this](const std::string& line) { LogWarning("job {}: {}", job_id(), line); };
     opts.progress = [this](const std::string& line) { LogInfo("job {}: {}", job_id(), line); };
     int stop_signal = 0;  // a stop request stops the downloads
@@ -249,6 +251,8 @@ class JobRun {
     request.env = CommandEnvironment(settings_.base_env, p_.command.env);
     request.dir = dir_;
     request.kill_grace = settings_.kill_grace;
+    if (!container_name_.empty())
+      request.orphan_cleanup = EngineArgv(settings_.containers, {"rm", "-f", container_name_});
     const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
     soft_limit_ = Limit(p_.job.soft_time_limit, spec ? spec->soft_time_limit : std::nullopt,
                         settings_.default_soft_time_limit);

@@ -61,13 +61,18 @@ class Manager {
         s_.rules.min_seconds_between_workers, RedactUrls(s_.broker_url));
     for (;;) {
       st = Iterate();
+      if (s_.once) {
+        if (!st.ok()) LogError("manager: {}", st.message());
+        break;
+      }
       // Transient: the broker or the batch system did not answer; next time.
       if (!st.ok()) LogWarning("manager: {}; trying again in {} s", st.message(), Seconds());
-      if (s_.once || Sleep()) break;
+      if (Sleep()) break;
     }
     link_.Close();
     LogInfo("manager stopped");
-    return 0;
+    // One iteration asked for (a probe, a cron line): its failure is the exit code.
+    return s_.once && !st.ok() ? 1 : 0;
   }
 
  private:

@@ -59,7 +59,8 @@ struct ManagerSettings {
 
 /// Runs the loop until a signal from `signals` (SIGTERM, SIGINT) or, with
 /// once, after one iteration. Broker and backend errors are logged and the
-/// iteration is tried again after sleep_time. Returns the exit code: 0.
+/// iteration is tried again after sleep_time. Returns the exit code: 0, or
+/// 1 when the one iteration asked for by `once` failed.
 int RunManager(const ManagerSettings& settings, ManagerBackend* backend, Interrupts* signals);
 
 }  // namespace verdi

@@ -151,7 +151,12 @@ Metric* MetricsRegistry::AddHistogram(const std::string& name, const std::string
   return Add(Metric::Kind::kHistogram, name, help, std::move(buckets));
 }
 
+void MetricsRegistry::AddCollector(std::function<void()> collect) {
+  collectors_.push_back(std::move(collect));
+}
+
 std::string MetricsRegistry::Render() const {
+  for (const auto& collect : collectors_) collect();
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   for (const auto& metric : metrics_) metric.Render(&out);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,6 +65,10 @@ class MetricsRegistry {
   Metric* AddHistogram(const std::string& name, const std::string& help,
                        std::vector<double> buckets);
 
+  /// Calls `collect` before each Render, to refresh gauges read from
+  /// elsewhere (the process's CPU and memory); it may update any metric.
+  void AddCollector(std::function<void()> collect);
+
   /// The text exposition format 0.0.4: # HELP, # TYPE, then the samples.
   std::string Render() const;
 
@@ -73,7 +78,8 @@ class MetricsRegistry {
               std::vector<double> buckets);
 
   mutable std::mutex mu_;
-  std::deque<Metric> metrics_;  // stable addresses
+  std::deque<Metric> metrics_;                     // stable addresses
+  std::vector<std::function<void()>> collectors_;  // added before serving
 };
 
 /// A sample value as Prometheus writes it: the shortest decimal that reads

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "verdi/metrics/process_metrics.h"
 #include "verdi/metrics/server.h"
 
 namespace verdi {
@@ -137,6 +138,45 @@ TEST(MetricsHttpTest, Responses) {
   EXPECT_EQ(MetricsHttpResponse("garbage\r\n\r\n", r).substr(0, 12), "HTTP/1.1 400");
 }
 
+TEST(MetricsHttpTest, HealthProbesAnswerWhatTheChecksSay) {
+  MetricsRegistry r;
+  std::string not_ready = "not connected to the broker";
+  HealthChecks health{[] { return std::string(); }, [&] { return not_ready; }};
+  std::string alive = MetricsHttpResponse("GET /healthz HTTP/1.1\r\n\r\n", r, health);
+  EXPECT_EQ(alive.substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_EQ(alive.substr(alive.size() - 3), "ok\n");
+  std::string ready = MetricsHttpResponse("GET /readyz HTTP/1.1\r\n\r\n", r, health);
+  EXPECT_EQ(ready.substr(0, 12), "HTTP/1.1 503");
+  EXPECT_NE(ready.find("\r\n\r\nnot connected to the broker\n"), std::string::npos) << ready;
+  not_ready.clear();
+  EXPECT_EQ(MetricsHttpResponse("GET /readyz HTTP/1.1\r\n\r\n", r, health).substr(0, 15),
+            "HTTP/1.1 200 OK");
+  EXPECT_EQ(MetricsHttpResponse("POST /readyz HTTP/1.1\r\n\r\n", r, health).substr(0, 12),
+            "HTTP/1.1 405");
+}
+
+TEST(ProcessMetricsTest, ReadFromProcAtEachRender) {
+  MetricsRegistry r;
+  AddProcessMetrics(&r, "verdi", "1.2.3");
+  std::string text = r.Render();
+  for (const char* family :
+       {"# TYPE process_cpu_seconds_total counter", "# TYPE process_resident_memory_bytes gauge",
+        "# TYPE process_open_fds gauge", "# TYPE process_start_time_seconds gauge",
+        "# TYPE process_max_fds gauge", "verdi_build_info{version=\"1.2.3\"} 1\n"})
+    EXPECT_NE(text.find(family), std::string::npos) << family << "\n" << text;
+  // Resident memory is this test's, so well above a megabyte.
+  size_t at = text.find("\nprocess_resident_memory_bytes ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stod(text.substr(at + 31)), 1e6);
+  // The start time is in the past, within a day.
+  at = text.find("\nprocess_start_time_seconds ");
+  ASSERT_NE(at, std::string::npos);
+  double start = std::stod(text.substr(at + 28));
+  double now = static_cast<double>(time(nullptr));
+  EXPECT_LE(start, now + 1);
+  EXPECT_GT(start, now - 86400);
+}
+
 // One request over a real socket; returns everything the server sent.
 std::string Fetch(uint16_t port, const std::string& request) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -159,7 +199,7 @@ TEST(MetricsServerTest, ServesOverTcp) {
   MetricsRegistry r;
   r.AddCounter("x_total", "X")->Inc();
   std::unique_ptr<MetricsServer> server;
-  ASSERT_TRUE(MetricsServer::Start("127.0.0.1", 0, &r, &server).ok());
+  ASSERT_TRUE(MetricsServer::Start("127.0.0.1", 0, &r, {}, &server).ok());
   ASSERT_NE(server->port(), 0);
   std::string ok = Fetch(server->port(), "GET /metrics HTTP/1.0\r\n\r\n");
   EXPECT_NE(ok.find("HTTP/1.1 200 OK\r\n"), std::string::npos) << ok;
@@ -176,7 +216,7 @@ TEST(MetricsServerTest, ServesOverTcp) {
 TEST(MetricsServerTest, BadBindAddress) {
   MetricsRegistry r;
   std::unique_ptr<MetricsServer> server;
-  EXPECT_TRUE(MetricsServer::Start("localhost", 0, &r, &server).IsInvalid());
+  EXPECT_TRUE(MetricsServer::Start("localhost", 0, &r, {}, &server).IsInvalid());
 }
 
 }  // namespace

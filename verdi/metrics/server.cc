@@ -52,7 +52,8 @@ bool WaitFor(int fd, short events, int stop_fd, Clock::time_point deadline) {
 
 }  // namespace
 
-std::string MetricsHttpResponse(const std::string& request, const MetricsRegistry& registry) {
+std::string MetricsHttpResponse(const std::string& request, const MetricsRegistry& registry,
+                                const HealthChecks& health) {
   size_t eol = request.find('\n');
   std::string line = request.substr(0, eol);
   if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -64,14 +65,24 @@ std::string MetricsHttpResponse(const std::string& request, const MetricsRegistr
   std::string method = line.substr(0, sp1);
   std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string path = target.substr(0, target.find('?'));
-  if (path != "/metrics") return Plain("404 Not Found", "not found; metrics are at /metrics\n");
+  const std::function<std::string()>* probe = path == "/healthz"  ? &health.alive
+                                              : path == "/readyz" ? &health.ready
+                                                                  : nullptr;
+  if (path != "/metrics" && probe == nullptr)
+    return Plain("404 Not Found",
+                 "not found; metrics are at /metrics, probes at /healthz and /readyz\n");
   if (method != "GET" && method != "HEAD")
-    return Plain("405 Method Not Allowed", "only GET /metrics\n");
+    return Plain("405 Method Not Allowed", "only GET or HEAD\n");
+  if (probe != nullptr) {
+    std::string why = *probe ? (*probe)() : "";
+    return Response(why.empty() ? "200 OK" : "503 Service Unavailable", "text/plain; charset=utf-8",
+                    why.empty() ? "ok\n" : why + "\n", method == "HEAD");
+  }
   return Response("200 OK", "text/plain; version=0.0.4", registry.Render(), method == "HEAD");
 }
 
 Status MetricsServer::Start(const std::string& bind, uint16_t port, const MetricsRegistry* registry,
-                            std::unique_ptr<MetricsServer>* out) {
+                            HealthChecks health, std::unique_ptr<MetricsServer>* out) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -94,13 +105,17 @@ Status MetricsServer::Start(const std::string& bind, uint16_t port, const Metric
     close(fd);
     return Status::IOError("metrics eventfd", err);
   }
-  out->reset(new MetricsServer(fd, stop, ntohs(addr.sin_port), registry));
+  out->reset(new MetricsServer(fd, stop, ntohs(addr.sin_port), registry, std::move(health)));
   return Status::OK();
 }
 
 MetricsServer::MetricsServer(int listen_fd, int stop_fd, uint16_t port,
-                             const MetricsRegistry* registry)
-    : listen_fd_(listen_fd), stop_fd_(stop_fd), port_(port), registry_(registry) {
+                             const MetricsRegistry* registry, HealthChecks health)
+    : listen_fd_(listen_fd),
+      stop_fd_(stop_fd),
+      port_(port),
+      registry_(registry),
+      health_(std::move(health)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -137,7 +152,7 @@ void MetricsServer::Serve(int fd) {
   for (;;) {
     if (request.find("\r\n\r\n") != std::string::npos ||
         request.find("\n\n") != std::string::npos) {
-      response = MetricsHttpResponse(request, *registry_);
+      response = MetricsHttpResponse(request, *registry_, health_);
       break;
     }
     if (request.size() > kMaxRequestBytes) {

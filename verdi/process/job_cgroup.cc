@@ -1,5 +1,6 @@
 #include "verdi/process/job_cgroup.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,7 +123,11 @@ void JobCgroup::Kill() {
   }
 }
 
+JobCgroup::JobCgroup(std::string path)
+    : path_(std::move(path)), dir_fd_(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {}
+
 JobCgroup::~JobCgroup() {
+  if (dir_fd_ >= 0) close(dir_fd_);
   Kill();
   if (rmdir(path_.c_str()) != 0) LogWarning("rmdir {}: {}", path_, std::strerror(errno));
 }

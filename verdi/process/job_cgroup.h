@@ -19,7 +19,7 @@ class JobCgroup {
   /// processes left.
   static std::unique_ptr<JobCgroup> Create();
   /// Takes over the cgroup at `path` (made by this or an earlier process).
-  explicit JobCgroup(std::string path) : path_(std::move(path)) {}
+  explicit JobCgroup(std::string path);
   /// Kills what is left in it, then removes it.
   ~JobCgroup();
 
@@ -30,9 +30,13 @@ class JobCgroup {
   /// empty.
   void Kill();
   const std::string& path() const { return path_; }
+  /// The cgroup's directory, open (for a child to be born in it); -1 when
+  /// it cannot be opened.
+  int dir_fd() const { return dir_fd_; }
 
  private:
   std::string path_;
+  int dir_fd_ = -1;
 };
 
 }  // namespace verdi

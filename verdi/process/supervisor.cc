@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,14 +20,16 @@
 
 #include "base/log.h"
 #include "verdi/process/job_cgroup.h"
+#include "verdi/process/orphan_guard.h"
+#include "verdi/process/spawn.h"
 
 // How the command is found: when argv[0] has no slash, it is looked up on the
 // PATH of request.env (the job's own environment, which the child gets), or
 // on verdi's PATH when request.env has none, the way execvp does it (an
 // empty or relative PATH entry counts from request.dir, the child's cwd).
-// The file found is then started with posix_spawn, not posix_spawnp, so
-// that the parent's PATH never decides, and a file that is not an executable
-// format fails with ENOEXEC (126) instead of being run by /bin/sh.
+// The file found is then executed as it is (execve, not execvp), so that the
+// parent's PATH never decides, and a file that is not an executable format
+// fails with ENOEXEC (126) instead of being run by /bin/sh.
 
 namespace verdi {
 namespace {
@@ -158,84 +159,6 @@ int ResolveProgram(const RunRequest& request, std::string* program) {
     begin = end + 1;
   }
   return err;
-}
-
-/// Errors of posix_spawn that say the system could not make a process at
-/// all, rather than that this command cannot be executed.
-bool IsSystemError(int err) {
-  return err == EAGAIN || err == ENOMEM || err == EMFILE || err == ENFILE || err == ENOSYS;
-}
-
-/// Starts the child. Returns an error when the spawn could not be set up or
-/// the system failed; otherwise *exec_error is 0 (running, *pid set) or why
-/// the command could not be executed.
-Status Spawn(const RunRequest& request, const std::string& program, int out_fd, int err_fd,
-             pid_t* pid, int* exec_error) {
-  *exec_error = 0;
-  posix_spawn_file_actions_t actions;
-  if (int e = posix_spawn_file_actions_init(&actions); e != 0) {
-    return Status::IOError("posix_spawn_file_actions_init", e);
-  }
-  posix_spawnattr_t attr;
-  if (int e = posix_spawnattr_init(&attr); e != 0) {
-    posix_spawn_file_actions_destroy(&actions);
-    return Status::IOError("posix_spawnattr_init", e);
-  }
-
-  // A new session and process group; no blocked signals; every catchable
-  // signal back to its default action (verdi blocks or ignores some, e.g.
-  // SIGINT, SIGTERM, SIGPIPE, and ignored dispositions survive exec).
-  sigset_t empty, defaults;
-  sigemptyset(&empty);
-  sigfillset(&defaults);
-  sigdelset(&defaults, SIGKILL);
-  sigdelset(&defaults, SIGSTOP);
-#ifdef __GLIBC__
-  // glibc's posix_spawn sets its own internal signals (32 and 33, below
-  // SIGRTMIN) to SIG_IGN in the child, and ignored they would stay after
-  // exec, unless they are in the sigdefault set. sigaddset refuses them, so
-  // their bits are set by hand.
-  for (int sig = __SIGRTMIN; sig < SIGRTMIN; ++sig) {
-    constexpr int kBits = 8 * sizeof(defaults.__val[0]);
-    defaults.__val[(sig - 1) / kBits] |= 1UL << ((sig - 1) % kBits);
-  }
-#endif
-  int e = posix_spawnattr_setflags(
-      &attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  if (e == 0) e = posix_spawnattr_setsigmask(&attr, &empty);
-  if (e == 0) e = posix_spawnattr_setsigdefault(&attr, &defaults);
-  if (e == 0)
-    e = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  if (e == 0) e = posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
-  if (e == 0) e = posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
-  // Only 0, 1 and 2 reach the job, even of fds someone opened without
-  // O_CLOEXEC (as Python's close_fds does for HySDS).
-  if (e == 0) e = posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
-  if (e == 0) e = posix_spawn_file_actions_addchdir_np(&actions, request.dir.c_str());
-
-  Status status;
-  if (e != 0) {
-    status = Status::IOError("setting up posix_spawn", e);
-  } else {
-    std::vector<char*> argv;
-    argv.reserve(request.argv.size() + 1);
-    for (const std::string& arg : request.argv) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    envp.reserve(request.env.size() + 1);
-    for (const std::string& var : request.env) envp.push_back(const_cast<char*>(var.c_str()));
-    envp.push_back(nullptr);
-
-    e = posix_spawn(pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
-    if (e != 0 && IsSystemError(e)) {
-      status = Status::IOError("cannot start " + request.argv[0], e);
-    } else {
-      *exec_error = e;
-    }
-  }
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&actions);
-  return status;
 }
 
 void KillGroup(pid_t pid, int sig) {
@@ -393,8 +316,16 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   std::string program;
   int exec_error = ResolveProgram(request, &program);
   pid_t pid = 0;
+  bool in_cgroup = false;
   if (exec_error == 0) {
-    VERDI_RETURN_IF_ERROR(Spawn(request, program, out.get(), err.get(), &pid, &exec_error));
+    SpawnRequest spawn{program,
+                       request.argv,
+                       request.env,
+                       request.dir.string(),
+                       out.get(),
+                       err.get(),
+                       cgroup ? cgroup->dir_fd() : -1};
+    VERDI_RETURN_IF_ERROR(SpawnChild(spawn, &pid, &exec_error, &in_cgroup));
   }
 
   if (exec_error != 0) {
@@ -412,10 +343,13 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   out.reset();
   err.reset();
   result->pid = pid;
-  // Whatever the job starts from now on is in its cgroup, and is killed with
-  // it when this returns, even in another session. (A process it forked in
-  // the instant before the move stays reachable through the process group.)
-  if (cgroup) cgroup->Add(pid);
+  // Whatever the job starts is in its cgroup (born there, or moved at once
+  // on kernels that cannot), and is killed with it when this returns, even
+  // in another session.
+  if (cgroup && !in_cgroup) cgroup->Add(pid);
+  // Should verdi die from here on, the job dies with it.
+  std::unique_ptr<OrphanGuard> guard =
+      OrphanGuard::Start(pid, cgroup ? cgroup->path() : "", request.orphan_cleanup);
   if (Status st = WriteFile(dirfd.get(), dir / "_pid", std::to_string(pid)); !st.ok()) {
     Abandon(pid);
     return st;

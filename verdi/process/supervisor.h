@@ -31,6 +31,9 @@ struct RunRequest {
   std::optional<SteadyClock::time_point> hard_deadline;
   /// Time between a SIGTERM (soft limit, stop request) and the SIGKILL.
   std::chrono::milliseconds kill_grace{5000};
+  /// Run (with verdi's environment) should verdi die while the command
+  /// runs, after the job's processes are killed: e.g. its container removed.
+  std::vector<std::string> orphan_cleanup;
 };
 
 /// Why the command ended.
@@ -63,12 +66,14 @@ struct RunResult {
 ///   _pid                      the child's pid (0 when it never ran);
 ///   .exit_code_hold           "255" while it runs, then renamed _exit_code
 ///                             holding RunResult::exit_code.
-/// stdin is /dev/null. The child leads its own session and process group;
-/// every signal verdi sends goes to the whole group. When the child exits,
-/// whatever is left of its group is killed, so no stray process outlives the
-/// job. A stop request from `interrupts` (may be null) forwards its signal to
-/// the group, then SIGKILL after kill_grace; a second request kills at once.
-/// When the command cannot be executed, the reason is appended to
+/// stdin is /dev/null. The child leads its own session and process group,
+/// is born in a cgroup of its own (job_cgroup.h) where one can be made, and
+/// is killed by the kernel should the calling thread die; every signal verdi
+/// sends goes to the whole group. When the child exits, whatever is left of
+/// its group and cgroup is killed, so no stray process outlives the job; a
+/// watchdog (orphan_guard.h) does the same should verdi itself die. A stop request from
+/// `interrupts` (may be null) forwards its signal to the group, then SIGKILL after kill_grace; a
+/// second request kills at once. When the command cannot be executed, the reason is appended to
 /// _stderr.txt. Returns an error only when the supervision itself failed
 /// (files not writable, fork failed).
 Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResult* result);

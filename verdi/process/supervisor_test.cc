@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
 #include <chrono>
@@ -384,6 +385,62 @@ TEST_F(SupervisorTest, KillsTheRestOfTheGroupWhenTheChildExits) {
   }
   EXPECT_TRUE(gone) << "background sleep " << bg << " survived the job";
   if (!gone) kill(bg, SIGKILL);
+}
+
+// Born in the job's cgroup: there is no instant in which a fork of the
+// command could start outside it.
+TEST_F(SupervisorTest, TheChildIsBornInTheJobsCgroup) {
+  RunResult result;
+  Run(Shell("cat /proc/self/cgroup > cgroup.txt"), &result);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_NE(Read("cgroup.txt").find("/verdi-job-"), std::string::npos) << Read("cgroup.txt");
+}
+
+// verdi killed with SIGKILL while a job runs: its command, a daemon it
+// started in another session, and (through the clean-up command) whatever
+// else it left are gone at once, not when a later worker recovers.
+TEST_F(SupervisorTest, NothingRunsOnWhenTheSupervisorIsKilled) {
+  RunRequest request =
+      Shell("setsid sleep 300 & echo $! > daemon.pid; echo $$ > cmd.pid; exec sleep 300");
+  request.orphan_cleanup = {"/bin/sh", "-c", "echo cleaned > " + (dir_ / "cleaned").string()};
+  pid_t supervisor = fork();
+  ASSERT_GE(supervisor, 0);
+  if (supervisor == 0) {
+    RunResult ignored;
+    (void)RunSupervised(request, nullptr, &ignored);
+    _exit(0);
+  }
+  ASSERT_TRUE(WaitForFile("daemon.pid"));
+  ASSERT_TRUE(WaitForFile("cmd.pid"));
+  std::this_thread::sleep_for(50ms);  // the watchdog is up once the command ran
+  kill(supervisor, SIGKILL);
+  int status;
+  ASSERT_EQ(waitpid(supervisor, &status, 0), supervisor);
+  for (const char* name : {"daemon.pid", "cmd.pid"}) {
+    pid_t pid = static_cast<pid_t>(std::stol(Read(name)));
+    bool gone = false;
+    for (int i = 0; i < 300 && !gone; ++i) {
+      gone = ProcessGone(pid);
+      if (!gone) std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_TRUE(gone) << name << " " << pid << " outlived its supervisor";
+    if (!gone) kill(pid, SIGKILL);
+  }
+  EXPECT_TRUE(WaitForFile("cleaned")) << "the clean-up command did not run";
+}
+
+// A job that ends under supervision leaves no watchdog behind, and its
+// clean-up command does not run.
+TEST_F(SupervisorTest, TheWatchdogEndsWithTheJob) {
+  RunRequest request = Shell("exit 0");
+  request.orphan_cleanup = {"/bin/sh", "-c", "echo cleaned > " + (dir_ / "cleaned").string()};
+  RunResult result;
+  Run(request, &result);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(fs::exists(dir_ / "cleaned"));
+  // No child of this process is left (the watchdog was reaped).
+  EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
 }
 
 TEST_F(SupervisorTest, InterruptForwardsTheSignal) {

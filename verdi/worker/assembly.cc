@@ -18,7 +18,7 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
     parts->pipeline.observer = parts->metrics.get();
     VERDI_RETURN_IF_ERROR(MetricsServer::Start(settings.metrics_bind, settings.metrics_port,
                                                &parts->metrics->registry(),
-                                               &parts->metrics_server));
+                                               parts->metrics->Health(), &parts->metrics_server));
     LogInfo("metrics on http://{}:{}/metrics", settings.metrics_bind,
             parts->metrics_server->port());
   }
@@ -43,11 +43,16 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
   s.stopping_jobs = shared.stopping_jobs;
   s.revoked = shared.revoked;
   s.keys = settings.keys;
+  if (settings.keys != nullptr) {
+    parts->claims = std::make_unique<TaskClaims>(settings.keys, settings.nodename);
+    s.claims = parts->claims.get();
+  }
   WorkerMetrics* metrics = parts->metrics.get();
   JobDrainGuard* drain = parts->drain.get();
   std::atomic<bool>* drained = shared.drained;
   s.job_ended = [metrics, drain, drained](const std::string& status, bool ran) {
-    if (metrics != nullptr) metrics->JobEnded(status);
+    // A job that ran is counted as it finishes (WorkerMetrics::Finished).
+    if (metrics != nullptr && (!ran || status == kJobDeduped)) metrics->JobEnded(status);
     // A payload refused before any work dir existed says nothing about this
     // node's health: it never counts towards a job drain.
     if (ran && drain->Record(status)) *drained = true;

@@ -37,6 +37,7 @@ struct WorkerParts {
   PipelineSettings pipeline;
   std::unique_ptr<PipelineRunner> runner;
   std::unique_ptr<JobDrainGuard> drain;
+  std::unique_ptr<TaskClaims> claims;  // with a status Redis
   TaskServices services;
   std::unique_ptr<Slots> slots;
   std::unique_ptr<TaskIntake> intake;

@@ -36,12 +36,13 @@ class HysdsKeys {
   /// SETEX hysds-task-worker-<task_id> 86400 <hostname>; false when not done.
   bool SetTaskWorker(const std::string& task_id, const std::string& hostname);
 
+  /// Runs any one command on the same connection (verdi's own keys, e.g.
+  /// task_claims.h); false (logged) on a connection or error reply.
+  bool Run(const std::vector<std::string>& argv, RedisReply* reply);
+
  private:
   HysdsKeys(RedisUrl url, std::chrono::milliseconds timeout, std::chrono::milliseconds retry_after)
       : url_(std::move(url)), timeout_(timeout), retry_after_(retry_after) {}
-
-  /// Runs one command; false (logged) on a connection or error reply.
-  bool Run(const std::vector<std::string>& argv, RedisReply* reply);
 
   std::mutex mu_;
   RedisUrl url_;

@@ -1,13 +1,16 @@
 // The metrics of `verdi worker --metrics-port` (served by MetricsServer).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <mutex>
 #include <string>
 
 #include "events/status_sink.h"
 #include "verdi/celery/task_message.h"
 #include "verdi/job/pipeline.h"
 #include "verdi/metrics/registry.h"
+#include "verdi/metrics/server.h"
 
 namespace verdi {
 
@@ -26,17 +29,27 @@ class WorkerMetrics : public JobObserver {
   const MetricsRegistry& registry() const { return registry_; }
 
   void Started(const Json& job) override;
-  /// verdi_job_duration_seconds and, when job_info has the times,
+  /// verdi_jobs_total, verdi_job_duration_seconds, the bytes published and
+  /// localized and, when job_info has the times,
   /// verdi_job_phase_duration_seconds.
   void Finished(const Json& job, const JobOutcome& outcome) override;
 
-  /// verdi_jobs_total: a job ended with this HySDS status.
+  /// verdi_jobs_total for a task that ended without a job run (a payload
+  /// refused, a duplicate): a job that ran is counted when it finishes, with
+  /// its duration.
   void JobEnded(const std::string& status);
   /// A task message was received now (connection thread).
   void Received(const TaskMessage& task, WallClock::time_point now);
   /// Gauges the worker refreshes: busy slots and the status buffer depth
   /// (`sink` may be null: no gauge).
   void Update(size_t active_slots, const StatusSink* sink);
+
+  /// The connection thread's loop went round now; `not_ready` is "" when the
+  /// worker is connected and consuming, else why not.
+  void Beat(std::string not_ready);
+  /// /healthz: the loop went round within the last minute. /readyz: the
+  /// last Beat said ready.
+  HealthChecks Health();
 
  private:
   MetricsRegistry registry_;
@@ -50,6 +63,10 @@ class WorkerMetrics : public JobObserver {
   Metric* slots_;
   Metric* queue_lag_;
   Metric* buffer_depth_;
+
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_beat_;
+  std::string not_ready_ = "starting";
 };
 
 }  // namespace verdi

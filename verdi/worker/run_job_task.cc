@@ -1,8 +1,10 @@
 #include "verdi/worker/run_job_task.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -53,6 +55,8 @@ class TaskRun {
       return Done();
     }
     if (services_.keys != nullptr && services_.keys->IsRevoked(task_.id)) return RevokedInRedis();
+    if (!TakeClaim(stop)) return;
+    ClaimHeld claim{services_.claims, task_.id};
     auto started = std::chrono::steady_clock::now();
     services_.events->Send("task-started", {{"uuid", task_.id}});
     if (services_.track_started)
@@ -77,9 +81,7 @@ class TaskRun {
     }
     if (outcome.signum != 0 && services_.stopping_jobs && services_.stopping_jobs()) {
       // Stopped by our own shutdown: another worker runs it again.
-      LogWarning("task {}: stopped by the worker's shutdown; requeued", task_.id);
-      services_.events->Send("task-rejected", {{"uuid", task_.id}, {"requeue", true}});
-      return Finish(BrokerAction::Reject(delivery_.tag, true));
+      return Requeue("stopped by the worker's shutdown");
     }
     if (outcome.completed()) {
       Json summary = Summary(run.job, outcome, services_.nodename);
@@ -97,9 +99,62 @@ class TaskRun {
   }
 
  private:
+  // Ends this worker's claim on the task when the run is over.
+  struct ClaimHeld {
+    TaskClaims* claims;
+    std::string task_id;
+    ~ClaimHeld() {
+      if (claims != nullptr) claims->Release(task_id);
+    }
+  };
+
+  // A task another live run holds (its worker lost the broker, which then
+  // gave the task to this one) waits here, its message kept, until that run
+  // ends: then it is acked without a second run when that run stored a final
+  // result, or run here. False when it is not to run here (handled).
+  bool TakeClaim(Interrupts* stop) {
+    if (services_.claims == nullptr) return true;
+    for (bool waited = false;; waited = true) {
+      std::string holder;
+      TaskClaims::Result claim = services_.claims->Claim(task_.id, &holder);
+      if (claim != TaskClaims::Result::kHeld) {
+        if (!waited || !EndedElsewhere()) return true;
+        services_.claims->Release(task_.id);
+        Done();
+        return false;
+      }
+      if (!waited)
+        LogWarning("task {}: still running under {}: waiting for that run to end", task_.id,
+                   holder);
+      if (int sig = WaitForStop(stop, std::chrono::seconds(1)); sig != 0) {
+        if (IsRevoked()) {
+          AnnounceRevoked(task_, Gate::kRevoked, 0, services_.results, services_.events);
+          Done();
+          return false;
+        }
+        if (services_.stopping_jobs && services_.stopping_jobs()) {
+          Requeue("stopped by the worker's shutdown while waiting for the run holding it");
+          return false;
+        }
+      }
+    }
+  }
+
+  // A stop request's signal within `timeout`, else 0.
+  static int WaitForStop(Interrupts* stop, std::chrono::milliseconds timeout) {
+    if (stop == nullptr || stop->fd() < 0) {
+      std::this_thread::sleep_for(timeout);
+      return 0;
+    }
+    pollfd fd{stop->fd(), POLLIN, 0};
+    if (poll(&fd, 1, static_cast<int>(timeout.count())) <= 0) return 0;
+    return stop->Take();
+  }
+
   // §6.5: a redelivered task whose earlier run already ended is not run twice.
-  bool AlreadyFinished() {
-    if (!delivery_.redelivered) return false;
+  bool AlreadyFinished() { return delivery_.redelivered && EndedElsewhere(); }
+
+  bool EndedElsewhere() {
     std::string state = services_.results->StoredState(task_.id);
     if (!IsReadyState(state)) return false;
     std::string reason = fmt::format(
@@ -144,6 +199,12 @@ class TaskRun {
       services_.reporter->Report(JobPayload(), "job-revoked", details);
     }
     Done();
+  }
+
+  void Requeue(const std::string& why) {
+    LogWarning("task {}: {}; requeued", task_.id, why);
+    services_.events->Send("task-rejected", {{"uuid", task_.id}, {"requeue", true}});
+    Finish(BrokerAction::Reject(delivery_.tag, true));
   }
 
   void Ended(const std::string& status, bool ran) {

@@ -16,6 +16,7 @@
 #include "verdi/process/interrupts.h"
 #include "verdi/worker/hysds_keys.h"
 #include "verdi/worker/job_runner.h"
+#include "verdi/worker/task_claims.h"
 
 namespace verdi {
 
@@ -72,6 +73,9 @@ struct TaskServices {
   /// REVOKED and job-revoked, not run) and hysds-task-worker-<id> (set when
   /// it starts); may be null.
   HysdsKeys* keys = nullptr;
+  /// Claims on the status Redis, so that a task another live run holds is
+  /// not started twice; may be null (no status Redis).
+  TaskClaims* claims = nullptr;
   /// Called with the final HySDS status of every job that ran or was
   /// refused: job-completed, job-failed, ... `ran` is false for a payload
   /// refused before any work dir existed. May be empty.

@@ -76,7 +76,10 @@ class Worker {
       CheckShutdownDeadline();
       Autoscale();
       Heartbeat();
-      if (parts_.metrics) parts_.metrics->Update(parts_.slots->Busy(), sink());
+      if (parts_.metrics) {
+        parts_.metrics->Update(parts_.slots->Busy(), sink());
+        parts_.metrics->Beat(NotReady());
+      }
     }
     parts_.slots.reset();  // joins the slot threads: every job has closed out
     events_.Send("worker-offline", WorkerFields());
@@ -149,6 +152,14 @@ class Worker {
     pollfd fds[3] = {{outbox_.fd(), POLLIN, 0}, {signals_->fd(), POLLIN, 0}, {-1, POLLIN, 0}};
     if (link_.connected()) fds[2].fd = link_.fd();
     poll(fds, 3, static_cast<int>(timeout.count()));
+  }
+
+  // Why the worker cannot take work now ("" when it can): for /readyz.
+  std::string NotReady() const {
+    if (phase_ != Phase::kRunning) return "shutting down, or retiring: taking no new jobs";
+    if (!link_.connected()) return "not connected to the broker";
+    if (consumers_.Names().empty()) return "consuming no queue";
+    return "";
   }
 
   bool TakingJobs() const { return phase_ == Phase::kRunning; }
