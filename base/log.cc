@@ -1,9 +1,14 @@
 #include "base/log.h"
 
-#include <atomic>
-#include <string>
-
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <mutex>
+#include <string>
 
 #include "base/timestamp.h"
 
@@ -22,13 +27,61 @@ const char* LevelName(LogLevel level) {
       return "WARNING";
     case LogLevel::kError:
       return "ERROR";
+    case LogLevel::kCritical:
+      return "CRITICAL";
   }
   return "?";
+}
+
+std::mutex log_file_mu;
+std::string log_file;  // under log_file_mu
+
+// Opens `path` for appending and puts it in place of stderr.
+bool OpenOnStderr(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  bool ok = dup2(fd, STDERR_FILENO) >= 0;
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return ok;
 }
 
 }  // namespace
 
 void SetLogLevel(LogLevel level) { min_level = level; }
+
+bool ParseLogLevel(std::string_view name, LogLevel* level) {
+  std::string upper(name);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (upper == "DEBUG") {
+    *level = LogLevel::kDebug;
+  } else if (upper == "INFO") {
+    *level = LogLevel::kInfo;
+  } else if (upper == "WARNING" || upper == "WARN") {
+    *level = LogLevel::kWarning;
+  } else if (upper == "ERROR") {
+    *level = LogLevel::kError;
+  } else if (upper == "CRITICAL" || upper == "FATAL") {
+    *level = LogLevel::kCritical;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool SetLogFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(log_file_mu);
+  if (!OpenOnStderr(path)) return false;
+  log_file = path;
+  return true;
+}
+
+bool ReopenLogFile() {
+  std::lock_guard<std::mutex> lock(log_file_mu);
+  return log_file.empty() || OpenOnStderr(log_file);
+}
 
 // A message may carry text from a hostile source (a task id, a file name):
 // its line breaks and other control characters are shown escaped, so one

@@ -120,3 +120,18 @@ def test_heartbeats_keep_a_worker_alive_for_python_monitors(start_worker, celery
              if e["hostname"].startswith("alive-test@")]
     gaps = [b - a for a, b in zip(beats, beats[1:])]
     assert all(0.8 < g < 1.5 for g in gaps), gaps
+
+
+def test_without_heartbeat_sends_no_worker_heartbeats(start_worker, celery_app):
+    # Celery's --without-heartbeat: worker-online and worker-offline, nothing between.
+    capture = Capture(celery_app)
+    try:
+        worker = start_worker("-n", "no-beat@%h", "--heartbeat-interval", "0.5",
+                              "--without-heartbeat")
+        capture.wait_for("worker-online", "no-beat@")
+        time.sleep(2.5)
+        worker.stop(signal.SIGTERM)
+        capture.wait_for("worker-offline", "no-beat@")
+    finally:
+        capture.stop()
+    assert capture.of_type("worker-heartbeat", "no-beat@") == []

@@ -219,7 +219,10 @@ Status AmqpLink::DeclareQueue(const QueueSpec& spec, bool* passive) {
   amqp_table_t arguments;
   VERDI_RETURN_IF_ERROR(
       JsonToAmqpTable(spec.arguments, "queue " + spec.name + " arguments", pool.get(), &arguments));
-  VERDI_RETURN_IF_ERROR(DeclareExchange(spec.name, "direct", true, false));
+  const std::string& exchange = spec.exchange.empty() ? spec.name : spec.exchange;
+  const std::string& routing_key = spec.routing_key.empty() ? spec.name : spec.routing_key;
+  VERDI_RETURN_IF_ERROR(DeclareExchange(
+      exchange, spec.exchange_type.empty() ? "direct" : spec.exchange_type, true, false));
   std::string what = "queue.declare " + spec.name;
   amqp_queue_declare(conn_, kDeclareChannel, Bytes(spec.name), 0, 1, 0, 0, arguments);
   int saved_errno = errno;
@@ -240,7 +243,7 @@ Status AmqpLink::DeclareQueue(const QueueSpec& spec, bool* passive) {
   } else {
     VERDI_RETURN_IF_ERROR(ReplyError(what, r, kDeclareChannel, saved_errno));
   }
-  amqp_queue_bind(conn_, kDeclareChannel, Bytes(spec.name), Bytes(spec.name), Bytes(spec.name),
+  amqp_queue_bind(conn_, kDeclareChannel, Bytes(spec.name), Bytes(exchange), Bytes(routing_key),
                   amqp_empty_table);
   return RpcError("queue.bind " + spec.name, kDeclareChannel);
 }

@@ -24,6 +24,10 @@ struct QueueSpec {
   std::string name;
   /// Queue arguments, e.g. {"x-max-priority": 10}; see JsonToAmqpTable.
   Json arguments = Json::object();
+  /// The exchange the queue is bound to and its type, and the binding's
+  /// routing key; empty: the queue's name (a direct exchange), as Celery
+  /// declares a queue named with -Q.
+  std::string exchange, exchange_type, routing_key;
 };
 
 /// One connection with its consuming channel (1), a channel (3) for no_ack

@@ -90,7 +90,7 @@ Status ParseSerializerList(std::string_view names, std::string_view setting,
                            std::vector<Serializer>* out) {
   out->clear();
   while (!names.empty()) {
-    size_t comma = names.find(',');
+    size_t comma = names.find_first_of(", ");
     std::string_view name = names.substr(0, comma);
     names = comma == std::string_view::npos ? "" : names.substr(comma + 1);
     if (Normalized(name).empty()) continue;

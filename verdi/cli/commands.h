@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "verdi/cli/celery_global_flags.h"
+
 namespace verdi {
 
 /// `verdi manager`: keep between min and max workers from queue depth.
@@ -22,7 +24,8 @@ void AddSubmitCommand(CLI::App* app, int* exit_code);
 /// datasets.json files, jobs and worker configs.
 void AddValidateCommand(CLI::App* app, int* exit_code);
 
-/// `verdi worker`: the Celery worker.
-void AddWorkerCommand(CLI::App* app, int* exit_code);
+/// `verdi worker`: the Celery worker; `globals` are Celery's options given
+/// before the subcommand.
+void AddWorkerCommand(CLI::App* app, const CeleryGlobalFlags* globals, int* exit_code);
 
 }  // namespace verdi

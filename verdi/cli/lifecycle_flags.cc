@@ -62,7 +62,7 @@ void AddLifecycleFlags(CLI::App* cmd, LifecycleFlags* flags) {
                 "when then empty), for ephemeral workers; not while another worker's job is open")
       ->envname("VERDI_DELETE_WORK_DIR_ON_EXIT");
   cmd->add_flag("--pass-down-termination", flags->pass_down_termination,
-                "On SIGTERM/SIGINT/SIGHUP stop the running jobs at once and requeue them\n"
+                "On SIGTERM/SIGINT stop the running jobs at once and requeue them\n"
                 "(instead of a warm shutdown that lets them finish)")
       ->envname("VERDI_PASS_DOWN_TERMINATION");
   cmd->add_flag("--echo", flags->echo,

@@ -8,12 +8,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "verdi " VERDI_VERSION);
   app.require_subcommand(1);
   int exit_code = 0;
+  verdi::CeleryGlobalFlags globals;
+  verdi::AddCeleryGlobalFlags(&app, &globals);
   verdi::AddManagerCommand(&app, &exit_code);
   verdi::AddMonitorCommand(&app, &exit_code);
   verdi::AddRunJobCommand(&app, &exit_code);
   verdi::AddSubmitCommand(&app, &exit_code);
   verdi::AddValidateCommand(&app, &exit_code);
-  verdi::AddWorkerCommand(&app, &exit_code);
+  verdi::AddWorkerCommand(&app, &globals, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

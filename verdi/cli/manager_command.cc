@@ -45,7 +45,7 @@ std::string SelfPath() {
 int RunManagerCommand(const ManagerOptions& o) {
   SignalInterrupts signals;  // before anything starts
   ManagerSettings s;
-  s.broker_url = o.broker.url;
+  s.broker_url = o.broker.Url();
   s.broker_tls = o.broker.Tls();
   std::stringstream names(o.queues);
   for (std::string q; std::getline(names, q, ',');)

@@ -105,7 +105,7 @@ void Show(const MonitorOptions& o, MonitorState* state, bool clear) {
 
 int RunMonitor(const MonitorOptions& o) {
   AmqpUrl url;
-  if (Status st = ParseAmqpUrl(o.broker.url, &url); !st.ok()) {
+  if (Status st = ParseAmqpUrl(o.broker.Url(), &url); !st.ok()) {
     fmt::print(stderr, "verdi monitor: --broker: {}\n", st.message());
     return 2;
   }

@@ -137,7 +137,7 @@ Status Publish(const SubmitOptions& o, const Json& job) {
   Serializer serializer;
   VERDI_RETURN_IF_ERROR(ParseSerializer(o.task_serializer, "--task-serializer", &serializer));
   AmqpUrl url;
-  VERDI_RETURN_IF_ERROR(ParseAmqpUrl(o.broker.url, &url));
+  VERDI_RETURN_IF_ERROR(ParseAmqpUrl(o.broker.Url(), &url));
   AmqpLink link;
   VERDI_RETURN_IF_ERROR(link.Connect(url, o.broker.Tls()));
   const std::string& queue = job["job_info"]["job_queue"].get_ref<const std::string&>();

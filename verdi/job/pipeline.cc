@@ -45,10 +45,13 @@ Status LoadWorkerConfig(const Job& job, const PipelineSettings& settings, Worker
   return ParseWorkerConfig(doc, *settings.worker_config_file, config);
 }
 
-// The limit from job_info, else from the job-spec; 0 means none.
-std::optional<int64_t> Limit(std::optional<int64_t> from_job_info,
-                             std::optional<int64_t> from_spec) {
-  std::optional<int64_t> limit = from_job_info ? from_job_info : from_spec;
+// The limit from job_info, else from the job-spec, else the worker's
+// default; 0 means none.
+std::optional<int64_t> Limit(std::optional<int64_t> from_job_info, std::optional<int64_t> from_spec,
+                             std::optional<int64_t> worker_default) {
+  std::optional<int64_t> limit = from_job_info ? from_job_info
+                                 : from_spec   ? from_spec
+                                               : worker_default;
   if (limit && *limit == 0) return std::nullopt;
   return limit;
 }
@@ -446,6 +449,11 @@ class JobRun {
     request.kill_grace = settings_.kill_grace;
     if (!container_name_.empty())
       request.orphan_cleanup = EngineArgv(settings_.containers, {"rm", "-f", container_name_});
+    const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
+    soft_limit_ = Limit(p_.job.soft_time_limit, spec ? spec->soft_time_limit : std::nullopt,
+                        settings_.default_soft_time_limit);
+    hard_limit_ = Limit(p_.job.time_limit, spec ? spec->time_limit : std::nullopt,
+                        settings_.default_time_limit);
     if (soft_limit_) request.soft_deadline = steady_start_ + std::chrono::seconds(*soft_limit_);
     if (hard_limit_) request.hard_deadline = steady_start_ + std::chrono::seconds(*hard_limit_);
 

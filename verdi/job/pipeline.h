@@ -50,6 +50,9 @@ struct PipelineSettings {
   std::string owner;
   /// Between the SIGTERM of a soft limit or stop request and the SIGKILL.
   std::chrono::milliseconds kill_grace{5000};
+  /// The limits of a job whose job_info and job-spec set none (Celery's
+  /// task_soft_time_limit and task_time_limit), in seconds.
+  std::optional<int64_t> default_soft_time_limit, default_time_limit;
   ScrubOptions scrub;
   /// How jobs with a container_image_name are run.
   ContainerSettings containers;

@@ -63,7 +63,9 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
     // node's health: it never counts towards a job drain.
     if (ran && drain->Record(status)) *drained = true;
   };
-  parts->slots = std::make_unique<Slots>(settings.concurrency, parts->services);
+  parts->slots = std::make_unique<Slots>(
+      settings.concurrency, parts->services,
+      settings.autoscale_min < 0 ? settings.concurrency : settings.autoscale_min);
   parts->intake = std::make_unique<TaskIntake>(TaskIntake::Services{
       parts->results.get(), parts->unstored.get(), shared.events, shared.outbox, shared.revoked,
       parts->slots.get(), metrics, settings.limits});

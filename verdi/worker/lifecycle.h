@@ -19,7 +19,7 @@ namespace verdi {
 
 struct LifecycleSettings {
   ExitPolicySettings exit;
-  /// --pass-down-termination: SIGTERM (SIGINT, SIGHUP) stops running jobs at
+  /// --pass-down-termination: SIGTERM (SIGINT) stops running jobs at
   /// once and requeues them, instead of a warm shutdown.
   bool pass_down_termination = false;
   /// --delete-work-dir-on-exit.

@@ -7,8 +7,11 @@ void Slots::Loop(int slot) {
     Work work;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
-      if (queue_.empty()) return;
+      cv_.wait(lock, [this, slot] { return closed_ || (!queue_.empty() && slot < active_); });
+      if (queue_.empty() || slot >= active_) {
+        if (closed_) return;
+        continue;
+      }
       work = std::move(queue_.front());
       queue_.pop_front();
       ++running_;

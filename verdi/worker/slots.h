@@ -37,13 +37,16 @@ class WorkSink {
 
 /// The job slots: N threads taking Work from one queue and running each with
 /// RunJobTask. Each slot has its own stop requests, so the connection thread
-/// can stop a job (revoke) or all of them (shutdown). Thread-safe.
+/// can stop a job (revoke) or all of them (shutdown). Only the first
+/// `active` slots take work (Celery's --autoscale moves it between its
+/// minimum and N). Thread-safe.
 class Slots : public WorkSink {
  public:
-  Slots(int count, const TaskServices& services)
-      : services_(services), stops_(count), running_work_(count) {
+  Slots(int count, const TaskServices& services, int active)
+      : services_(services), stops_(count), running_work_(count), active_(active) {
     for (int i = 0; i < count; ++i) threads_.emplace_back([this, i] { Loop(i); });
   }
+  Slots(int count, const TaskServices& services) : Slots(count, services, count) {}
 
   ~Slots() override {
     {
@@ -67,6 +70,21 @@ class Slots : public WorkSink {
   size_t Busy() {
     std::lock_guard<std::mutex> lock(mu_);
     return queue_.size() + running_;
+  }
+
+  /// How many slots take work.
+  int active() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return active_;
+  }
+  /// From now on the first `n` slots take work; a job running in a slot
+  /// beyond them finishes first.
+  void SetActive(int n) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      active_ = n;
+    }
+    cv_.notify_all();
   }
 
   /// Stops every running job with `sig`; queued work is requeued unrun.
@@ -130,6 +148,7 @@ class Slots : public WorkSink {
   std::condition_variable cv_;
   std::deque<Work> queue_;
   size_t running_ = 0;
+  int active_;
   bool closed_ = false;
 };
 

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <memory>
 
 #include <fmt/format.h>
@@ -55,8 +57,12 @@ class Worker {
     }
     CleanUpEarlierLife(settings_, root_);
     parts_.lifecycle->BoundWorkRoot();
-    LogInfo("{} ready: {} job slots, queues {}, broker {}", settings_.nodename,
-            settings_.concurrency, consumers_.Names(), RedactUrls(settings_.broker_url));
+    LogInfo(
+        "{} ready: {} job slots, queues {}, broker {}", settings_.nodename,
+        settings_.autoscale_min < 0
+            ? std::to_string(settings_.concurrency)
+            : fmt::format("{} to {} (autoscale)", settings_.autoscale_min, settings_.concurrency),
+        consumers_.Names(), RedactUrls(settings_.broker_url));
 
     while (!Finished()) {
       if (!link_.connected() && phase_ == Phase::kRunning) Connect();
@@ -69,6 +75,7 @@ class Worker {
       UpdatePrefetch();
       outbox_.FlushTo(&link_, connection_);
       CheckShutdownDeadline();
+      Autoscale();
       Heartbeat();
       if (parts_.metrics) {
         parts_.metrics->Update(parts_.slots->Busy(), sink());
@@ -165,6 +172,15 @@ class Worker {
 
   void HandleSignals() {
     while (int sig = signals_->Take()) {
+      if (sig == SIGHUP) {
+        // logrotate's signal: a new log file; the worker goes on.
+        if (ReopenLogFile())
+          LogInfo("{}: SIGHUP: log file reopened", settings_.nodename);
+        else
+          LogError("{}: SIGHUP: cannot reopen the log file: {}", settings_.nodename,
+                   strerror(errno));
+        continue;
+      }
       if (settings_.lifecycle.pass_down_termination && sig != SIGQUIT) {
         LogWarning("{}: --pass-down-termination: signal {} goes to the running jobs",
                    settings_.nodename, sig);
@@ -322,7 +338,26 @@ class Worker {
                              parts_.intake ? parts_.intake->processed() : 0);
   }
 
+  // --autoscale MAX,MIN: as Celery's autoscaler, more slots at once when
+  // tasks wait for one, fewer after autoscale_keepalive without needing them.
+  void Autoscale() {
+    if (settings_.autoscale_min < 0) return;
+    auto now = Clock::now();
+    int active = parts_.slots->active();
+    int busy = static_cast<int>(parts_.slots->Busy());
+    int wanted = std::clamp(busy, settings_.autoscale_min, settings_.concurrency);
+    if (wanted > active) {
+      last_scale_up_ = now;
+    } else if (wanted == active || now - last_scale_up_ < settings_.autoscale_keepalive) {
+      return;
+    }
+    LogInfo("{}: autoscale: {} -> {} job slots ({} jobs queued or running)", settings_.nodename,
+            active, wanted, busy);
+    parts_.slots->SetActive(wanted);
+  }
+
   void Heartbeat() {
+    if (!settings_.send_heartbeats) return;
     if (!link_.connected() || Clock::now() < next_heartbeat_) return;
     events_.Send("worker-heartbeat", WorkerFields());
     next_heartbeat_ = Clock::now() + settings_.heartbeat_interval;
@@ -349,6 +384,7 @@ class Worker {
   Clock::time_point deadline_;
   Clock::time_point next_heartbeat_;
   Clock::time_point next_attempt_;
+  Clock::time_point last_scale_up_ = Clock::now();
   std::chrono::milliseconds backoff_{0};
 };
 

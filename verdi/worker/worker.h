@@ -30,13 +30,22 @@ struct WorkerSettings {
   /// task_serializer: remote-control replies (Celery's mailbox serializer).
   Serializer task_serializer = Serializer::kJson;
   std::vector<QueueSpec> queues;
+  /// Job slots; with autoscale_min the most there may be.
   int concurrency = 1;
+  /// Celery's --autoscale MAX,MIN: when not negative, only this many slots
+  /// take work at first; more when tasks wait (up to concurrency), fewer
+  /// again (not below it) after autoscale_keepalive with less to do.
+  int autoscale_min = -1;
+  std::chrono::milliseconds autoscale_keepalive{30000};
   /// basic.qos = concurrency × multiplier; 0: no limit.
   int prefetch_multiplier = 1;
   bool acks_late = true;
   bool track_started = true;
   /// Celery's -E: task-* events (worker-* events and heartbeats are always sent).
   bool task_events = true;
+  /// worker-heartbeat events every heartbeat_interval; Celery's
+  /// --without-heartbeat: none (worker-online and worker-offline still go).
+  bool send_heartbeats = true;
   std::chrono::milliseconds heartbeat_interval{2000};
   /// The node name, e.g. "celery@host".
   std::string nodename;
@@ -66,7 +75,8 @@ inline constexpr int kJobDrainExitCode = 3;
 // kInfrastructureErrorExitCode (4, exit_policy.h): after --exit-on-exception.
 
 /// Runs the worker on the calling thread (the connection thread) until a
-/// shutdown: the first SIGTERM/SIGINT/SIGHUP from `signals` is a warm
+/// shutdown: SIGHUP from `signals` reopens the log file (ReopenLogFile) and
+/// nothing more; the first SIGTERM/SIGINT is a warm
 /// shutdown (stop consuming, let jobs finish up to shutdown_timeout, then
 /// stop them and requeue them), a second one or SIGQUIT a cold one (stop the
 /// jobs at once and requeue them); with pass_down_termination the first is
