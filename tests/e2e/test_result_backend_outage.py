@@ -82,7 +82,7 @@ def break_redis(result_redis, how):
     if how == "stopped":
         result_redis.stop_redis()
         result_redis.wait_redis_stopped()
-    else:  # up, answering reads, refusing every write (OOM)
+    else:  # refusing-writes: up, answering reads, refusing every write (OOM)
         redis.Redis.from_url(result_redis.state["redis_url"]).config_set("maxmemory", 1)
 
 
@@ -112,7 +112,7 @@ def run_until_unstored(start_worker, services, result_redis, queue_name, tmp_pat
     return worker, app, r.id, runs
 
 
-@pytest.mark.parametrize("how", ["stopped", "refusing writes"])
+@pytest.mark.parametrize("how", ["stopped", "refusing-writes"])
 def test_the_message_stays_unacked_until_the_result_is_stored(start_worker, services,
                                                               result_redis, queue_name, tmp_path,
                                                               how):

@@ -101,22 +101,27 @@ Status WriteFile(int dirfd, const fs::path& path, std::string_view content) {
   return Status::OK();
 }
 
+/// Renames `hold` to `name` in the dir, replacing whatever the job left at
+/// `name` (a directory too): the name is verdi's.
+Status PlaceHeld(int dirfd, const fs::path& dir, const char* hold, const char* name) {
+  if (renameat(dirfd, hold, dirfd, name) == 0) return Status::OK();
+  int err = errno;
+  if (err == EISDIR || err == ENOTEMPTY || err == EEXIST) {
+    VERDI_RETURN_IF_ERROR(RemoveTreeAt(dirfd, name, (dir / name).string()));
+    if (renameat(dirfd, hold, dirfd, name) == 0) return Status::OK();
+    err = errno;
+  }
+  return Status::IOError("rename " + (dir / hold).string() + " to " + (dir / name).string(), err);
+}
+
 /// .exit_code_hold gets the code, then becomes _exit_code, as HySDS does.
 /// Both names are verdi's: whatever the job left there (a read-only file, a
 /// directory) is replaced.
 Status WriteExitCode(int dirfd, const fs::path& dir, int code) {
   const fs::path hold = dir / ".exit_code_hold";
-  const fs::path final_path = dir / "_exit_code";
   VERDI_RETURN_IF_ERROR(RemoveTreeAt(dirfd, ".exit_code_hold", hold.string()));
   VERDI_RETURN_IF_ERROR(WriteFile(dirfd, hold, std::to_string(code)));
-  if (renameat(dirfd, ".exit_code_hold", dirfd, "_exit_code") == 0) return Status::OK();
-  int err = errno;
-  if (err == EISDIR || err == ENOTEMPTY || err == EEXIST) {
-    VERDI_RETURN_IF_ERROR(RemoveTreeAt(dirfd, "_exit_code", final_path.string()));
-    if (renameat(dirfd, ".exit_code_hold", dirfd, "_exit_code") == 0) return Status::OK();
-    err = errno;
-  }
-  return Status::IOError("rename " + hold.string() + " to " + final_path.string(), err);
+  return PlaceHeld(dirfd, dir, ".exit_code_hold", "_exit_code");
 }
 
 /// Finds what to execute for argv[0]: 0 and the path (as seen from the
@@ -318,10 +323,11 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   // O_APPEND: what verdi appends later never overwrites the child's output.
   VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / "_stderr.txt", O_APPEND, &err));
   VERDI_RETURN_IF_ERROR(WriteFile(dirfd.get(), dir / ".exit_code_hold", "255"));
-  // Opened before the command starts, written after: the command may take
-  // the dir's access away (`chmod 000 .`) in the meantime.
+  // Opened before the command starts, written and renamed _pid after: the
+  // command may take the dir's access away (`chmod 000 .`) in the meantime,
+  // and then _pid is put in place once it has ended.
   UniqueFd pid_file;
-  VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / "_pid", 0, &pid_file));
+  VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / ".pid_hold", 0, &pid_file));
 
   std::unique_ptr<JobCgroup> cgroup = JobCgroup::Create();
   result->start = WallClock::now();
@@ -348,7 +354,8 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
         fmt::format("cannot execute {}: {}", request.argv[0], std::strerror(exec_error));
     result->end = WallClock::now();
     VERDI_RETURN_IF_ERROR(WriteAll(err.get(), result->error + "\n", dir / "_stderr.txt"));
-    VERDI_RETURN_IF_ERROR(WriteAll(pid_file.get(), "0", dir / "_pid"));
+    VERDI_RETURN_IF_ERROR(WriteAll(pid_file.get(), "0", dir / ".pid_hold"));
+    VERDI_RETURN_IF_ERROR(PlaceHeld(dirfd.get(), dir, ".pid_hold", "_pid"));
     return WriteExitCode(dirfd.get(), dir, result->exit_code);
   }
 
@@ -363,11 +370,12 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   // Should verdi die from here on, the job dies with it.
   std::unique_ptr<OrphanGuard> guard =
       OrphanGuard::Start(pid, cgroup ? cgroup->path() : "", request.orphan_cleanup);
-  if (Status st = WriteAll(pid_file.get(), std::to_string(pid), dir / "_pid"); !st.ok()) {
+  if (Status st = WriteAll(pid_file.get(), std::to_string(pid), dir / ".pid_hold"); !st.ok()) {
     Abandon(pid);
     return st;
   }
   pid_file.reset();
+  bool pid_placed = renameat(dirfd.get(), ".pid_hold", dirfd.get(), "_pid") == 0;
 
   Status supervised = Supervise(request, interrupts, pid, result);
   if (!supervised.ok()) return supervised;
@@ -390,6 +398,7 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   cgroup.reset();
   if (Status st = RestoreOwnerAccess(dirfd.get(), dir.string()); !st.ok())
     LogWarning("{}", st.message());
+  if (!pid_placed) VERDI_RETURN_IF_ERROR(PlaceHeld(dirfd.get(), dir, ".pid_hold", "_pid"));
   return WriteExitCode(dirfd.get(), dir, result->exit_code);
 }
 

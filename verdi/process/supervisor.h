@@ -66,7 +66,10 @@ struct RunResult {
 /// Runs `request.argv` and waits for it. In `request.dir` it writes:
 ///   _stdout.txt, _stderr.txt  the child's stdout and stderr, as they come
 ///                             (the files are its stdout and stderr);
-///   _pid                      the child's pid (0 when it never ran);
+///   _pid                      the child's pid (0 when it never ran), written
+///                             to .pid_hold opened before the child starts,
+///                             renamed _pid at once (or, when the child took
+///                             the dir's access away first, once it ended);
 ///   .exit_code_hold           "255" while it runs, then renamed _exit_code
 ///                             holding RunResult::exit_code.
 /// stdin is request.stdin_fd, else /dev/null. The child leads its own session and process group,
@@ -77,7 +80,10 @@ struct RunResult {
 /// watchdog (orphan_guard.h) does the same should verdi itself die. A stop request from
 /// `interrupts` (may be null) forwards its signal to the group, then SIGKILL after kill_grace; a
 /// second request kills at once. When the command cannot be executed, the reason is appended to
-/// _stderr.txt. Returns an error only when the supervision itself failed
+/// _stderr.txt. Once no process of the job is left, whatever access it took
+/// from the dir's owner is given back (base/dir_tree.h, through the dir's
+/// descriptor taken before it ran), and verdi's names replace whatever the
+/// job put there. Returns an error only when the supervision itself failed
 /// (files not writable, fork failed).
 Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResult* result);
 
