@@ -270,20 +270,25 @@ def test_the_settings_come_from_flags_env_and_the_config_file(tmp_path):
     out = subprocess.run([VERDI, "worker", "--print-config", "--config", str(cfg)],
                          capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
-    lines = dict(line.split(" = ", 1) for line in out.stdout.splitlines())
+    lines = printed_settings(out.stdout)
     assert lines["CONTAINER_MOUNT_LAYOUT"] == "hysds"
     assert lines["CONTAINER_ALLOWED_RUNTIME_OPTIONS"] == "network tmpfs"
     assert lines["WORKER_MOUNT_BLACKLIST"] == "/dev /etc /lib /proc /usr /var"
     out = subprocess.run([VERDI, "worker", "--print-config", "--config", str(cfg)],
                          capture_output=True, text=True,
                          env=dict(env, CONTAINER_MOUNT_LAYOUT="job"))
-    assert dict(line.split(" = ", 1) for line in out.stdout.splitlines())[
-        "CONTAINER_MOUNT_LAYOUT"] == "job"  # the environment beats the file
+    assert printed_settings(out.stdout)["CONTAINER_MOUNT_LAYOUT"] == "job"  # env beats the file
     cfg.write_text('CONTAINER_MOUNT_LAYOUT = "everything"\n')
     out = subprocess.run([VERDI, "worker", "--print-config", "--config", str(cfg)],
                          capture_output=True, text=True, env=env)
     assert out.returncode == 2
     assert "CONTAINER_MOUNT_LAYOUT" in out.stderr and "everything" in out.stderr, out.stderr
+
+
+def printed_settings(stdout):
+    """`--print-config`'s "name = value  (source)" lines as {name: value}."""
+    rows = (line.split(" = ", 1) for line in stdout.splitlines() if not line.startswith("#"))
+    return {name: value.split("  (", 1)[0] for name, value in rows}
 
 
 def env_without_these_settings():

@@ -91,8 +91,10 @@ class JobRun {
     unredacted_ = UnredactedFields(job_);
     RedactJob(&job_);
     const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
-    soft_limit_ = Limit(p_.job.soft_time_limit, spec ? spec->soft_time_limit : std::nullopt);
-    hard_limit_ = Limit(p_.job.time_limit, spec ? spec->time_limit : std::nullopt);
+    soft_limit_ = Limit(p_.job.soft_time_limit, spec ? spec->soft_time_limit : std::nullopt,
+                        settings_.default_soft_time_limit);
+    hard_limit_ = Limit(p_.job.time_limit, spec ? spec->time_limit : std::nullopt,
+                        settings_.default_time_limit);
     Status st = MakeRoom();
     if (st.ok()) st = CreateDirectory();
     if (st.ok()) st = WriteJobFiles();
@@ -449,11 +451,6 @@ class JobRun {
     request.kill_grace = settings_.kill_grace;
     if (!container_name_.empty())
       request.orphan_cleanup = EngineArgv(settings_.containers, {"rm", "-f", container_name_});
-    const JobSpec* spec = p_.job.spec ? &*p_.job.spec : nullptr;
-    soft_limit_ = Limit(p_.job.soft_time_limit, spec ? spec->soft_time_limit : std::nullopt,
-                        settings_.default_soft_time_limit);
-    hard_limit_ = Limit(p_.job.time_limit, spec ? spec->time_limit : std::nullopt,
-                        settings_.default_time_limit);
     if (soft_limit_) request.soft_deadline = steady_start_ + std::chrono::seconds(*soft_limit_);
     if (hard_limit_) request.hard_deadline = steady_start_ + std::chrono::seconds(*hard_limit_);
 
