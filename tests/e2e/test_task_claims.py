@@ -20,30 +20,34 @@ def wait_for(what, check, timeout=30):
         time.sleep(0.05)
 
 
-def two_workers(start_worker, services):
+def redelivered_to_a_second_worker(start_worker, celery_app, services, queue_name, marker,
+                                   seconds):
+    """A job (appending to `marker`, then sleeping `seconds`) started by a
+    first worker behind a broker proxy; a second worker started; the proxy
+    cut, so the broker gives the task to the second worker, which waits.
+    Returns (proxy, first, second, result); the caller closes the proxy."""
     url = services.state["amqp_url"]
     proxy = BrokerProxy(amqp_port(url))
-    proxied = proxy.url(url)
     status = ["--redis-job-status-url", services.state["redis_url"],
               "--redis-job-status-key", f"logstash-{uuid.uuid4().hex[:8]}"]
     first = start_worker("-c", "1", "-n", f"first-{uuid.uuid4().hex[:6]}@test",
-                         broker=proxied, extra_args=status)
-    return proxy, first, status
+                         broker=proxy.url(url), extra_args=status)
+    payload = make_job(f"/bin/sh -c 'echo run >> {marker}; sleep {seconds}'")
+    result = celery_app.send_task(RUN_JOB, args=[payload], queue=queue_name)
+    wait_for("the first run", lambda: marker.exists())
+    second = start_worker("-c", "1", "-n", f"second-{uuid.uuid4().hex[:6]}@test",
+                          extra_args=status)
+    proxy.cut()
+    second.wait_for_log("waiting for that run to end", timeout=30)
+    return proxy, first, second, result
 
 
 def test_redelivered_while_its_run_is_alive_is_not_run_twice(start_worker, celery_app, services,
                                                              queue_name, tmp_path):
-    proxy, first, status = two_workers(start_worker, services)
+    marker = tmp_path / "runs.txt"
+    proxy, _, second, result = redelivered_to_a_second_worker(
+        start_worker, celery_app, services, queue_name, marker, 6)
     try:
-        marker = tmp_path / "runs.txt"
-        payload = make_job(f"/bin/sh -c 'echo run >> {marker}; sleep 6'")
-        result = celery_app.send_task(RUN_JOB, args=[payload], queue=queue_name)
-        wait_for("the first run", lambda: marker.exists())
-        second = start_worker("-c", "1", "-n", f"second-{uuid.uuid4().hex[:6]}@test",
-                              extra_args=status)
-        # The first worker loses the broker, which gives the task to the second.
-        proxy.cut()
-        second.wait_for_log("waiting for that run to end", timeout=30)
         proxy.restore()
         assert result.get(timeout=60)["status"] == "job-completed"
         # The first run ended and stored its result: the second worker acks
@@ -59,16 +63,10 @@ def test_redelivered_while_its_run_is_alive_is_not_run_twice(start_worker, celer
 
 def test_redelivered_task_runs_once_its_holder_is_gone(start_worker, celery_app, services,
                                                        queue_name, tmp_path):
-    proxy, first, status = two_workers(start_worker, services)
+    marker = tmp_path / "runs.txt"
+    proxy, first, second, result = redelivered_to_a_second_worker(
+        start_worker, celery_app, services, queue_name, marker, 4)
     try:
-        marker = tmp_path / "runs.txt"
-        payload = make_job(f"/bin/sh -c 'echo run >> {marker}; sleep 4'")
-        result = celery_app.send_task(RUN_JOB, args=[payload], queue=queue_name)
-        wait_for("the first run", lambda: marker.exists())
-        second = start_worker("-c", "1", "-n", f"second-{uuid.uuid4().hex[:6]}@test",
-                              extra_args=status)
-        proxy.cut()
-        second.wait_for_log("waiting for that run to end", timeout=30)
         first.proc.kill()  # the holder dies with its run
         first.proc.wait()
         assert result.get(timeout=60)["status"] == "job-completed"

@@ -144,8 +144,8 @@ Status MakeWorkerSettings(const WorkerFlags& f, WorkerSettings* s,
   s->pipeline = MakePipelineSettings(f.pipeline, s->nodename);
   VERDI_RETURN_IF_ERROR(
       ParseSerializer(f.result_serializer, "--result-serializer", &s->results.serializer));
-  VERDI_RETURN_IF_ERROR(ParseSerializerList(f.result_accept_content, "--result-accept-content",
-                                            &s->results.accept));
+  VERDI_RETURN_IF_ERROR(
+      ParseSerializerList(f.result_accept_content, "--result-accept-content", &s->results.accept));
   VERDI_RETURN_IF_ERROR(
       ParseSerializer(f.task_serializer, "--task-serializer", &s->task_serializer));
   // Celery's task limits, for jobs that set none; with a soft one, the hard
