@@ -43,7 +43,7 @@ def test_ping_and_inspect(start_worker, celery_app, queue_name, node):
     assert stats["broker"]["transport"] == "amqp"
     assert "password" not in stats["broker"]
     assert "utime" in stats["rusage"]
-    assert inspect.registered()[node] == [RUN_JOB]
+    assert inspect.registered()[node] == [RUN_JOB, "verdi.noop"]
     assert inspect.revoked()[node] == []
     queues = inspect.active_queues()[node]
     assert [q["name"] for q in queues] == [queue_name]
