@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -24,21 +25,63 @@ Status WriteAll(int fd, std::string_view content, const std::string& path) {
   return Status::OK();
 }
 
+// The umask, read without changing it (umask(2) can only set it, and setting
+// it even for a moment would loosen the files other threads create then).
+mode_t ProcessUmask() {
+  FILE* f = fopen("/proc/self/status", "re");
+  mode_t mask = 0777;  // unknown: every bit may be stripped, so always fchmod
+  if (f == nullptr) return mask;
+  char line[256];
+  unsigned value = 0;
+  while (fgets(line, sizeof line, f) != nullptr)
+    if (sscanf(line, "Umask: %o", &value) == 1) {
+      mask = static_cast<mode_t>(value);
+      break;
+    }
+  fclose(f);
+  return mask;
+}
+
+std::atomic<mode_t>& KnownUmask() {
+  static std::atomic<mode_t> mask{ProcessUmask()};
+  return mask;
+}
+
+// Creates `path` with `mode` (exactly, whatever the umask) and writes
+// `content`; removes it again on failure.
+Status CreateWithContent(const std::string& path, std::string_view content, mode_t mode) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return Status::IOError("open " + path, errno);
+  Status st = WriteAll(fd, content, path);
+  // The umask must not take away the bits asked for (_run.sh is 0755).
+  if (st.ok() && UmaskStrips(mode) && fchmod(fd, mode) != 0)
+    st = Status::IOError("chmod " + path, errno);
+  if (close(fd) != 0 && st.ok()) st = Status::IOError("close " + path, errno);
+  if (!st.ok()) unlink(path.c_str());
+  return st;
+}
+
 }  // namespace
+
+bool UmaskStrips(mode_t mode) { return (mode & KnownUmask().load()) != 0; }
+
+void SetUmask(mode_t mask) {
+  umask(mask);
+  KnownUmask().store(mask & 0777);
+}
+
+Status WriteNewFile(const std::string& path, std::string_view content, mode_t mode) {
+  return CreateWithContent(path, content, mode);
+}
 
 Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t mode) {
   // A name no other writer (thread or process) uses at the same time.
   static std::atomic<unsigned> counter{0};
   std::string tmp = fmt::format("{}.tmp.{}.{}", path, getpid(), counter.fetch_add(1));
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IOError("open " + tmp, errno);
-  Status st = WriteAll(fd, content, tmp);
-  // The umask must not take away the bits asked for (_run.sh is 0755).
-  if (st.ok() && fchmod(fd, mode) != 0) st = Status::IOError("chmod " + tmp, errno);
-  if (close(fd) != 0 && st.ok()) st = Status::IOError("close " + tmp, errno);
-  if (st.ok() && rename(tmp.c_str(), path.c_str()) != 0)
-    st = Status::IOError("rename " + tmp, errno);
-  if (!st.ok()) unlink(tmp.c_str());
+  VERDI_RETURN_IF_ERROR(CreateWithContent(tmp, content, mode));
+  if (rename(tmp.c_str(), path.c_str()) == 0) return Status::OK();
+  Status st = Status::IOError("rename " + tmp, errno);
+  unlink(tmp.c_str());
   return st;
 }
 

@@ -108,7 +108,20 @@ Status MarkJobDone(const fs::path& dir, WallClock::time_point now) {
     }
   }
   // ENOENT: `.running` is already gone (HC-581); `.done` is created below.
-  return WriteFileAtomic((dir / kDone).string(), IsoUtc(now) + "\n");
+  // `.done` is read for its name only (the scrubber, harikiri), so the time
+  // is written in place, as HySDS does: into the file that was `.running`
+  // when it is still verdi's (a regular file with no other link, opened
+  // without following a link or blocking on a FIFO), else into a new one.
+  std::string stamp = IsoUtc(now) + "\n";
+  int fd = open(done.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0) {
+    struct stat st;
+    bool ours = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1;
+    bool written = ours && ftruncate(fd, 0) == 0 &&
+                   pwrite(fd, stamp.data(), stamp.size(), 0) == static_cast<ssize_t>(stamp.size());
+    if (close(fd) == 0 && written) return Status::OK();
+  }
+  return WriteFileAtomic(done.string(), stamp);
 }
 
 uint64_t DirectorySize(const fs::path& dir, const fs::path& within) {
