@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -83,6 +84,25 @@ Status WriteFileAtomic(const std::string& path, std::string_view content, mode_t
   Status st = Status::IOError("rename " + tmp, errno);
   unlink(tmp.c_str());
   return st;
+}
+
+std::filesystem::path CanonicalPath(const std::filesystem::path& path, std::error_code& ec) {
+  ec.clear();
+  int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) {
+    ec.assign(errno, std::generic_category());
+    return {};
+  }
+  char link[64], target[PATH_MAX];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, target, sizeof target);
+  close(fd);
+  std::string_view resolved(target, n > 0 ? static_cast<size_t>(n) : 0);
+  // Not absolute (no /proc), cut, or removed meanwhile (" (deleted)").
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof target || resolved.front() != '/' ||
+      resolved.ends_with(" (deleted)"))
+    return std::filesystem::canonical(path, ec);
+  return std::filesystem::path(resolved);
 }
 
 Status AppendToFile(const std::string& path, std::string_view content) {

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <sys/types.h>
+
+#include <filesystem>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "base/status.h"
 
@@ -28,6 +31,12 @@ bool UmaskStrips(mode_t mode);
 /// umask(2), and what UmaskStrips knows of it: the process's umask is only
 /// ever changed through this.
 void SetUmask(mode_t mask);
+
+/// What std::filesystem::canonical gives (`path` must exist; links
+/// followed), asked of the kernel in one lookup: the path opened, then read
+/// back from /proc/self/fd. canonical itself reads every component as a
+/// link. Falls back to canonical where /proc cannot tell.
+std::filesystem::path CanonicalPath(const std::filesystem::path& path, std::error_code& ec);
 
 /// Appends `content` to `path` (created when missing).
 Status AppendToFile(const std::string& path, std::string_view content);

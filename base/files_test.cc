@@ -67,5 +67,19 @@ TEST_F(FilesTest, ModesAreExactWhateverTheUmaskOfTheProcess) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+TEST_F(FilesTest, CanonicalPathIsWhatTheStandardLibrarySays) {
+  fs::create_directories(dir_ / "a" / "b");
+  fs::create_directory_symlink(dir_ / "a", dir_ / "link");
+  for (const fs::path& p :
+       {dir_ / "a" / "b", dir_ / "link" / "b", dir_ / "a" / ".." / "a", dir_ / "link"}) {
+    std::error_code ec;
+    EXPECT_EQ(CanonicalPath(p, ec), fs::canonical(p)) << p;
+    EXPECT_FALSE(ec);
+  }
+  std::error_code ec;
+  EXPECT_TRUE(CanonicalPath(dir_ / "missing", ec).empty());
+  EXPECT_EQ(ec, std::errc::no_such_file_or_directory);
+}
+
 }  // namespace
 }  // namespace verdi

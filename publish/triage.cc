@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "base/files.h"
 #include "base/timestamp.h"
 #include "jobspec/job_files.h"
 #include "publish/publish.h"
@@ -23,7 +24,7 @@ constexpr const char* kDefaultIdFormat = "triaged_job-{job_id}_task-{job[task_id
 void CopyIn(const fs::path& root, const fs::path& src, const fs::path& dir,
             const std::function<void(const std::string&)>& log) {
   std::error_code ec;
-  fs::path target = fs::canonical(src, ec);
+  fs::path target = CanonicalPath(src, ec);
   auto inside = [&](const fs::path& p) {
     auto rel = p.lexically_relative(root);
     return !rel.empty() && *rel.begin() != "..";

@@ -129,7 +129,8 @@ uint64_t DirectorySize(const fs::path& dir, const fs::path& within) {
   // when its target resolves inside `within`; any other counts as the link
   // itself. Every (device, inode) is counted and entered once only.
   std::error_code ec;
-  fs::path bound = fs::weakly_canonical(within, ec);
+  fs::path bound = CanonicalPath(within, ec);
+  if (ec) bound = fs::weakly_canonical(within, ec);
   auto inside = [&](const fs::path& target) {
     auto rel = target.lexically_relative(bound);
     return !rel.empty() && *rel.begin() != "..";
@@ -144,7 +145,7 @@ uint64_t DirectorySize(const fs::path& dir, const fs::path& within) {
     if (lstat(path.c_str(), &st) != 0) continue;
     if (S_ISLNK(st.st_mode)) {
       std::error_code rec;
-      fs::path target = fs::canonical(path, rec);
+      fs::path target = CanonicalPath(path, rec);
       if (!rec && inside(target) && stat(path.c_str(), &st) != 0) continue;
     }
     if (!seen.emplace(st.st_dev, st.st_ino).second) continue;
