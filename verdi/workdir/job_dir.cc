@@ -16,7 +16,10 @@
 
 #include <fmt/format.h>
 
+#include "base/dir_tree.h"
 #include "base/files.h"
+#include "base/log.h"
+#include "verdi/workdir/job_dir_scan.h"
 
 namespace verdi {
 namespace {
@@ -101,12 +104,18 @@ void RestoreOwnerAccessAbove(const fs::path& root, const fs::path& dir) {
 Status MarkJobDone(const fs::path& dir, WallClock::time_point now) {
   const fs::path running = dir / kRunning;
   const fs::path done = dir / kDone;
-  if (rename(running.c_str(), done.c_str()) != 0) {
-    int err = errno;
-    if (err != ENOENT) {
-      return Status::IOError("rename " + running.string() + " to " + done.string(), err);
-    }
-  }
+  // A directory the job made at `.done` refuses the name (the name is
+  // verdi's): it is removed, then the rename or write is tried again.
+  auto clear_done = [&] {
+    if (!IsRealDirectory(done)) return false;
+    if (Status st = RemoveTree(done); !st.ok()) LogWarning("{}", st.message());
+    return true;
+  };
+  int err = rename(running.c_str(), done.c_str()) == 0 ? 0 : errno;
+  if ((err == EISDIR || err == ENOTEMPTY || err == EEXIST) && clear_done())
+    err = rename(running.c_str(), done.c_str()) == 0 ? 0 : errno;
+  if (err != 0 && err != ENOENT)
+    return Status::IOError("rename " + running.string() + " to " + done.string(), err);
   // ENOENT: `.running` is already gone (HC-581); `.done` is created below.
   // `.done` is read for its name only (the scrubber, harikiri), so the time
   // is written in place, as HySDS does: into the file that was `.running`
@@ -121,7 +130,9 @@ Status MarkJobDone(const fs::path& dir, WallClock::time_point now) {
                    pwrite(fd, stamp.data(), stamp.size(), 0) == static_cast<ssize_t>(stamp.size());
     if (close(fd) == 0 && written) return Status::OK();
   }
-  return WriteFileAtomic(done.string(), stamp);
+  Status st = WriteFileAtomic(done.string(), stamp);
+  if (!st.ok() && clear_done()) st = WriteFileAtomic(done.string(), stamp);
+  return st;
 }
 
 uint64_t DirectorySize(const fs::path& dir, const fs::path& within) {

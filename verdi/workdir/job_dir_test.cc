@@ -154,6 +154,21 @@ TEST_F(WorkDirTest, MarkJobDoneNeverWritesThroughWhatTheJobPutAtRunning) {
   }
 }
 
+TEST_F(WorkDirTest, MarkJobDoneReplacesADirectoryTheJobMadeAtDone) {
+  for (bool running_too : {false, true}) {
+    fs::path dir = tmp_ / (running_too ? "both" : "done-only");
+    ASSERT_TRUE(CreateJobDir(dir, Jan2(), "w", &dir).ok());
+    fs::create_directories(dir / ".done" / "sub");
+    if (running_too) {
+      ASSERT_TRUE(fs::remove(dir / ".running"));
+    }
+    Status st = MarkJobDone(dir, Jan2() + 1s);
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_EQ(ReadFile(dir / ".done"), "2024-01-02T03:04:06.000000Z\n");
+    EXPECT_FALSE(fs::exists(dir / ".running"));
+  }
+}
+
 TEST_F(WorkDirTest, MarkJobDoneCreatesDoneWhenRunningIsGone) {
   fs::path dir = tmp_ / "j";
   ASSERT_TRUE(CreateJobDir(dir, Jan2(), "w", &dir).ok());
