@@ -331,6 +331,11 @@ bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
   return true;
 }
 
+bool StatusSink::TerminalAccepted(const std::string& uuid) {
+  std::lock_guard<std::mutex> lock(guard_mu_);
+  return terminal_.count(uuid) > 0;
+}
+
 bool StatusSink::LogJobInfo(const Json& doc) {
   Item item;
   item.list_key = options_.info_key;

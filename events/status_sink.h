@@ -99,6 +99,10 @@ class StatusSink {
   /// guarded, buffer full, or no string uuid/status in `doc` (logged).
   bool LogJobStatus(const Json& doc, int64_t ttl_seconds);
 
+  /// Whether a terminal status was accepted for `uuid` (the HC-639 guard's
+  /// memory: the last 20,000 uuids).
+  bool TerminalAccepted(const std::string& uuid);
+
   /// Queues RPUSH <info_key> msgpack(doc) (JobInfoDocument). False: buffer full.
   bool LogJobInfo(const Json& doc);
 

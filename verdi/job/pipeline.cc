@@ -263,7 +263,8 @@ class JobRun {
     info()["cmd_end"] = IsoUtc(st.ok() ? result.end : settings_.machine->Now());
     info()["cmd_duration"] = st.ok() ? SecondsBetween(result.start, result.end) : 0.0;
     info()["status"] = result.exit_code;
-    info()["pid"] = result.pid;
+    // HySDS: null when the command never ran (its runner wrote no _pid).
+    info()["pid"] = result.pid != 0 ? Json(result.pid) : Json(nullptr);
     info()["stdout"] = "";
     info()["stderr"] = "";
     VERDI_RETURN_IF_ERROR(st);
@@ -277,15 +278,15 @@ class JobRun {
     std::string note;
     switch (result.ending) {
       case Ending::kExited:
+      case Ending::kNotStarted:  // as HySDS's runner: exit code 1, the reason in _stderr.txt
         if (result.exit_code != 0)
           Fail(fmt::format("Got non-zero exit code: {}", result.exit_code));
         break;
-      case Ending::kNotStarted:
-        Fail(result.error);
-        break;
       case Ending::kSoftLimit:
+        // HySDS's error is str(SoftTimeLimitExceeded()); the clearer line
+        // goes to _stderr.txt.
         note = fmt::format("Soft time limit ({}s) exceeded for {}.", *soft_limit_, job_id());
-        Fail(note);
+        Fail(kSoftTimeLimitError);
         break;
       case Ending::kHardLimit:
         note = fmt::format("Hard time limit ({}s) exceeded for {}.", *hard_limit_, job_id());
@@ -304,8 +305,13 @@ class JobRun {
   }
 
   void Interrupted(int sig) {
-    outcome_.status = SignalStatus(sig);
     outcome_.signum = sig;
+    if (settings_.revoked && settings_.revoked(p_.job.task_id)) {
+      outcome_.status = kJobRevoked;
+      outcome_.error = RevokedError(sig);
+      return;
+    }
+    outcome_.status = SignalStatus(sig);
     outcome_.error = fmt::format("caught signal {}", sig);
   }
 
@@ -332,9 +338,11 @@ class JobRun {
       Fail(dir_.string() + ": the job dir is no longer a directory (the job replaced it)");
       return;
     }
-    CommandResult result = !outcome_.completed()         ? CommandResult::kFailed
-                           : info().value("pid", 0) == 0 ? CommandResult::kNotRun
-                                                         : CommandResult::kSucceeded;
+    const Json* pid = FindPath(info(), {"pid"});
+    bool ran = pid != nullptr && pid->is_number() && pid->get<int64_t>() != 0;
+    CommandResult result = !outcome_.completed() ? CommandResult::kFailed
+                           : !ran                ? CommandResult::kNotRun
+                                                 : CommandResult::kSucceeded;
     Status st = PublishOrTriage(settings_, dir_, context_, result, &job_);
     if (!st.ok()) Fail(st.message());
   }

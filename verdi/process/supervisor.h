@@ -48,8 +48,7 @@ enum class Ending {
 struct RunResult {
   Ending ending = Ending::kExited;
   /// As written to _exit_code: the exit status, minus the signal number when
-  /// killed by a signal, 127 (not found) or 126 (not executable) when it
-  /// could not be executed.
+  /// killed by a signal, 1 when it could not be executed (HySDS's runner).
   int exit_code = 0;
   /// The child's pid (also in _pid); 0 when it never ran.
   pid_t pid = 0;
@@ -63,7 +62,7 @@ struct RunResult {
 /// Runs `request.argv` and waits for it. In `request.dir` it writes:
 ///   _stdout.txt, _stderr.txt  the child's stdout and stderr, as they come
 ///                             (the files are its stdout and stderr);
-///   _pid                      the child's pid (0 when it never ran);
+///   _pid                      the child's pid (not written when it never ran);
 ///   .exit_code_hold           "255" while it runs, then renamed _exit_code
 ///                             holding RunResult::exit_code.
 /// stdin is /dev/null. The child leads its own session and process group,

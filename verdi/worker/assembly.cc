@@ -12,6 +12,11 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
   VERDI_RETURN_IF_ERROR(MakeTaskResults(settings.result_backend, settings.result_expires,
                                         shared.outbox, &parts->results));
   parts->pipeline = settings.pipeline;
+  // A job stopped by a revoke ends as job-revoked.
+  const RevokedSet* revoked = shared.revoked;
+  parts->pipeline.revoked = [revoked](const std::string& task_id) {
+    return revoked != nullptr && revoked->Contains(task_id);
+  };
   if (settings.metrics_port != 0) {
     parts->metrics =
         std::make_unique<WorkerMetrics>(settings.concurrency, parts->pipeline.observer);
@@ -59,7 +64,7 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
   parts->slots = std::make_unique<Slots>(settings.concurrency, parts->services);
   parts->intake = std::make_unique<TaskIntake>(
       TaskIntake::Services{parts->results.get(), shared.events, shared.outbox, shared.revoked,
-                           parts->slots.get(), metrics, settings.limits});
+                           parts->slots.get(), metrics, settings.limits, settings.reporter});
   return Status::OK();
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "events/job_status_doc.h"
 #include "jobspec/job_status.h"
 #include "verdi/worker/task_gates.h"
 
@@ -51,7 +52,7 @@ class TaskRun {
     if (AlreadyFinished()) return Done();
     if (Gate gate = CheckGate(task_, services_.revoked, WallClock::now()); gate != Gate::kRun) {
       LogWarning("task {}: {}: not run", task_.id, gate == Gate::kExpired ? "expired" : "revoked");
-      AnnounceRevoked(task_, gate, 0, services_.results, services_.events);
+      AnnounceRevoked(task_, gate, 0, services_.results, services_.events, services_.reporter);
       return Done();
     }
     if (services_.keys != nullptr && services_.keys->IsRevoked(task_.id)) return RevokedInRedis();
@@ -76,7 +77,9 @@ class TaskRun {
 
     if (outcome.signum != 0 && IsRevoked()) {
       LogWarning("task {}: terminated by a revoke (signal {})", task_.id, outcome.signum);
-      AnnounceRevoked(task_, Gate::kRevoked, outcome.signum, services_.results, services_.events);
+      // Its job-revoked status was the pipeline's final one.
+      AnnounceRevoked(task_, Gate::kRevoked, outcome.signum, services_.results, services_.events,
+                      nullptr);
       return Done();
     }
     if (outcome.signum != 0 && services_.stopping_jobs && services_.stopping_jobs()) {
@@ -128,7 +131,8 @@ class TaskRun {
                    holder);
       if (int sig = WaitForStop(stop, std::chrono::seconds(1)); sig != 0) {
         if (IsRevoked()) {
-          AnnounceRevoked(task_, Gate::kRevoked, 0, services_.results, services_.events);
+          // The run holding it reports its own end.
+          AnnounceRevoked(task_, Gate::kRevoked, 0, services_.results, services_.events, nullptr);
           Done();
           return false;
         }
@@ -154,17 +158,38 @@ class TaskRun {
   // §6.5: a redelivered task whose earlier run already ended is not run twice.
   bool AlreadyFinished() { return delivery_.redelivered && EndedElsewhere(); }
 
+  // Whether an earlier run of this task ended: its result is final, or its
+  // terminal status was sent (by this worker, or by any, as the status
+  // Redis's hysds-job-status-<id> says; also when no result was stored).
   bool EndedElsewhere() {
     std::string state = services_.results->StoredState(task_.id);
-    if (!IsReadyState(state)) return false;
+    std::string ended = IsReadyState(state) ? state : TerminalStatusSent();
+    if (ended.empty()) return false;
     std::string reason = fmt::format(
-        "redelivered, but its earlier run already ended in {}; not running it again", state);
+        "redelivered, but its earlier run already ended in {}; not running it again", ended);
     // Its terminal status was sent when that run ended: a task gets exactly
     // one, so none is sent for this copy (a job-deduped after job-completed
     // would be the last word on a job that did complete).
     LogWarning("task {}: job-deduped: {}", task_.id, reason);
+    if (!IsReadyState(state)) {
+      // As HySDS's redelivered_job_dup: the task's result is the dedup summary.
+      JobOutcome deduped;
+      deduped.status = "job-deduped";
+      Json summary = Summary(JobPayload(), deduped, services_.nodename);
+      summary.erase("job_url");
+      StoreResult("SUCCESS", summary);
+    }
     Ended("job-deduped", true);
     return true;
+  }
+
+  // The terminal status an earlier run sent for this task, "" when none.
+  std::string TerminalStatusSent() {
+    if (services_.reporter != nullptr && services_.reporter->sink()->TerminalAccepted(task_.id))
+      return "a terminal status sent by this worker";
+    if (services_.keys == nullptr) return "";
+    std::string status = services_.keys->JobStatus(task_.id);
+    return IsTerminalStatus(status) ? status : "";
   }
 
   // The job as run_job receives it, with what the worker adds (§1.2).
@@ -191,13 +216,8 @@ class TaskRun {
   // §4 step 1, §6.3: revoked through mozart (the key) while still queued.
   void RevokedInRedis() {
     LogWarning("task {}: hysds-revoked-task-{} is set: revoked, not run", task_.id, task_.id);
-    AnnounceRevoked(task_, Gate::kRevoked, 0, services_.results, services_.events);
-    if (services_.reporter != nullptr) {
-      StatusDetails details;
-      details.signum = 0;
-      details.error = "Job was revoked with signal 0";
-      services_.reporter->Report(JobPayload(), "job-revoked", details);
-    }
+    AnnounceRevoked(task_, Gate::kRevoked, 0, services_.results, services_.events,
+                    services_.reporter);
     Done();
   }
 

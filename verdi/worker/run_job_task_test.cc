@@ -81,6 +81,32 @@ TEST(RunJobTaskTest, ARedeliveredTaskWhoseRunEndedIsNotRunAgain) {
   EXPECT_EQ(h.ended, std::vector<std::string>{"job-deduped"});
 }
 
+TEST(RunJobTaskTest, ARedeliveredTaskWhoseTerminalStatusWasSentIsNotRunAgain) {
+  // No result was stored (no result backend, or the worker died before it),
+  // but its terminal status went out: one terminal status per task.
+  StatusSinkOptions options;
+  options.status_url = "redis://127.0.0.1:1/0";  // never reached: only the memory counts
+  options.log = [](LogLevel, const std::string&) {};
+  std::unique_ptr<StatusSink> sink;
+  ASSERT_TRUE(StatusSink::Make(options, &sink).ok());
+  StatusReporter reporter(std::move(sink), "celery@test");
+  Harness h;
+  h.services.reporter = &reporter;
+  TaskMessage task = RunJob("t1");
+  Json job = task.args[0];
+  job["task_id"] = "t1";
+  reporter.Report(job, "job-completed", {});
+  RunJobTask(task, Delivery(8, /*redelivered=*/true), h.services, nullptr, nullptr);
+  EXPECT_TRUE(h.runner.payloads.empty());
+  // HySDS's redelivered_job_dup summary is the task's result.
+  ASSERT_EQ(h.results.stored.size(), 1u);
+  EXPECT_EQ(h.results.stored[0].state, "SUCCESS");
+  EXPECT_EQ(h.results.stored[0].result["status"], "job-deduped");
+  EXPECT_FALSE(h.results.stored[0].result.contains("job_url"));
+  EXPECT_EQ(Drain(&h.outbox).acts, std::vector<std::string>{"ack 8"});
+  EXPECT_EQ(h.ended, std::vector<std::string>{"job-deduped"});
+}
+
 TEST(RunJobTaskTest, ARedeliveredTaskThatNeverEndedRuns) {
   Harness h;
   h.results.states["t1"] = "STARTED";

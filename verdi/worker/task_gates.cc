@@ -1,5 +1,7 @@
 #include "verdi/worker/task_gates.h"
 
+#include "jobspec/job_status.h"
+
 namespace verdi {
 
 Gate CheckGate(const TaskMessage& task, const RevokedSet* revoked, WallClock::time_point now) {
@@ -9,7 +11,7 @@ Gate CheckGate(const TaskMessage& task, const RevokedSet* revoked, WallClock::ti
 }
 
 void AnnounceRevoked(const TaskMessage& task, Gate why, int signum, TaskResults* results,
-                     EventPublisher* events) {
+                     EventPublisher* events, StatusReporter* reporter) {
   bool expired = why == Gate::kExpired;
   const char* reason = expired ? "expired" : signum != 0 ? "terminated" : "revoked";
   results->Store(task, "REVOKED", ExceptionResult("TaskRevokedError", "celery.exceptions", reason));
@@ -17,6 +19,15 @@ void AnnounceRevoked(const TaskMessage& task, Gate why, int signum, TaskResults*
                                 {"terminated", signum != 0},
                                 {"signum", signum != 0 ? Json(signum) : Json(nullptr)},
                                 {"expired", expired}});
+  if (reporter == nullptr || task.args.empty() || !task.args[0].is_object()) return;
+  // HySDS's handler runs in Celery's main process, with the job of the
+  // message (request.args[0]).
+  Json job = task.args[0];
+  if (!job.contains("task_id")) job["task_id"] = task.id;
+  StatusDetails details;
+  details.signum = signum;
+  details.error = RevokedError(signum);
+  reporter->Report(job, kJobRevoked, details);
 }
 
 }  // namespace verdi

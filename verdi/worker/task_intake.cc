@@ -53,7 +53,7 @@ TaskIntake::Result TaskIntake::Accept(const AmqpDelivery& delivery, uint64_t con
       LogWarning("task {}: expired at {}: revoked, not run", task.id, IsoUtc(*task.expires));
     else
       LogWarning("task {}: revoked: not run", task.id);
-    AnnounceRevoked(task, gate, 0, s_.results, s_.events);
+    AnnounceRevoked(task, gate, 0, s_.results, s_.events, s_.reporter);
     Ack(from);
     return Result::kEnded;
   }
@@ -97,7 +97,7 @@ int TaskIntake::ReleaseDue(SteadyTime now, WallClock::time_point wall_now) {
     Work work = std::move(held_.begin()->second);
     held_.erase(held_.begin());
     if (Gate gate = CheckGate(work.task, s_.revoked, wall_now); gate != Gate::kRun) {
-      AnnounceRevoked(work.task, gate, 0, s_.results, s_.events);
+      AnnounceRevoked(work.task, gate, 0, s_.results, s_.events, s_.reporter);
       Ack(work.delivery);
       continue;
     }
@@ -114,7 +114,7 @@ void TaskIntake::EndUnrunnableHeld(WallClock::time_point now) {
       ++it;
       continue;
     }
-    AnnounceRevoked(it->second.task, gate, 0, s_.results, s_.events);
+    AnnounceRevoked(it->second.task, gate, 0, s_.results, s_.events, s_.reporter);
     Ack(it->second.delivery);
     it = held_.erase(it);
   }
