@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "base/timestamp.h"
@@ -45,6 +46,15 @@ struct TaskMessage {
   std::string root_id, parent_id, group_id, origin, shadow;
   /// From the AMQP properties; correlation_id falls back to `id`.
   std::string reply_to, correlation_id;
+  /// The ids of the tasks this one sent while it ran (Celery's
+  /// request.children), in the order sent: its result lists them.
+  std::vector<std::string> children;
+};
+
+/// How a task message's body is serialized (Celery's task_serializer).
+enum class TaskSerializer {
+  kJson,     // application/json, utf-8
+  kMsgpack,  // application/x-msgpack, binary (HySDS's celeryconfig)
 };
 
 struct DecodeLimits {
@@ -91,27 +101,30 @@ Status DecodeTaskMessage(const Delivery& delivery, const DecodeLimits& limits, T
 Status DecodeMessageBody(const std::string& content_type, const Json* compression,
                          std::string_view body, const DecodeLimits& limits, Json* out);
 
-/// Encodes `task` as a Python producer does (`AMQP.as_task_v2` + kombu json):
-/// the headers lang "py", task, id, shadow, eta, expires, group, group_index
-/// (null), retries, timelimit [hard, soft] (null when absent), root_id (the
-/// id when empty), parent_id, argsrepr, kwargsrepr (JSON of the values, cut
-/// at 1024 bytes), origin and ignore_result (false when absent); empty strings
-/// and absent times are null. Body: [args, kwargs, embed] as Python's
-/// json.dumps writes it; embed is {callbacks, errbacks, chain, chord} all
-/// null unless task.embed is a map. content_type application/json,
-/// content_encoding utf-8, correlation_id = the id unless task.correlation_id
-/// is set, reply_to = task.reply_to. Strings that are not UTF-8 are written
-/// as PyJsonDumps does. args must be a list and kwargs a map (else empty ones
-/// are sent).
-AmqpOutgoing EncodeTaskMessage(const TaskMessage& task);
+/// Encodes `task` as a Python producer does (`AMQP.as_task_v2` + kombu's
+/// serializer): the headers lang "py", task, id, shadow, eta, expires, group,
+/// group_index (null), retries, timelimit [hard, soft] (null when absent),
+/// root_id (the id when empty), parent_id, argsrepr and kwargsrepr (Python
+/// reprs of the args tuple and the kwargs, cut at 1024 characters), origin
+/// and ignore_result (false when absent); empty strings and absent times are
+/// null. Body: [args, kwargs, embed]; embed is {callbacks, errbacks, chain,
+/// chord} all null unless task.embed is a map. With kJson: as Python's
+/// json.dumps writes it (strings that are not UTF-8 as PyJsonDumps does),
+/// content_type application/json, content_encoding utf-8; with kMsgpack: as
+/// msgpack.packb writes it, application/x-msgpack, binary. correlation_id =
+/// the id unless task.correlation_id is set, reply_to = task.reply_to. args
+/// must be a list and kwargs a map (else empty ones are sent).
+AmqpOutgoing EncodeTaskMessage(const TaskMessage& task,
+                               TaskSerializer serializer = TaskSerializer::kJson);
 
 /// The result document of a task, as Celery's backend writes it
 /// (`_get_result_meta` + task_id), serialized like Python's json.dumps:
 /// {"status", "result", "traceback", "children", "date_done", ["group_id"],
 /// ["parent_id"], "task_id"}. `date_done` is written (ISO-8601 with +00:00)
 /// only when `state` is READY (SUCCESS, FAILURE, REVOKED), else null.
-/// `children` is [] when `request` is given and null without one (as Celery);
-/// group_id and parent_id come from `request` when they are set.
+/// `children` is the request's children as Celery writes them
+/// ([[[id, null], null], ...]; [] when none) when `request` is given, and null
+/// without one; group_id and parent_id come from `request` when they are set.
 std::string EncodeResultJson(const std::string& task_id, const std::string& state,
                              const Json& result, const Json& traceback, const TaskMessage* request,
                              WallClock::time_point date_done);

@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "events/celery_event.h"
+#include "events/msgpack_writer.h"
+
 namespace verdi {
 namespace {
 
@@ -111,10 +114,21 @@ Json LimitOrNull(const std::optional<double>& seconds) {
   return d;
 }
 
-std::string Repr(const Json& value) {
-  std::string text = PyJsonDumps(value);  // ASCII only: cutting anywhere is safe
-  if (text.size() > kReprMax) text = text.substr(0, kReprMax - 3) + "...";
-  return text;
+// Celery's saferepr(args): the repr of a tuple, "(1,)" for one item.
+std::string TupleRepr(const Json& args) {
+  std::string out = "(";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += PythonRepr(args[i], std::string::npos);
+  }
+  if (args.size() == 1) out += ",";
+  out += ")";
+  if (out.size() > kReprMax) out = out.substr(0, kReprMax) + "...";
+  return out;
+}
+
+bool IsEmbedKey(const std::string& key) {
+  return key == "callbacks" || key == "errbacks" || key == "chain" || key == "chord";
 }
 
 // The embed map in Python's key order: callbacks, errbacks, chain, chord,
@@ -130,7 +144,7 @@ std::string DumpEmbed(const Json& embed) {
   }
   if (embed.is_object()) {
     for (const auto& [key, value] : embed.items()) {
-      if (key == "callbacks" || key == "errbacks" || key == "chain" || key == "chord") continue;
+      if (IsEmbedKey(key)) continue;
       out += ", ";
       out += Json(key).dump(-1, ' ', /*ensure_ascii=*/true, Json::error_handler_t::replace);
       out += ": ";
@@ -166,7 +180,37 @@ std::string FormatIsoTime(WallClock::time_point t) {
   return text + "+00:00";
 }
 
-AmqpOutgoing EncodeTaskMessage(const TaskMessage& task) {
+// The body [args, kwargs, embed] as msgpack.packb writes it: the embed map
+// in Python's key order (callbacks, errbacks, chain, chord, then the rest).
+std::string MsgpackBody(const Json& args, const Json& kwargs, const Json& embed) {
+  std::string out = "\x93";  // an array of 3
+  AppendMsgpack(args, &out);
+  AppendMsgpack(kwargs, &out);
+  Json rest = Json::object();
+  if (embed.is_object())
+    for (const auto& [key, value] : embed.items())
+      if (!IsEmbedKey(key)) rest[key] = value;
+  size_t size = 4 + rest.size();
+  if (size < 16) {
+    out += static_cast<char>(0x80 | size);  // fixmap
+  } else {
+    out += '\xde';  // map 16
+    out += static_cast<char>(size >> 8 & 0xff);
+    out += static_cast<char>(size & 0xff);
+  }
+  for (const char* key : {"callbacks", "errbacks", "chain", "chord"}) {
+    AppendMsgpack(key, &out);
+    const Json* value = embed.is_object() ? FindPath(embed, {key}) : nullptr;
+    AppendMsgpack(value != nullptr ? *value : Json(nullptr), &out);
+  }
+  for (const auto& [key, value] : rest.items()) {
+    AppendMsgpack(key, &out);
+    AppendMsgpack(value, &out);
+  }
+  return out;
+}
+
+AmqpOutgoing EncodeTaskMessage(const TaskMessage& task, TaskSerializer serializer) {
   const Json& args = task.args.is_array() ? task.args : Json::array();
   const Json& kwargs = task.kwargs.is_object() ? task.kwargs : Json::object();
   AmqpOutgoing out;
@@ -184,15 +228,21 @@ AmqpOutgoing EncodeTaskMessage(const TaskMessage& task) {
        Json::array({LimitOrNull(task.hard_time_limit), LimitOrNull(task.soft_time_limit)})},
       {"root_id", task.root_id.empty() ? task.id : task.root_id},
       {"parent_id", StringOrNull(task.parent_id)},
-      {"argsrepr", Repr(args)},
-      {"kwargsrepr", Repr(kwargs)},
+      {"argsrepr", TupleRepr(args)},
+      {"kwargsrepr", PythonRepr(kwargs, kReprMax)},
       {"origin", StringOrNull(task.origin)},
       {"ignore_result", task.ignore_result.value_or(false)},
   };
-  out.body =
-      "[" + PyJsonDumps(args) + ", " + PyJsonDumps(kwargs) + ", " + DumpEmbed(task.embed) + "]";
-  out.content_type = "application/json";
-  out.content_encoding = "utf-8";
+  if (serializer == TaskSerializer::kMsgpack) {
+    out.body = MsgpackBody(args, kwargs, task.embed);
+    out.content_type = "application/x-msgpack";
+    out.content_encoding = "binary";
+  } else {
+    out.body =
+        "[" + PyJsonDumps(args) + ", " + PyJsonDumps(kwargs) + ", " + DumpEmbed(task.embed) + "]";
+    out.content_type = "application/json";
+    out.content_encoding = "utf-8";
+  }
   out.correlation_id = task.correlation_id.empty() ? task.id : task.correlation_id;
   out.reply_to = task.reply_to;
   return out;
@@ -205,7 +255,15 @@ std::string EncodeResultJson(const std::string& task_id, const std::string& stat
   std::string out = "{\"status\": " + PyJsonDumps(state);
   out += ", \"result\": " + PyJsonDumps(result);
   out += ", \"traceback\": " + PyJsonDumps(traceback);
-  out += request != nullptr ? ", \"children\": []" : ", \"children\": null";
+  if (request == nullptr) {
+    out += ", \"children\": null";
+  } else {
+    // Each child as Celery's AsyncResult.as_tuple(): [[id, parent], None].
+    Json children = Json::array();
+    for (const std::string& id : request->children)
+      children.push_back(Json::array({Json::array({id, nullptr}), nullptr}));
+    out += ", \"children\": " + PyJsonDumps(children);
+  }
   out += ", \"date_done\": " + (ready ? PyJsonDumps(FormatIsoTime(date_done)) : "null");
   if (request != nullptr && !request->group_id.empty())
     out += ", \"group_id\": " + PyJsonDumps(request->group_id);

@@ -43,6 +43,9 @@ struct WorkerOptions {
   PipelineFlags pipeline;
   LifecycleFlags lifecycle;
   bool queues_given = false;  // -Q on the command line
+  std::string user_rules_job_queue = "user_rules_job";
+  std::string dataset_processed_queue = "dataset_processed";
+  std::string task_serializer = "msgpack";
 };
 
 // Setting names users have in their celeryconfig.py, and the flag each fills.
@@ -74,6 +77,9 @@ constexpr ConfigKey kConfigKeys[] = {
     {"WORKER_CONTIGUOUS_FAILURE_THRESHOLD", "--failure-threshold", false},
     {"WORKER_CONTIGUOUS_FAILURE_TIME", "--failure-window", false},
     {"worker_metrics_port", "--metrics-port", false},
+    {"USER_RULES_JOB_QUEUE", "--user-rules-job-queue", false},
+    {"DATASET_PROCESSED_QUEUE", "--dataset-processed-queue", false},
+    {"task_serializer", "--task-serializer", false},
 };
 
 // Fills, from the config file, every flag that neither the command line nor
@@ -200,6 +206,14 @@ void PrintConfig(const WorkerSettings& s) {
   fmt::print("worker_max_work_dir_size = {}\n",
              l.max_work_dir_bytes ? std::to_string(*l.max_work_dir_bytes) : "none");
   fmt::print("worker_group = {}\n", l.group.empty() ? "(none)" : l.group);
+  fmt::print("USER_RULES_JOB_QUEUE = {}\n", s.triggers.user_rules_job_queue.empty()
+                                                ? "(none sent)"
+                                                : s.triggers.user_rules_job_queue);
+  fmt::print("DATASET_PROCESSED_QUEUE = {}\n", s.triggers.dataset_processed_queue.empty()
+                                                   ? "(none sent)"
+                                                   : s.triggers.dataset_processed_queue);
+  fmt::print("task_serializer = {}\n",
+             s.triggers.serializer == TaskSerializer::kMsgpack ? "msgpack" : "json");
 }
 
 int RunWorkerCommand(const WorkerOptions& options) {
@@ -235,6 +249,12 @@ int RunWorkerCommand(const WorkerOptions& options) {
     settings.queues.clear();
     for (const auto& name : names) settings.queues.push_back({name, arguments});
   }
+  settings.triggers.user_rules_job_queue = options.user_rules_job_queue;
+  settings.triggers.dataset_processed_queue = options.dataset_processed_queue;
+  settings.triggers.serializer =
+      options.task_serializer == "json" ? TaskSerializer::kJson : TaskSerializer::kMsgpack;
+  // Declared as Celery declares every queue it creates: as the worker's own.
+  if (!settings.queues.empty()) settings.triggers.queue_arguments = settings.queues[0].arguments;
   AmqpUrl url;
   if (st.ok()) st = ParseAmqpUrl(settings.broker_url, &url).WithPrefix("--broker");
   if (!st.ok()) {
@@ -337,6 +357,19 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--metrics-bind", options->metrics_bind,
                   "IPv4 address the metrics endpoint listens on (127.0.0.1: this host only)")
+      ->capture_default_str();
+  cmd->add_option("--user-rules-job-queue", options->user_rules_job_queue,
+                  "Where a finished job's user rules task (hysds.task_worker.run_task,\n"
+                  "user_rules_job) goes, as HySDS's run_job queues it; empty: none is sent")
+      ->capture_default_str();
+  cmd->add_option("--dataset-processed-queue", options->dataset_processed_queue,
+                  "Where each published product's dataset:<ipath> job\n"
+                  "(hysds.orchestrator.submit_job) goes, as HySDS's publish queues it; empty:\n"
+                  "none is sent")
+      ->capture_default_str();
+  cmd->add_option("--task-serializer", options->task_serializer,
+                  "Body of the tasks the worker sends: msgpack (HySDS's celeryconfig) or json")
+      ->check(CLI::IsMember({"msgpack", "json"}))
       ->capture_default_str();
   AddPipelineFlags(cmd, &options->pipeline);
   AddLifecycleFlags(cmd, &options->lifecycle);

@@ -94,6 +94,7 @@ class JobRun {
     Status st = MakeRoom();
     if (st.ok()) st = CreateDirectory();
     if (st.ok()) st = WriteJobFiles();
+    outcome_.started = st.ok();
     if (st.ok() && settings_.observer != nullptr) settings_.observer->Started(job_);
     if (st.ok()) st = Localize();
     if (st.ok()) st = RunCommand();
@@ -343,7 +344,7 @@ class JobRun {
     CommandResult result = !outcome_.completed() ? CommandResult::kFailed
                            : !ran                ? CommandResult::kNotRun
                                                  : CommandResult::kSucceeded;
-    Status st = PublishOrTriage(settings_, dir_, context_, result, &job_);
+    Status st = PublishOrTriage(settings_, dir_, context_, result, &job_, &outcome_.datasets);
     if (!st.ok()) Fail(st.message());
   }
 

@@ -89,6 +89,13 @@ struct JobOutcome {
   /// The system refused what the job needed (work root, job files, a
   /// process): an IOError, not the job's own failure.
   bool infrastructure_error = false;
+  /// job-started was reported: the job got as far as HySDS's run_job main
+  /// block, whose end queues the job's user rules.
+  bool started = false;
+  /// The documents of the products it published (its triage product's
+  /// included), in order: each becomes a `dataset:<ipath>` job for the
+  /// dataset trigger rules.
+  Json datasets = Json::array();
   bool completed() const { return error.empty(); }
 };
 

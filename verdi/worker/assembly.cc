@@ -52,6 +52,8 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
     parts->claims = std::make_unique<TaskClaims>(settings.keys, settings.nodename);
     s.claims = parts->claims.get();
   }
+  parts->triggers = std::make_unique<TriggerRules>(settings.triggers, shared.outbox, shared.events);
+  s.triggers = parts->triggers.get();
   WorkerMetrics* metrics = parts->metrics.get();
   JobDrainGuard* drain = parts->drain.get();
   std::atomic<bool>* drained = shared.drained;

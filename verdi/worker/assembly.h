@@ -38,6 +38,7 @@ struct WorkerParts {
   std::unique_ptr<PipelineRunner> runner;
   std::unique_ptr<JobDrainGuard> drain;
   std::unique_ptr<TaskClaims> claims;  // with a status Redis
+  std::unique_ptr<TriggerRules> triggers;
   TaskServices services;
   std::unique_ptr<Slots> slots;
   std::unique_ptr<TaskIntake> intake;

@@ -86,6 +86,9 @@ class TaskRun {
       // Stopped by our own shutdown: another worker runs it again.
       return Requeue("stopped by the worker's shutdown");
     }
+    // HySDS's trigger rules, sent from inside the task: its result lists them.
+    if (services_.triggers != nullptr)
+      children_ = services_.triggers->Send(task_, run.job, outcome);
     if (outcome.completed()) {
       Json summary = Summary(run.job, outcome, services_.nodename);
       StoreResult("SUCCESS", summary);
@@ -241,7 +244,11 @@ class TaskRun {
 
   // The producer's ignore_result header is honoured: nothing is stored.
   void StoreResult(const std::string& state, const Json& result) {
-    if (!task_.ignore_result.value_or(false)) services_.results->Store(task_, state, result);
+    if (task_.ignore_result.value_or(false)) return;
+    if (children_.empty()) return services_.results->Store(task_, state, result);
+    TaskMessage with_children = task_;
+    with_children.children = children_;
+    services_.results->Store(with_children, state, result);
   }
 
   void Done() {
@@ -261,6 +268,7 @@ class TaskRun {
   const TaskDelivery& delivery_;
   const TaskServices& services_;
   const AckTarget* ack_;
+  std::vector<std::string> children_;  // the tasks it sent
 };
 
 }  // namespace

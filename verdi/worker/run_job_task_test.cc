@@ -107,6 +107,39 @@ TEST(RunJobTaskTest, ARedeliveredTaskWhoseTerminalStatusWasSentIsNotRunAgain) {
   EXPECT_EQ(h.ended, std::vector<std::string>{"job-deduped"});
 }
 
+TEST(RunJobTaskTest, TheTriggerTasksItSentAreItsResultsChildren) {
+  Harness h;
+  TriggerRules triggers({}, &h.outbox, &h.events);
+  h.services.triggers = &triggers;
+  h.runner.outcome.started = true;
+  h.runner.outcome.datasets = Json::array({{{"id", "p"}, {"ipath", "hysds::data/p"}}});
+  TaskMessage task = RunJob("t1");
+  task.args[0]["job_info"] = {{"job_payload", {{"payload_task_id", "payload-1"}}}};
+  RunJobTask(task, Delivery(7), h.services, nullptr, nullptr);
+  ASSERT_EQ(h.results.stored.back().state, "SUCCESS");
+  const auto& children = h.results.stored.back().children;
+  ASSERT_EQ(children.size(), 2u);
+  std::vector<std::string> published, acts;
+  for (const auto& a : h.outbox.TakeAll()) {
+    if (a.kind == BrokerAction::Kind::kAck) acts.push_back("ack");
+    if (a.kind == BrokerAction::Kind::kPublish && a.exchange.empty()) {
+      published.push_back(a.message.headers["id"]);
+      EXPECT_TRUE(acts.empty());  // sent before the ack
+    }
+  }
+  EXPECT_EQ(published, children);
+  EXPECT_EQ(acts, std::vector<std::string>{"ack"});
+
+  // A revoked job sends none.
+  Harness r;
+  r.services.triggers = &triggers;
+  r.runner.outcome = {"job-revoked", 1, "Job was revoked with signal 15.", SIGTERM};
+  r.runner.during = [&] { r.revoked.Add("t2"); };
+  RunJobTask(RunJob("t2"), Delivery(8), r.services, nullptr, nullptr);
+  EXPECT_EQ(r.results.stored.back().state, "REVOKED");
+  EXPECT_TRUE(r.results.stored.back().children.empty());
+}
+
 TEST(RunJobTaskTest, ARedeliveredTaskThatNeverEndedRuns) {
   Harness h;
   h.results.states["t1"] = "STARTED";

@@ -15,6 +15,7 @@
 #include "verdi/worker/drain_guard.h"
 #include "verdi/worker/hysds_keys.h"
 #include "verdi/worker/lifecycle.h"
+#include "verdi/worker/trigger_rules.h"
 
 namespace verdi {
 
@@ -54,6 +55,9 @@ struct WorkerSettings {
   std::string metrics_bind = "0.0.0.0";
   /// Self-exit rules, work root bound, pass-down termination, echo, group.
   LifecycleSettings lifecycle;
+  /// HySDS's trigger rules: the queues of dataset:<ipath> jobs and user
+  /// rules tasks, their serializer and queue arguments.
+  TriggerSettings triggers;
 };
 
 /// RunWorker's exit code after job-drain protection stopped the worker.

@@ -23,7 +23,7 @@ class FakeResults : public TaskResults {
  public:
   void Store(const TaskMessage& task, const std::string& state, const Json& result) override {
     std::lock_guard<std::mutex> lock(mu_);
-    stored.push_back({task.id, state, result});
+    stored.push_back({task.id, state, result, task.children});
     states[task.id] = state;
   }
   std::string StoredState(const std::string& task_id) override {
@@ -34,6 +34,7 @@ class FakeResults : public TaskResults {
   struct Stored {
     std::string id, state;
     Json result;
+    std::vector<std::string> children;
   };
   std::vector<Stored> stored;
   std::map<std::string, std::string> states;
