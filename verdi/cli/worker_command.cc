@@ -46,6 +46,7 @@ struct WorkerOptions {
   std::string user_rules_job_queue = "user_rules_job";
   std::string dataset_processed_queue = "dataset_processed";
   std::string task_serializer = "msgpack";
+  double late_status_watch = 30;
 };
 
 // Setting names users have in their celeryconfig.py, and the flag each fills.
@@ -80,6 +81,7 @@ constexpr ConfigKey kConfigKeys[] = {
     {"USER_RULES_JOB_QUEUE", "--user-rules-job-queue", false},
     {"DATASET_PROCESSED_QUEUE", "--dataset-processed-queue", false},
     {"task_serializer", "--task-serializer", false},
+    {"worker_late_status_watch", "--late-status-watch", false},
 };
 
 // Fills, from the config file, every flag that neither the command line nor
@@ -266,7 +268,9 @@ int RunWorkerCommand(const WorkerOptions& options) {
     return 0;
   }
   std::unique_ptr<StatusReporter> reporter;
-  st = MakeStatusReporter(options.pipeline, settings.nodename, &reporter);
+  st = MakeStatusReporter(
+      options.pipeline, settings.nodename,
+      std::chrono::milliseconds(static_cast<int64_t>(options.late_status_watch * 1000)), &reporter);
   if (!st.ok()) {
     fmt::print(stderr, "verdi worker: {}\n", st.message());
     return 2;
@@ -370,6 +374,13 @@ void AddWorkerCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--task-serializer", options->task_serializer,
                   "Body of the tasks the worker sends: msgpack (HySDS's celeryconfig) or json")
       ->check(CLI::IsMember({"msgpack", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--late-status-watch", options->late_status_watch,
+                  "Seconds a job's hysds-job-status key is watched after its terminal status:\n"
+                  "a late non-terminal write there (the orchestrator's job-queued) gets the\n"
+                  "terminal document sent again; 0: not watched")
+      ->envname("VERDI_LATE_STATUS_WATCH")
+      ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
   AddPipelineFlags(cmd, &options->pipeline);
   AddLifecycleFlags(cmd, &options->lifecycle);
