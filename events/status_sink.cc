@@ -427,8 +427,9 @@ bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
                              item.status, id));
     return false;
   }
+  std::string item_status = item.status;
   if (!status_->Push(std::move(item))) return false;
-  if (terminal && terminal_.insert(id).second) {
+  if (terminal && terminal_.insert_or_assign(id, item_status).second) {
     terminal_order_.push_back(id);
     if (terminal_order_.size() > kGuardCapacity) {
       terminal_.erase(terminal_order_.front());
@@ -438,9 +439,10 @@ bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
   return true;
 }
 
-bool StatusSink::TerminalAccepted(const std::string& uuid) {
+std::string StatusSink::TerminalAccepted(const std::string& uuid) {
   std::lock_guard<std::mutex> lock(guard_mu_);
-  return terminal_.count(uuid) > 0;
+  auto it = terminal_.find(uuid);
+  return it == terminal_.end() ? "" : it->second;
 }
 
 bool StatusSink::LogJobInfo(const Json& doc) {

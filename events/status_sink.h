@@ -11,7 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "base/log.h"
@@ -118,9 +118,9 @@ class StatusSink {
   /// buffer full, or no string uuid/status in `doc` (logged).
   bool LogJobStatus(const Json& doc, int64_t ttl_seconds);
 
-  /// Whether a terminal status was accepted for `uuid` (the HC-639 guard's
-  /// memory: the last 20,000 uuids).
-  bool TerminalAccepted(const std::string& uuid);
+  /// The last terminal status accepted for `uuid`, "" when none (the HC-639
+  /// guard's memory: the last 20,000 uuids).
+  std::string TerminalAccepted(const std::string& uuid);
 
   /// Queues RPUSH <info_key> msgpack(doc) (JobInfoDocument). False: buffer full.
   bool LogJobInfo(const Json& doc);
@@ -150,7 +150,7 @@ class StatusSink {
 
   /// HC-639: uuids with an accepted terminal status, oldest first.
   std::mutex guard_mu_;
-  std::unordered_set<std::string> terminal_;
+  std::unordered_map<std::string, std::string> terminal_;  // uuid -> its terminal status
   std::deque<std::string> terminal_order_;
   std::atomic<uint64_t> guarded_{0};
   std::atomic<uint64_t> invalid_{0};  // counted as rejected

@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
-#include "events/job_status_doc.h"
 #include "jobspec/job_status.h"
 #include "verdi/worker/task_gates.h"
 
@@ -186,13 +185,23 @@ class TaskRun {
     return true;
   }
 
-  // The terminal status an earlier run sent for this task, "" when none.
+  // The status an earlier run ended with, as this worker sent it or the
+  // status Redis holds it, "" when none. job-failed does not count: a run
+  // lost with its worker is closed out as job-failed by the worker's next
+  // life, and its task is run again (as HySDS reruns a redelivered task
+  // that did not complete). A run that really failed stored its FAILURE
+  // before its ack.
   std::string TerminalStatusSent() {
-    if (services_.reporter != nullptr && services_.reporter->sink()->TerminalAccepted(task_.id))
-      return "a terminal status sent by this worker";
+    auto ended = [](const std::string& status) {
+      return status == kJobCompleted || status == "job-deduped" || status == kJobRevoked;
+    };
+    if (services_.reporter != nullptr) {
+      std::string sent = services_.reporter->sink()->TerminalAccepted(task_.id);
+      if (ended(sent)) return sent;
+    }
     if (services_.keys == nullptr) return "";
     std::string status = services_.keys->JobStatus(task_.id);
-    return IsTerminalStatus(status) ? status : "";
+    return ended(status) ? status : "";
   }
 
   // The job as run_job receives it, with what the worker adds (§1.2).

@@ -105,6 +105,17 @@ TEST(RunJobTaskTest, ARedeliveredTaskWhoseTerminalStatusWasSentIsNotRunAgain) {
   EXPECT_FALSE(h.results.stored[0].result.contains("job_url"));
   EXPECT_EQ(Drain(&h.outbox).acts, std::vector<std::string>{"ack 8"});
   EXPECT_EQ(h.ended, std::vector<std::string>{"job-deduped"});
+
+  // A job-failed without a stored FAILURE is a run lost with its worker
+  // (closed out by the worker's next life): the task runs again.
+  Harness again;
+  again.services.reporter = &reporter;
+  TaskMessage lost = RunJob("t2");
+  Json lost_job = lost.args[0];
+  lost_job["task_id"] = "t2";
+  reporter.Report(lost_job, "job-failed", {});
+  RunJobTask(lost, Delivery(9, /*redelivered=*/true), again.services, nullptr, nullptr);
+  EXPECT_EQ(again.runner.payloads.size(), 1u);
 }
 
 TEST(RunJobTaskTest, TheTriggerTasksItSentAreItsResultsChildren) {
