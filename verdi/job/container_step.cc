@@ -156,8 +156,8 @@ Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, 
 }
 
 void RemoveContainer(const ContainerSettings& cs, const std::string& container_name,
-                     const std::string& job_id, bool exited) {
-  if (container_name.empty()) return;
+                     const std::string& job_id, bool exited, int exit_code) {
+  if (container_name.empty() || (exited && exit_code >= 0 && exit_code < 125)) return;
   bool exists = true;
   if (exited) {
     Status st = ContainerExists(cs, container_name, &exists);
