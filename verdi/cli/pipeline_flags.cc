@@ -94,6 +94,15 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
       ->envname("BACKOFF_MAX_TRIES")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  cmd->add_option("--triage-version", flags->triage_version,
+                  "The version of triage products, as HySDS writes its own (it names their GRQ "
+                  "index and, in most datasets configs, their location)")
+      ->envname("VERDI_TRIAGE_VERSION")
+      ->capture_default_str();
+  cmd->add_option("--triage-partition-format", flags->triage_partition_format,
+                  "A strftime format: triage products go to the GRQ index suffix "
+                  "<version>_<now formatted>_triaged_job (HySDS's TRIAGE_PARTITION_FORMAT)")
+      ->envname("TRIAGE_PARTITION_FORMAT");
   cmd->add_option("--webdav-url", flags->webdav_url,
                   "Base of job_info.job_url (default http://<ip>:<webdav port>)")
       ->envname("HYSDS_WEBDAV_URL");
@@ -226,6 +235,8 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   settings.datasets_config_file = Given(flags.datasets_config);
   settings.grq_update_url_bulk = flags.grq_update_url_bulk;
   settings.backoff_max_tries = flags.backoff_max_tries;
+  settings.triage_version = flags.triage_version;
+  settings.triage_partition_format = flags.triage_partition_format;
   settings.webdav_url = Given(flags.webdav_url);
   settings.webdav_port = Given(flags.webdav_port);
   settings.kill_grace =

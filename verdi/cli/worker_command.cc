@@ -75,6 +75,7 @@ constexpr ConfigKey kConfigKeys[] = {
     {"EVICT_CACHE", "--evict-cache", false},
     {"GRQ_UPDATE_URL_BULK", "--grq-update-url-bulk", false},
     {"BACKOFF_MAX_TRIES", "--backoff-max-tries", false},
+    {"TRIAGE_PARTITION_FORMAT", "--triage-partition-format", false},
     {"REDIS_JOB_STATUS_URL", "--redis-job-status-url", false},
     {"REDIS_JOB_STATUS_KEY", "--redis-job-status-key", false},
     {"REDIS_JOB_INFO_URL", "--redis-job-info-url", false},

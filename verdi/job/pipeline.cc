@@ -84,6 +84,7 @@ class JobRun {
   JobOutcome Run() {
     start_ = settings_.machine->Now();
     steady_start_ = SteadyClock::now();
+    shares_context_ = SharesContext(job_);
     for (const char* key : {"container_image_url", "container_image_urls", "dependency_images"})
       if (job_.contains(key)) images_[key] = job_[key];
     RedactImageUrls(&job_);
@@ -149,7 +150,7 @@ class JobRun {
                          {"job_dir_size", 0},
                          {"usage_stats", Json::array()}};
     info()["facts"] = facts.ToJson();
-    info()["execute_node"] = facts.fqdn;
+    info()["execute_node"] = facts.execute_node;
     info()["public_ip"] = facts.public_ip;
     info()["job_url"] = p_.webdav_url + "/" + dir_.lexically_relative(p_.root_work_dir).string();
     info()["context_file"] = InDir("_context.json");
@@ -162,6 +163,7 @@ class JobRun {
     Status st =
         PrepareContainer(p_, settings_, dir_, images_, &job_, &context_, &argv_, &container_name_);
     VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
+    ShowContext();
     VERDI_RETURN_IF_ERROR(WriteJobJson());
     VERDI_RETURN_IF_ERROR(st);
     return WriteFileAtomic(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, argv_),
@@ -223,6 +225,7 @@ class JobRun {
       context_["_prov"] = Json::object();
     context_["_prov"]["wasDerivedFrom"] = derived;
     VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
+    ShowContext();
     VERDI_RETURN_IF_ERROR(WriteJobJson());
     VERDI_RETURN_IF_ERROR(localize::ValidateChecksumFiles(paths));
     // Input datasets are marked so that publishing passes them over (§4.3).
@@ -231,6 +234,11 @@ class JobRun {
     for (const fs::path& d : marked)
       LogInfo("job {}: input dataset {} marked .localized", job_id(), d.string());
     return Status::OK();
+  }
+
+  // job.context as HySDS shows it (jobspec/context.h SharesContext).
+  void ShowContext() {
+    if (shares_context_) job_["context"] = context_;
   }
 
   Status WriteJobJson() { return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_)); }
@@ -321,6 +329,7 @@ class JobRun {
     if (!st.ok())
       return Status::Failed("the job left an unreadable _context.json: " + st.message());
     MergeContext(reloaded, &context_);
+    ShowContext();
     return Status::OK();
   }
 
@@ -368,6 +377,7 @@ class JobRun {
   std::vector<std::string> argv_;  // the job's argv, or the container run wrapping it
   std::string container_name_;     // set when the job runs in a container
   Json context_;
+  bool shares_context_ = false;
   Json images_ = Json::object();  // the job's image URLs before redaction
   std::optional<int64_t> soft_limit_, hard_limit_;
   JobOutcome outcome_;

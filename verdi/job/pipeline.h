@@ -44,6 +44,8 @@ struct PipelineSettings {
   std::optional<std::string> datasets_config_file;  // HYSDS_DATASETS_CFG
   std::string grq_update_url_bulk;                  // GRQ_UPDATE_URL_BULK: none when empty
   int backoff_max_tries = 10;                       // BACKOFF_MAX_TRIES: uploads, indexing
+  std::string triage_version = "v3.3.2";            // the version of triage products
+  std::string triage_partition_format;              // TRIAGE_PARTITION_FORMAT
   std::optional<std::string> webdav_url;            // default http://<public ip>:<port>
   std::optional<std::string> webdav_port;           // default 8085
   /// Who runs jobs: written on line 2 of `.running`.
