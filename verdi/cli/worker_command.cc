@@ -76,6 +76,8 @@ constexpr ConfigKey kConfigKeys[] = {
     {"GRQ_UPDATE_URL_BULK", "--grq-update-url-bulk", false},
     {"BACKOFF_MAX_TRIES", "--backoff-max-tries", false},
     {"TRIAGE_PARTITION_FORMAT", "--triage-partition-format", false},
+    {"JOBS_ES_URL", "--jobs-es-url", false},
+    {"JOBS_AWS_ES", "--jobs-aws-es", false},
     {"REDIS_JOB_STATUS_URL", "--redis-job-status-url", false},
     {"REDIS_JOB_STATUS_KEY", "--redis-job-status-key", false},
     {"REDIS_JOB_INFO_URL", "--redis-job-info-url", false},
@@ -211,6 +213,12 @@ void PrintConfig(const WorkerSettings& s) {
                                                ? "(none)"
                                                : RedactUrls(s.pipeline.grq_update_url_bulk));
   fmt::print("BACKOFF_MAX_TRIES = {}\n", s.pipeline.backoff_max_tries);
+  std::string es_urls;
+  if (s.pipeline.dedup != nullptr)
+    for (const std::string& url : s.pipeline.dedup->settings().es_urls)
+      es_urls += (es_urls.empty() ? "" : ",") + RedactUrls(url);
+  fmt::print("JOBS_ES_URL = {}\n",
+             es_urls.empty() ? "(none: job_info.dedup not checked)" : es_urls);
   fmt::print("kill_grace = {}\n", s.pipeline.kill_grace.count() / 1000.0);
   const ContainerSettings& c = s.pipeline.containers;
   fmt::print("CONTAINER_ENGINE = {}\n", c.engine);

@@ -95,6 +95,8 @@ class JobRun {
     Status st = MakeRoom();
     if (st.ok()) st = CreateDirectory();
     if (st.ok()) st = WriteJobFiles();
+    if (st.ok()) st = FindDuplicate();
+    if (!outcome_.dedup_job.empty()) return EndDeduped();
     if (st.ok() && settings_.observer != nullptr) settings_.observer->Started(job_);
     if (st.ok()) st = Localize();
     if (st.ok()) st = RunCommand();
@@ -280,6 +282,37 @@ class JobRun {
     outcome_.exit_code = result.exit_code;
     Judge(result);
     return Status::OK();
+  }
+
+  // HySDS's worker-side dedup (job_dedup.h), after the job's files are
+  // written and before job-started. An index that cannot be asked fails the
+  // job, as in HySDS.
+  Status FindDuplicate() {
+    const Json* dedup = FindPath(job_, {"job_info", "dedup"});
+    const Json* hash = FindPath(job_, {"job_info", "payload_hash"});
+    if (settings_.dedup == nullptr || dedup == nullptr || *dedup != true || hash == nullptr ||
+        !hash->is_string())
+      return Status::OK();
+    std::optional<DuplicateJob> found;
+    VERDI_RETURN_IF_ERROR(
+        settings_.dedup->FindDuplicate(hash->get<std::string>(), p_.job.task_id, &found));
+    if (!found) return Status::OK();
+    outcome_.status = kJobDeduped;
+    outcome_.dedup_job = found->id;
+    outcome_.dedup_msg =
+        fmt::format("verdi worker found duplicate job {} with status {}", found->id, found->status);
+    LogInfo("job {}: job-deduped: {}", job_id(), outcome_.dedup_msg);
+    return Status::OK();
+  }
+
+  // A duplicate ends the job before it starts: closed out, no command, no
+  // publish or triage, job-deduped.
+  JobOutcome EndDeduped() {
+    Status st =
+        CloseOutJobDir(dir_, {kJobDeduped, 0, "", 0, start_, settings_.machine->Now()}, &job_);
+    if (!st.ok()) LogWarning("job {}: {}", job_id(), st.message());
+    if (settings_.observer != nullptr) settings_.observer->Finished(job_, outcome_);
+    return outcome_;
   }
 
   // Turns how the command ended into the job's status and error.

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "jobspec/worker_config.h"
 #include "localize/fetch.h"
 #include "verdi/container/run_argv.h"
+#include "verdi/job/job_dedup.h"
 #include "verdi/process/interrupts.h"
 #include "verdi/workdir/scrub.h"
 
@@ -62,6 +64,9 @@ struct PipelineSettings {
   std::vector<std::string> base_env;
   /// Told of job-started and of the final status; may be null.
   JobObserver* observer = nullptr;
+  /// HySDS's worker-side dedup of jobs with job_info.dedup (JOBS_ES_URL);
+  /// null: not checked.
+  std::shared_ptr<JobDedup> dedup;
   Machine* machine = Machine::Default();
 };
 
@@ -82,7 +87,9 @@ struct JobOutcome {
   int exit_code = 0;   // job_info.status: the command's, forced to 1 on failure
   std::string error;   // empty on success
   int signum = 0;      // the signal that stopped it, if one did
-  fs::path job_dir;    // empty when no directory was created
+  /// job-deduped: the duplicate's id and HySDS's message about it.
+  std::string dedup_job, dedup_msg;
+  fs::path job_dir;  // empty when no directory was created
   /// The system refused what the job needed (work root, job files, a
   /// process): an IOError, not the job's own failure.
   bool infrastructure_error = false;
