@@ -33,6 +33,11 @@ Json ComposeContext(const Json& job) {
   return context;
 }
 
+bool SharesContext(const Json& job_doc) {
+  auto it = job_doc.find("context");
+  return it != job_doc.end() && it->is_object() && it->empty();
+}
+
 void MergeContext(const Json& reloaded, Json* context) {
   if (!reloaded.is_object()) return;
   for (const auto& [key, value] : reloaded.items()) (*context)[key] = value;

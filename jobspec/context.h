@@ -15,8 +15,14 @@ namespace verdi {
 ///     container_image_urls when the job has it;
 ///   - _prov: {wasGeneratedBy: "task_id:<task_id>"};
 ///   - _force_ingest: the job's publish_overwrite_ok (false when absent).
-/// Unlike HySDS, the job's own `context` is never modified.
 Json ComposeContext(const Json& job_doc);
+
+/// Whether the job's `context` is the worker's context, as in HySDS: a job
+/// that comes with an empty `context` object has its worker fill that very
+/// object, so its `context` (in `_job.json` and the statuses) is the
+/// context as it stands at each point; any other job's is left as it came.
+/// Decided on the job as it arrives.
+bool SharesContext(const Json& job_doc);
 
 /// Merges a context read back after the command into `context`: top-level
 /// keys of `reloaded` replace those of `context`.

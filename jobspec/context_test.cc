@@ -121,5 +121,13 @@ TEST(MergeContextTest, NonObjectIsIgnored) {
   EXPECT_EQ(context, original);
 }
 
+// HySDS's worker fills the job's own context dict only when it came empty.
+TEST(SharesContextTest, OnlyAnEmptyContextObject) {
+  EXPECT_TRUE(SharesContext(Json::parse(R"({"context": {}})")));
+  EXPECT_FALSE(SharesContext(Json::parse(R"({"context": {"rule": 1}})")));
+  EXPECT_FALSE(SharesContext(Json::parse(R"({"params": {}})")));
+  EXPECT_FALSE(SharesContext(Json::parse(R"({"context": null})")));
+}
+
 }  // namespace
 }  // namespace verdi

@@ -55,9 +55,7 @@ Status ParseParam(const JsonField& field, HysdsIoParam* param) {
 
   JsonField from = field["from"];
   VERDI_RETURN_IF_ERROR(from.GetString(&param->from));
-  if (param->from != "value" && param->from != "submitter" && param->from != "passthrough" &&
-      !(param->from.starts_with("dataset_jpath:") && param->from.size() > 14))
-    return from.Error("\"value\", \"submitter\", \"passthrough\" or \"dataset_jpath:<path>\"");
+  if (ClassifyFrom(param->from) == FromForm::kRefused) return from.Error(kFromForms);
 
   // A present null is a value too: HySDS tests `"value" in param`.
   if (field["value"].present()) param->value = field["value"].value();
@@ -100,6 +98,17 @@ Status ParseParam(const JsonField& field, HysdsIoParam* param) {
 }
 
 }  // namespace
+
+FromForm ClassifyFrom(std::string_view from) {
+  if (from == "value" || from == "submitter" || from == "passthrough" ||
+      from.starts_with("dataset_jpath:"))
+    return FromForm::kKnown;
+  // The schema's pattern "(passthrough|value|submitter|dataset_jpath\\:.*)",
+  // which jsonschema searches for anywhere in the text.
+  for (std::string_view word : {"passthrough", "value", "submitter", "dataset_jpath:"})
+    if (from.find(word) != std::string_view::npos) return FromForm::kDefaultOnly;
+  return FromForm::kRefused;
+}
 
 const HysdsIoParam* HysdsIo::Find(std::string_view name) const {
   for (const HysdsIoParam& param : params)

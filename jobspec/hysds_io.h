@@ -13,7 +13,9 @@ namespace verdi {
 
 struct HysdsIoParam {
   std::string name;
-  /// "value", "submitter", "passthrough" or "dataset_jpath:<dotted.path>".
+  /// "value", "submitter", "passthrough", "dataset_jpath:<dotted.path>"
+  /// (an empty path: the whole dataset), or other text HySDS's schema lets
+  /// through (FromForm::kDefaultOnly).
   std::string from;
   /// The fixed value (from = "value"); any JSON, null included.
   std::optional<Json> value;
@@ -41,9 +43,28 @@ struct HysdsIo {
   const HysdsIoParam* Find(std::string_view name) const;
 };
 
+/// What HySDS makes of a param's `from`.
+enum class FromForm {
+  /// A source its resolver acts on: "value", "submitter", "passthrough", or
+  /// "dataset_jpath:" and a path, empty included (the whole dataset).
+  kKnown,
+  /// Other text that HySDS's schema accepts (its pattern, searched, finds
+  /// one of those words in it): the resolver gives the param its `value` or
+  /// its `default` only.
+  kDefaultOnly,
+  /// Text the schema refuses.
+  kRefused,
+};
+FromForm ClassifyFrom(std::string_view from);
+
+/// The `from` forms, for messages.
+inline constexpr std::string_view kFromForms =
+    "\"value\", \"submitter\", \"passthrough\" or \"dataset_jpath:<path>\", the path possibly "
+    "empty";
+
 /// Validates and reads a hysds-io document. Required: an object with
-/// `params`, a list of objects each with a string `name` and `from`
-/// ("value", "submitter", "passthrough" or "dataset_jpath:<path>"); `value`
+/// `params`, a list of objects each with a string `name` and a `from` that
+/// ClassifyFrom does not refuse; `value`
 /// is required when from is "value", `enumerables` (strings) when type is
 /// "enum", `version_regex` when type is one of the *_version types. `type`
 /// must be a known type; `optional` may be a boolean or the text

@@ -99,6 +99,26 @@ TEST(ParseHysdsIoTest, NullValueIsAFixedValue) {
   EXPECT_TRUE(io.params[0].value->is_null());
 }
 
+// Every form HySDS's resolver (hysds_commons get_inputs) acts on, and what
+// its schema's searched pattern lets through besides.
+TEST(ParseHysdsIoTest, FromForms) {
+  for (const char* from : {"value", "submitter", "passthrough", "dataset_jpath:",
+                           "dataset_jpath:_id", "dataset_jpath:_source.urls.0:x"}) {
+    EXPECT_EQ(ClassifyFrom(from), FromForm::kKnown) << from;
+    HysdsIo io;
+    Json doc = WithParam({{"from", from}, {"value", "v"}});
+    EXPECT_TRUE(Parse(doc, &io).ok()) << from;
+  }
+  for (const char* from :
+       {"submitter_input", "default_value", "x-dataset_jpath:_id", "Passthrough value"})
+    EXPECT_EQ(ClassifyFrom(from), FromForm::kDefaultOnly) << from;
+  for (const char* from : {"submit", "dataset_jpath", "", "user", "Value"})
+    EXPECT_EQ(ClassifyFrom(from), FromForm::kRefused) << from;
+  HysdsIo io;
+  ASSERT_TRUE(Parse(WithParam({{"from", "submitter_input"}, {"default", "d"}}), &io).ok());
+  EXPECT_EQ(io.params[0].from, "submitter_input");
+}
+
 TEST(ParseHysdsIoTest, Rejections) {
   EXPECT_EQ(Rejection(Json::array()), "hysds-io: expected an object, got a list");
   EXPECT_EQ(Rejection(Json::object()), "hysds-io.params: is missing, expected a list");
@@ -111,10 +131,10 @@ TEST(ParseHysdsIoTest, Rejections) {
             "hysds-io.params[0].from: is missing, expected a string");
   EXPECT_EQ(Rejection(WithParam({{"from", "user"}})),
             "hysds-io.params[0].from: expected \"value\", \"submitter\", \"passthrough\" or "
-            "\"dataset_jpath:<path>\", got \"user\"");
-  EXPECT_EQ(Rejection(WithParam({{"from", "dataset_jpath:"}})),
+            "\"dataset_jpath:<path>\", the path possibly empty, got \"user\"");
+  EXPECT_EQ(Rejection(WithParam({{"from", "dataset_jpath"}})),
             "hysds-io.params[0].from: expected \"value\", \"submitter\", \"passthrough\" or "
-            "\"dataset_jpath:<path>\", got \"dataset_jpath:\"");
+            "\"dataset_jpath:<path>\", the path possibly empty, got \"dataset_jpath\"");
   EXPECT_EQ(Rejection(WithParam({{"from", "value"}})),
             "hysds-io.params[0].value: is missing, expected the fixed value (from is \"value\")");
   EXPECT_EQ(Rejection(WithParam({{"type", "string"}})),

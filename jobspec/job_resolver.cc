@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "jobspec/dataset_jpath.h"
 #include "jobspec/disk_usage.h"
 #include "jobspec/job.h"
 #include "jobspec/job_id.h"
@@ -132,22 +133,23 @@ std::string Trim(const std::string& s) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
-// run_type_conversion of hysds_commons, applied to a hysds-io default.
-Status ConvertDefault(const HysdsIoParam& wire, const std::string& io_file, Given* out) {
-  const Json& d = *wire.default_value;
-  out->origin = fmt::format("{}: {}.default", io_file, wire.path);
+// run_type_conversion of hysds_commons, applied to a hysds-io value,
+// default or dataset value in place; errors name `given->origin`.
+Status ConvertByType(const HysdsIoParam& wire, Given* given) {
+  const Json d = given->value;
   auto error = [&](const std::string& expected) {
     return ParamError(
-        out->origin, wire.name,
+        given->origin, wire.name,
         fmt::format("type {}: expected {}, got {}", wire.type, expected, DescribeJson(d)));
   };
+  if (d.is_null()) return Status::OK();
   if (wire.optional && d.is_string() && Trim(d.get<std::string>()).empty()) {
-    out->value = "";  // an unfilled optional param
+    given->value = "";  // an unfilled optional param
     return Status::OK();
   }
   if (wire.type == "number") {
     if (d.is_number()) {
-      out->value = d.get<double>();
+      given->value = d.get<double>();
       return Status::OK();
     }
     std::string text = d.is_string() ? Trim(d.get<std::string>()) : "";
@@ -156,29 +158,89 @@ Status ConvertDefault(const HysdsIoParam& wire, const std::string& io_file, Give
                         ? NAN
                         : std::strtod(text.c_str(), &end);
     if (!std::isfinite(number) || end != text.c_str() + text.size()) return error("a number");
-    out->value = number;
+    given->value = number;
     return Status::OK();
   }
   if (wire.type == "boolean") {
     std::string lower = d.is_string() ? d.get<std::string>() : "";
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (d.is_boolean()) {
-      out->value = d;
+      given->value = d;
     } else if (lower == "true" || lower == "false") {
-      out->value = lower == "true";
+      given->value = lower == "true";
     } else {
       return error("\"true\" or \"false\"");
     }
     return Status::OK();
   }
-  if ((wire.type == "region" || wire.type == "object") && d.is_string()) {
+  if (wire.type == "region" && d.is_string()) {  // an object's text stays text, as in HySDS
     Json parsed;
     if (!ParseJsonText(d.get<std::string>(), "", &parsed).ok()) return error("JSON text");
-    out->value = std::move(parsed);
+    given->value = std::move(parsed);
+  }
+  return Status::OK();
+}
+
+// process_xpath of hysds_commons for a `dataset_jpath:` param: the value at
+// its path in one dataset document (null: nothing there).
+Status DatasetValue(const HysdsIoParam& wire, const Json& dataset, const std::string& origin,
+                    Given* out) {
+  std::optional<Json> found;
+  VERDI_RETURN_IF_ERROR(
+      ResolveDatasetJpath(dataset, DatasetJpath(wire.from), &found)
+          .WithPrefix(fmt::format("{}: param '{}': {}", origin, wire.name, wire.from)));
+  *out = {found ? std::move(*found) : Json(nullptr), origin};
+  return Status::OK();
+}
+
+// get_inputs, run_type_conversion and run_lambda of hysds_commons: the value
+// a trigger rule or a web submission gives a hysds-io param.
+Status RuleValue(const HysdsIoParam& wire, const std::map<std::string, Given>& given,
+                 const SubmitRequest& request, Given* out) {
+  auto finish = [&](Given* one) {
+    if (one->value.is_null()) {
+      if (!wire.optional)
+        return ParamError(one->origin, wire.name,
+                          fmt::format("Failed to find '{}' input from '{}'", wire.name, wire.from));
+      one->value = "";
+    }
+    VERDI_RETURN_IF_ERROR(ConvertByType(wire, one));
+    if (!wire.lambda || !request.run_lambda) return Status::OK();
+    Json result;
+    VERDI_RETURN_IF_ERROR(request.run_lambda(wire, one->value, &result)
+                              .WithPrefix(fmt::format("{}: {}.lambda: param '{}'", request.io_file,
+                                                      wire.path, wire.name)));
+    one->value = std::move(result);
+    return Status::OK();
+  };
+
+  bool from_dataset = wire.from.starts_with("dataset_jpath:") && request.dataset;
+  if (from_dataset && !wire.value && request.dataset->is_array()) {
+    out->value = Json::array();  // aggregated: the list of the values
+    out->origin = request.dataset_file;
+    for (size_t d = 0; d < request.dataset->size(); ++d) {
+      Given one;
+      VERDI_RETURN_IF_ERROR(DatasetValue(wire, (*request.dataset)[d],
+                                         fmt::format("{}[{}]", request.dataset_file, d), &one));
+      VERDI_RETURN_IF_ERROR(finish(&one));
+      out->value.push_back(std::move(one.value));
+    }
     return Status::OK();
   }
-  out->value = d;
-  return Status::OK();
+
+  auto caller = given.find(wire.name);
+  if (wire.value) {
+    *out = {*wire.value, fmt::format("{}: {}.value", request.io_file, wire.path)};
+  } else if (from_dataset) {
+    VERDI_RETURN_IF_ERROR(DatasetValue(wire, *request.dataset, request.dataset_file, out));
+  } else if ((wire.from == "submitter" || wire.from == "passthrough") && caller != given.end()) {
+    *out = caller->second;
+  } else if (wire.from != "passthrough" && wire.default_value) {
+    *out = {*wire.default_value, fmt::format("{}: {}.default", request.io_file, wire.path)};
+  } else {
+    *out = {nullptr, fmt::format("{}: {}", request.io_file, wire.path)};
+  }
+  return finish(out);
 }
 
 // fill_localize of hysds_commons: a URL, an object with a "url", or a list
@@ -282,18 +344,23 @@ Status RouteParams(const JobSpec& spec, const HysdsIo* io, const SubmitRequest& 
     const JobSpecParam& param = spec.params[i];
     std::string spec_origin = fmt::format("{}: job-spec.params[{}]", request.spec_file, i);
     const HysdsIoParam* wire = io != nullptr ? io->Find(param.name) : nullptr;
-    if (wire != nullptr && wire->lambda && lambda_noted.insert(param.name).second)
-      notes->push_back(
-          fmt::format("{}: {}.lambda: param '{}': not run (verdi does not evaluate "
-                      "Python); the value is used as it is",
-                      request.io_file, wire->path, param.name));
+    if (wire != nullptr && wire->lambda && !(request.as_rule && request.run_lambda) &&
+        lambda_noted.insert(param.name).second)
+      notes->push_back(fmt::format(
+          "{}: {}.lambda: param '{}': not run, as in HySDS's REST submission (--as-rule runs "
+          "it); the value is used as it is",
+          request.io_file, wire->path, param.name));
     Given value;
-    if (auto it = given.find(param.name); it != given.end()) {
+    if (request.as_rule && wire != nullptr) {
+      VERDI_RETURN_IF_ERROR(RuleValue(*wire, given, request, &value));
+    } else if (auto it = given.find(param.name); it != given.end()) {
       value = it->second;
     } else if (wire != nullptr && wire->value) {
       value = {*wire->value, fmt::format("{}: {}.value", request.io_file, wire->path)};
+      VERDI_RETURN_IF_ERROR(ConvertByType(*wire, &value));
     } else if (wire != nullptr && wire->default_value) {
-      VERDI_RETURN_IF_ERROR(ConvertDefault(*wire, request.io_file, &value));
+      value = {*wire->default_value, fmt::format("{}: {}.default", request.io_file, wire->path)};
+      VERDI_RETURN_IF_ERROR(ConvertByType(*wire, &value));
     } else if (wire != nullptr && wire->optional) {
       continue;
     } else {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,20 @@ struct SubmitRequest {
   /// --param NAME=VALUE in order (a later one wins); string values, which
   /// win over `params`.
   std::vector<std::pair<std::string, std::string>> param_strings;
+
+  /// Resolve as a trigger rule or a Tosca/Figaro submission does
+  /// (hysds_commons submit_mozart_job) instead of as Mozart's REST
+  /// submission (resolve_hysds_job). See ResolveJob.
+  bool as_rule = false;
+  /// With as_rule: the dataset document (a GRQ search hit, `{"_id",
+  /// "_source"}`) that `dataset_jpath:` params are taken from; a list of
+  /// them aggregates (each such param becomes the list of its values).
+  std::optional<Json> dataset;
+  std::string dataset_file;  // its name, for messages
+  /// With as_rule: runs a param's `lambda` on its value, as HySDS's
+  /// run_lambda (`verdi submit` runs it with python3). Null: not run, the
+  /// value is used as it is (one note per param).
+  std::function<Status(const HysdsIoParam& wire, const Json& value, Json* out)> run_lambda;
 
   /// The job-spec id "job-NAME:VERSION" (a leading "job:" is dropped).
   std::string type;
@@ -56,13 +71,25 @@ struct SubmitRequest {
 /// Builds the `run_job` job into `*job`. The job-spec document is parsed
 /// here (errors start with spec_file); `io` may be null.
 ///
-/// Params are taken in job-spec order: the caller's value as given (no
-/// conversion); else the hysds-io's fixed `value`; else its `default`
-/// converted by type (number: a float; boolean: "true"/"false" in any case;
-/// region and object: JSON text parsed; an optional param with a blank
-/// default: ""); else an optional param is skipped; else the submission
-/// fails naming the param. Lambdas are never run; `notes` gets one line per
-/// param that has one, and per caller param the job-spec does not know
+/// Params are taken in job-spec order. As Mozart's REST submission: the
+/// caller's value as given (no conversion); else the hysds-io's fixed
+/// `value`; else its `default`; else an optional param is skipped; else the
+/// submission fails naming the param. Fixed values and defaults are
+/// converted by type as HySDS's run_type_conversion (number: a float;
+/// boolean: "true"/"false" in any case; region: JSON text parsed; an
+/// optional param with blank text: ""; anything else, objects included, as
+/// it is). Lambdas are not run; `notes` gets one line per param that has
+/// one.
+///
+/// With `as_rule`, a param the hysds-io has gets what hysds_commons'
+/// get_inputs gives it: the fixed `value` if any; else by its `from`: the
+/// caller's value (submitter, passthrough), the value at its path in
+/// `dataset` (dataset_jpath, when a dataset is given), else its `default`
+/// (not for passthrough); nothing: "" when optional, else the submission
+/// fails ("Failed to find 'NAME' input from 'FROM'"). That value, the
+/// caller's included, is converted by type, then its lambda runs.
+///
+/// `notes` also gets one line per caller param the job-spec does not know
 /// (ignored, as HySDS does) and per param whose name is a reserved payload
 /// key (not stored).
 ///

@@ -273,9 +273,82 @@ TEST(ResolveJobTest, DefaultsAreTypeConverted) {
   EXPECT_EQ(params["b"], true);
   EXPECT_EQ(params["b2"], false);
   EXPECT_EQ(params["r"], Json::parse(R"({"type": "Polygon"})"));
-  EXPECT_EQ(params["o"], Json::parse(R"([1, {"a": null}])"));
+  EXPECT_EQ(params["o"], "[1, {\"a\": null}]");  // run_type_conversion leaves objects alone
   EXPECT_EQ(params["t"], "{\"a\": 1}");
   EXPECT_EQ(params["d"], "2024-01-01T00:00:00Z");
+}
+
+// resolve_mozart_job's get_inputs with a product: dataset_jpath params take
+// their value from the dataset, converted by type; a fixed value wins.
+TEST(ResolveJobTest, DatasetJpathValuesFromTheDataset) {
+  Json spec = Spec({{"whole", "context"},
+                    {"id", "positional"},
+                    {"urls", "localize"},
+                    {"track", "context"},
+                    {"missing_opt", "context"},
+                    {"fixed", "context"},
+                    {"given", "context"},
+                    {"flag", "context"}});
+  HysdsIo io = Io(Json::parse(R"({"params": [
+    {"name": "whole", "from": "dataset_jpath:"},
+    {"name": "id", "from": "dataset_jpath:_id"},
+    {"name": "urls", "from": "dataset_jpath:_source.urls"},
+    {"name": "track", "from": "dataset_jpath:_source.metadata.track", "type": "number"},
+    {"name": "missing_opt", "from": "dataset_jpath:_source.nothing", "optional": true},
+    {"name": "fixed", "from": "dataset_jpath:_id", "value": "fixed"},
+    {"name": "given", "from": "dataset_jpath:_id"},
+    {"name": "flag", "from": "value", "type": "boolean", "value": "False"}
+  ]})"));
+  SubmitRequest r = Request();
+  r.as_rule = true;
+  r.dataset_file = "dataset.json";
+  r.dataset = Json::parse(
+      R"({"_id": "P1", "_source": {"urls": ["http://h/P1"], "metadata": {"track": "42"}}})");
+  r.param_strings = {{"given", "from-flag"}};
+  Json job = Job(spec, r, &io);
+  const Json& params = job["params"];
+  EXPECT_EQ(params["whole"], *r.dataset);
+  EXPECT_EQ(params["_command"], "run 'P1'");
+  EXPECT_EQ(job["localize_urls"], Json::parse(R"([{"url": "http://h/P1"}])"));
+  EXPECT_EQ(params["track"].dump(), "42.0");
+  EXPECT_EQ(params["missing_opt"], "");
+  EXPECT_EQ(params["fixed"], "fixed");
+  EXPECT_EQ(params["given"], "P1");  // get_inputs: a dataset_jpath param ignores the caller
+  EXPECT_EQ(params["flag"], false);  // a fixed value is converted too
+
+  // A list of datasets aggregates: each dataset_jpath param is the list.
+  r.dataset = Json::parse(R"([{"_id": "P1", "_source": {"urls": ["u1"], "metadata": {"track": 1}}},
+                              {"_id": "P2", "_source": {"urls": ["u2"], "metadata": {"track": 2}}}])");
+  job = Job(spec, r, &io);
+  EXPECT_EQ(job["params"]["_command"], "run '[\"P1\", \"P2\"]'");
+  EXPECT_EQ(job["params"]["track"].dump(), "[1.0,2.0]");
+  EXPECT_EQ(job["params"]["missing_opt"], Json::parse(R"(["", ""])"));
+  EXPECT_EQ(job["localize_urls"], Json::parse(R"([{"url": "u1"}, {"url": "u2"}])"));
+}
+
+TEST(ResolveJobTest, DatasetJpathRejections) {
+  Json spec = Spec({{"x", "context"}});
+  SubmitRequest r = Request();
+  r.as_rule = true;
+  r.dataset_file = "dataset.json";
+  r.dataset = Json::parse(R"({"_id": "P1", "_source": {"urls": ["u"]}})");
+  HysdsIo io = Io({{"params", {{{"name", "x"}, {"from", "dataset_jpath:_source.nothing"}}}}});
+  EXPECT_EQ(Rejection(spec, r, &io),
+            "dataset.json: param 'x': Failed to find 'x' input from "
+            "'dataset_jpath:_source.nothing'");
+  io = Io({{"params", {{{"name", "x"}, {"from", "dataset_jpath:_source.urls.name"}}}}});
+  EXPECT_EQ(Rejection(spec, r, &io),
+            "dataset.json: param 'x': dataset_jpath:_source.urls.name: `name`: cannot take a key "
+            "of a list");
+  r.dataset = Json::array({Json::object(), {{"_id", "P2"}}});
+  io = Io({{"params", {{{"name", "x"}, {"from", "dataset_jpath:_id"}}}}});
+  EXPECT_EQ(Rejection(spec, r, &io),
+            "dataset.json[0]: param 'x': Failed to find 'x' input from 'dataset_jpath:_id'");
+  // Without a dataset, the default stands in.
+  io = Io({{"params", {{{"name", "x"}, {"from", "dataset_jpath:_id"}, {"default", "d"}}}}});
+  r.dataset.reset();
+  EXPECT_EQ(Job(spec, r, &io)["params"]["x"], "d");
+  EXPECT_EQ(Job(spec, Request(), &io)["params"]["x"], "d");
 }
 
 TEST(ResolveJobTest, DefaultConversionRejections) {
@@ -316,6 +389,48 @@ TEST(ResolveJobTest, MissingParam) {
             "default for it)");
 }
 
+TEST(ResolveJobTest, WithARunnerLambdasRunOnEveryValue) {
+  Json spec = Spec({{"given", "context"},
+                    {"fixed", "context"},
+                    {"ids", "context"},
+                    {"opt", "context"},
+                    {"plain", "context"},
+                    {"fails", "context"}});
+  HysdsIo io = Io(Json::parse(R"({"params": [
+    {"name": "given", "from": "submitter", "lambda": "lambda x: x"},
+    {"name": "fixed", "from": "value", "value": "v", "lambda": "lambda x: x"},
+    {"name": "ids", "from": "dataset_jpath:_id", "lambda": "lambda x: x"},
+    {"name": "opt", "from": "submitter", "optional": true, "lambda": "lambda x: x"},
+    {"name": "plain", "from": "submitter", "default": "p"},
+    {"name": "fails", "from": "submitter", "default": "f", "lambda": "lambda x: boom"}
+  ]})"));
+  SubmitRequest r = Request();
+  r.as_rule = true;
+  r.param_strings = {{"given", "g"}};
+  r.dataset = Json::parse(R"([{"_id": "P1"}, {"_id": "P2"}])");
+  r.dataset_file = "hits.json";
+  std::vector<std::string> calls;
+  r.run_lambda = [&](const HysdsIoParam& wire, const Json& value, Json* out) {
+    calls.push_back(wire.name + "=" + value.dump());
+    if (wire.name == "fails") return Status::Invalid("<class 'NameError'>:name 'boom'");
+    *out = Json::array({"ran", value});
+    return Status::OK();
+  };
+  Resolved res = Resolve(spec, r, &io);
+  EXPECT_EQ(res.status.message(),
+            "hysds-io.json.test: hysds-io.params[5].lambda: param 'fails': <class "
+            "'NameError'>:name 'boom'");
+  EXPECT_EQ(calls, (std::vector<std::string>{"given=\"g\"", "fixed=\"v\"", "ids=\"P1\"",
+                                             "ids=\"P2\"", "opt=\"\"", "fails=\"f\""}));
+  io.params.pop_back();
+  spec["params"].erase(5);
+  Json params = Job(spec, r, &io)["params"];
+  EXPECT_EQ(params["given"], Json::parse(R"(["ran", "g"])"));
+  EXPECT_EQ(params["ids"], Json::parse(R"([["ran", "P1"], ["ran", "P2"]])"));
+  EXPECT_EQ(params["opt"], Json::parse(R"(["ran", ""])"));
+  EXPECT_EQ(params["plain"], "p");
+}
+
 TEST(ResolveJobTest, LambdasAreNotRunButNotedOnce) {
   Json spec = Spec({{"x", "positional"}, {"x", "context"}});
   HysdsIo io = Io(Json::parse(R"js({"params": [
@@ -325,9 +440,10 @@ TEST(ResolveJobTest, LambdasAreNotRunButNotedOnce) {
   Resolved res = Resolve(spec, Request(), &io);
   ASSERT_TRUE(res.status.ok()) << res.status.message();
   EXPECT_EQ(res.job["params"]["_command"], "run 'v'");
-  EXPECT_EQ(res.notes, (std::vector<std::string>{
-                           "hysds-io.json.test: hysds-io.params[0].lambda: param 'x': not run "
-                           "(verdi does not evaluate Python); the value is used as it is"}));
+  EXPECT_EQ(res.notes,
+            (std::vector<std::string>{
+                "hysds-io.json.test: hysds-io.params[0].lambda: param 'x': not run, "
+                "as in HySDS's REST submission (--as-rule runs it); the value is used as it is"}));
 }
 
 TEST(ResolveJobTest, TimeLimitsAndTheGap) {

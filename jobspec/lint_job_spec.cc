@@ -1,4 +1,5 @@
 // Linting job-specs and hysds-io files (HySDS's formats).
+#include "jobspec/hysds_io.h"
 #include "jobspec/linter.h"
 
 #include <algorithm>
@@ -124,12 +125,14 @@ static void LintHysdsIoParam(Linter& l, const Json& param, const std::string& p)
   std::string from;
   if (l.String(param, p, "from", true)) {
     from = param["from"].get<std::string>();
-    if (from != "value" && from != "submitter" && from != "passthrough" &&
-        !(from.starts_with("dataset_jpath:") && from.size() > 14))
-      l.Error(Linter::Sub(p, "from"),
-              fmt::format("got \"{}\" (expected \"value\", \"submitter\", \"passthrough\" or "
-                          "\"dataset_jpath:<path>\")",
-                          from));
+    FromForm form = ClassifyFrom(from);
+    if (form == FromForm::kRefused)
+      l.Error(Linter::Sub(p, "from"), fmt::format("got \"{}\" (expected {})", from, kFromForms));
+    else if (form == FromForm::kDefaultOnly)
+      l.Warn(Linter::Sub(p, "from"),
+             fmt::format("\"{}\" is no source HySDS's resolver knows: the param only ever gets "
+                         "its value or default (expected {})",
+                         from, kFromForms));
   }
   if (from == "value" && Member(param, "value") == nullptr)
     l.Error(Linter::Sub(p, "value"),
@@ -143,6 +146,19 @@ static void LintHysdsIoParam(Linter& l, const Json& param, const std::string& p)
   bool version =
       type == "container_version" || type == "jobspec_version" || type == "hysdsio_version";
   l.Regex(param, p, "version_regex", nullptr, version);
+  // HySDS's schema: an object's default is a list or an object, any other
+  // type's is text (the resolver converts it by type).
+  const Json* default_value = Member(param, "default");
+  if (default_value != nullptr && !default_value->is_null()) {
+    if (type == "object" && !default_value->is_object() && !default_value->is_array())
+      l.Error(Linter::Sub(p, "default"),
+              fmt::format("got {} (expected a list or an object, since type is object)",
+                          DescribeJson(*default_value)));
+    else if (type != "object" && !default_value->is_string())
+      l.Warn(Linter::Sub(p, "default"),
+             fmt::format("got {} (expected text, as HySDS's schema says for type {})",
+                         DescribeJson(*default_value), type));
+  }
   const Json* optional = Member(param, "optional");
   if (optional != nullptr && !optional->is_null() && !optional->is_boolean() &&
       *optional != "true" && *optional != "false")
@@ -155,10 +171,6 @@ static void LintHysdsIoParam(Linter& l, const Json& param, const std::string& p)
       l.Error(Linter::Sub(p, "lambda"), fmt::format("got {} (expected a Python lambda expression "
                                                     "\"lambda x: ...\")",
                                                     DescribeJson(param["lambda"])));
-    else
-      l.Warn(Linter::Sub(p, "lambda"),
-             "will not run: verdi submit does not evaluate Python and uses the value as it is "
-             "(expected no lambda, or submission through HySDS)");
   }
   l.UnknownKeys(param, p, kHysdsIoParamKeys);
 }

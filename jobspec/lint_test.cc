@@ -65,9 +65,42 @@ TEST(LintTest, UnknownDestination) {
 }
 
 TEST(LintTest, UnknownFrom) {
-  EXPECT_EQ(Check(LintKind::kHysdsIo, R"({"params": [{"name": "a", "from": "dataset_jpath"}]})"),
-            Lines{"error: f: hysds-io.params[0].from: got \"dataset_jpath\" (expected \"value\", "
-                  "\"submitter\", \"passthrough\" or \"dataset_jpath:<path>\")"});
+  EXPECT_EQ(
+      Check(LintKind::kHysdsIo, R"({"params": [{"name": "a", "from": "dataset_jpath"}]})"),
+      Lines{
+          "error: f: hysds-io.params[0].from: got \"dataset_jpath\" (expected \"value\", "
+          "\"submitter\", \"passthrough\" or \"dataset_jpath:<path>\", the path possibly empty)"});
+}
+
+TEST(LintTest, EveryResolverFromIsClean) {
+  EXPECT_EQ(Check(LintKind::kHysdsIo, R"({"params": [
+    {"name": "a", "from": "dataset_jpath:"},
+    {"name": "b", "from": "dataset_jpath:_source.urls.0"},
+    {"name": "c", "from": "passthrough"}]})"),
+            Lines{});
+}
+
+TEST(LintTest, FromTheSchemaAcceptsButTheResolverDoesNotKnow) {
+  EXPECT_EQ(Check(LintKind::kHysdsIo,
+                  R"({"params": [{"name": "a", "from": "submitter_input", "default": "x"}]})"),
+            Lines{"warning: f: hysds-io.params[0].from: \"submitter_input\" is no source HySDS's "
+                  "resolver knows: the param only ever gets its value or default (expected "
+                  "\"value\", \"submitter\", \"passthrough\" or \"dataset_jpath:<path>\", the path "
+                  "possibly empty)"});
+}
+
+TEST(LintTest, DefaultTypesAsHysdsSchema) {
+  EXPECT_EQ(Check(LintKind::kHysdsIo, R"({"params": [
+    {"name": "a", "from": "submitter", "type": "object", "default": "invalid_value"},
+    {"name": "b", "from": "submitter", "type": "object", "default": {"a": "x"}},
+    {"name": "c", "from": "submitter", "type": "object", "default": [1, 2]},
+    {"name": "d", "from": "submitter", "type": "number", "default": 3},
+    {"name": "e", "from": "submitter", "type": "number", "default": "3"},
+    {"name": "f", "from": "submitter", "default": null}]})"),
+            (Lines{"error: f: hysds-io.params[0].default: got \"invalid_value\" (expected a list "
+                   "or an object, since type is object)",
+                   "warning: f: hysds-io.params[3].default: got 3 (expected text, as HySDS's "
+                   "schema says for type number)"}));
 }
 
 TEST(LintTest, DiskSize) {
@@ -148,14 +181,11 @@ TEST(LintTest, RepeatedKeyPathsInNestedLists) {
                          "`location` (the last one wins, as in Python)"});
 }
 
-TEST(LintTest, LambdaWillNotRun) {
+TEST(LintTest, LambdaMustBeALambda) {
   EXPECT_EQ(Check(LintKind::kHysdsIo,
                   R"({"params": [{"name": "a", "from": "submitter", "lambda": "lambda x: x"},
                                  {"name": "b", "from": "submitter", "lambda": "x + 1"}]})"),
-            (Lines{"warning: f: hysds-io.params[0].lambda: will not run: verdi submit does not "
-                   "evaluate Python and uses the value as it is (expected no lambda, or "
-                   "submission through HySDS)",
-                   "error: f: hysds-io.params[1].lambda: got \"x + 1\" (expected a Python lambda "
+            (Lines{"error: f: hysds-io.params[1].lambda: got \"x + 1\" (expected a Python lambda "
                    "expression \"lambda x: ...\")"}));
 }
 

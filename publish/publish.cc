@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <fstream>
 #include <thread>
@@ -109,8 +110,10 @@ class Publisher {
     return Status::OK();
   }
 
-  // Uploads one planned product; fills its document and its staged metric.
-  Status Upload(const Plan& plan, bool force, Json* doc, Json* staged) {
+  // Uploads one planned product; fills its document, its staged metric and
+  // when it was available (its last file written).
+  Status Upload(const Plan& plan, bool force, Json* doc, Json* staged,
+                WallClock::time_point* available) {
     const Product& product = plan.product;
     const DatasetRule& rule = *plan.rule;
     auto start = WallClock::now();
@@ -138,30 +141,10 @@ class Publisher {
       bytes += size;
     }
 
-    // Browse images (clobber allowed): each *browse_small.png and its full-size sibling.
     Json images = Json::array();
-    if (!plan.browse_location.empty()) {
-      for (const ProductFile& f : files) {
-        if (!f.relpath.ends_with("browse_small.png")) continue;
-        std::string small = f.relpath;
-        std::string big = small.substr(0, small.size() - 10) + ".png";  // "_small.png"
-        bool has_big = std::any_of(files.begin(), files.end(),
-                                   [&](const ProductFile& g) { return g.relpath == big; });
-        for (const std::string& rel : has_big ? std::vector{small, big} : std::vector{small}) {
-          std::string url = localize::JoinUrl(plan.browse_location, rel);
-          auto file = std::find_if(files.begin(), files.end(),
-                                   [&](const ProductFile& g) { return g.relpath == rel; });
-          uint64_t size = 0;
-          VERDI_RETURN_IF_ERROR(
-              PutProductFile(product, *file, url, false, nullptr, &size).WithPrefix("browse"));
-          made_.push_back(url);
-        }
-        images.push_back(
-            {{"img", has_big ? big : small}, {"small_img", small}, {"tooltip", small}});
-      }
-      SortImages(plan.sort_order, &images);
-    }
+    if (!plan.browse_location.empty()) VERDI_RETURN_IF_ERROR(PublishBrowse(plan, files, &images));
     auto end = WallClock::now();
+    *available = end;
 
     Json& d = *doc;
     d = Json::object();
@@ -179,6 +162,7 @@ class Publisher {
     d["prov"] = context_.contains("_prov") ? context_["_prov"] : Json::object();
     d.update(plan.dataset);
     if (!rule.index.is_null()) d["index"] = rule.index;
+    d["grq_index_result"] = {{"index", rule.index}};  // as HySDS's bulk publish sets it
 
     double seconds = SecondsBetween(start, end);
     *staged = {{"path", product.dir.string()},
@@ -297,6 +281,41 @@ class Publisher {
                                                               : "publishing product " + product.id);
   }
 
+  // Browse images as HySDS's publish does them: each `*browse.png` at the
+  // top of the product is an image (tooltip: its name before
+  // ".browse.png"); only its `*browse_small.png` sibling, when there is one,
+  // goes to the browse location (clobber allowed). Then sort_order.
+  Status PublishBrowse(const Plan& plan, const std::vector<ProductFile>& files, Json* images) {
+    static const std::string kBig = "browse.png", kSmall = "browse_small.png";
+    for (const ProductFile& f : files) {
+      const std::string& name = f.relpath;
+      if (name.find('/') != std::string::npos || name.starts_with(".") || !name.ends_with(kBig))
+        continue;
+      std::string small = name;  // Python's str.replace: every occurrence
+      for (size_t at = small.find(kBig); at != std::string::npos;
+           at = small.find(kBig, at + kSmall.size()))
+        small.replace(at, kBig.size(), kSmall);
+      auto file = std::find_if(files.begin(), files.end(),
+                               [&](const ProductFile& g) { return g.relpath == small; });
+      Json small_img = nullptr;
+      if (file != files.end()) {
+        std::string url = localize::JoinUrl(plan.browse_location, small);
+        uint64_t size = 0;
+        VERDI_RETURN_IF_ERROR(
+            PutProductFile(plan.product, *file, url, false, nullptr, &size).WithPrefix("browse"));
+        made_.push_back(url);
+        small_img = small;
+      }
+      constexpr std::string_view kSuffix = ".browse.png";  // HySDS: ^(.+)\.browse\.png$
+      std::string tooltip = name.size() > kSuffix.size() && name.ends_with(kSuffix)
+                                ? name.substr(0, name.size() - kSuffix.size())
+                                : "";
+      images->push_back({{"img", name}, {"small_img", small_img}, {"tooltip", tooltip}});
+    }
+    SortImages(plan.sort_order, images);
+    return Status::OK();
+  }
+
   static void SortImages(const std::vector<std::string>& order, Json* images) {
     if (order.empty()) return;
     std::vector<PythonRegex> res(order.size());
@@ -350,16 +369,69 @@ class Publisher {
   std::vector<std::string> made_;  // locations and browse files written, in order
 };
 
-// "2024-01-01T00:00:00.000000Z" (IsoUtc's form) as a time; nullopt if not.
-std::optional<WallClock::time_point> ParseIsoUtc(const Json& value) {
+// A time as HySDS's parse_iso8601 reads it: "%Y-%m-%dT%H:%M:%S.%fZ" (1 to 6
+// digits) or "%Y-%m-%dT%H:%M:%SZ"; nullopt for anything else.
+std::optional<WallClock::time_point> ParseIso8601(const Json& value) {
   if (!value.is_string()) return std::nullopt;
   std::tm tm{};
   const std::string text = value.get<std::string>();
   const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
   if (rest == nullptr) return std::nullopt;
-  double fraction = *rest == '.' ? std::atof(rest) : 0.0;
-  return WallClock::from_time_t(timegm(&tm)) +
-         std::chrono::duration_cast<WallClock::duration>(std::chrono::duration<double>(fraction));
+  int64_t micros = 0;
+  if (*rest == '.') {
+    int digits = 0;
+    for (++rest; std::isdigit(static_cast<unsigned char>(*rest)) && digits < 7; ++rest, ++digits)
+      micros = micros * 10 + (*rest - '0');
+    if (digits == 0 || digits > 6) return std::nullopt;
+    for (; digits < 6; ++digits) micros *= 10;
+  }
+  if (std::string_view(rest) != "Z") return std::nullopt;
+  return WallClock::from_time_t(timegm(&tm)) + std::chrono::microseconds(micros);
+}
+
+// HySDS's metrics.product_provenance for a product that became available
+// at `available` (publish_files_wrapper): one flat object, latencies in
+// minutes, `X.prod_prov.json` merged over it, then ground-system and access
+// latencies when it gives acquisition_start_time and source_production_time.
+Status ProductProvenance(const Plan& plan, const JobDir& dir, const Json& job,
+                         WallClock::time_point available, Json* out) {
+  const Json& time_start = At(job, {"job_info", "time_start"});
+  std::optional<WallClock::time_point> started = ParseIso8601(time_start);
+  auto minutes = [](WallClock::time_point from, WallClock::time_point to) {
+    return SecondsBetween(from, to) / 60.0;
+  };
+  double latency = started ? minutes(*started, available) : 0.0;
+  Json prov = {{"product_type", plan.rule->ipath},
+               {"processing_start_time", time_start},
+               {"availability_time", IsoUtc(available)},
+               {"processing_latency", latency},
+               {"total_latency", latency}};
+  const std::string name = plan.product.id + ".prod_prov.json";
+  std::error_code ec;
+  if (fs::exists(plan.product.real / name, ec) || fs::is_symlink(plan.product.real / name, ec)) {
+    Json more;
+    VERDI_RETURN_IF_ERROR(
+        dir.ReadJson(plan.product.real / name, &more).WithPrefix("product " + plan.product.id));
+    if (!more.is_object())
+      return Status::Invalid(fmt::format("product {}: {}: expected a JSON object, got {}",
+                                         plan.product.id, name, DescribeJson(more)));
+    prov.update(more);
+  }
+  if (prov.contains("acquisition_start_time") && prov.contains("source_production_time")) {
+    auto acquired = ParseIso8601(prov["acquisition_start_time"]);
+    auto produced = ParseIso8601(prov["source_production_time"]);
+    if (!acquired || !produced || !prov["total_latency"].is_number())
+      return Status::Invalid(fmt::format(
+          "product {}: {}: acquisition_start_time and source_production_time must be times such "
+          "as 2024-01-01T00:00:00.000000Z, and total_latency a number",
+          plan.product.id, name));
+    double ground = minutes(*acquired, *produced), access = minutes(*produced, available);
+    prov["ground_system_latency"] = ground;
+    prov["access_latency"] = access;
+    prov["total_latency"] = prov["total_latency"].get<double>() + ground + access;
+  }
+  *out = std::move(prov);
+  return Status::OK();
 }
 
 }  // namespace
@@ -379,9 +451,13 @@ Status PublishProducts(const PublishSettings& s, const fs::path& job_dir, const 
   Json staged = Json::array();
   Status st;
   for (const Plan& plan : plans) {
-    Json doc, entry;
-    st = publisher.Upload(plan, force, &doc, &entry);
+    Json doc, entry, prov;
+    WallClock::time_point available;
+    st = publisher.Upload(plan, force, &doc, &entry, &available);
+    // HySDS keeps the provenance of the last product uploaded.
+    if (st.ok()) st = ProductProvenance(plan, dir, *job, available, &prov);
     if (!st.ok()) break;
+    (*job)["job_info"]["metrics"]["product_provenance"] = std::move(prov);
     docs->push_back(std::move(doc));
     staged.push_back(std::move(entry));
   }
@@ -397,21 +473,6 @@ Status PublishProducts(const PublishSettings& s, const fs::path& job_dir, const 
   if (!metrics.contains("products_staged") || !metrics["products_staged"].is_array())
     metrics["products_staged"] = Json::array();
   for (const Json& e : staged) metrics["products_staged"].push_back(e);
-  auto now = WallClock::now();
-  std::optional<WallClock::time_point> started = ParseIsoUtc(At(*job, {"job_info", "time_start"}));
-  for (size_t i = 0; i < plans.size(); ++i) {
-    const Plan& plan = plans[i];
-    Json prov = {{"product_type", plan.rule->dataset()},
-                 {"processing_start_time", At(*job, {"job_info", "time_start"})},
-                 {"availability_time", IsoUtc(now)}};
-    // Minutes, as HySDS reports latencies.
-    if (started) prov["processing_latency"] = SecondsBetween(*started, now) / 60.0;
-    Json more;
-    if (dir.ReadJson(plan.product.real / (plan.product.id + ".prod_prov.json"), &more).ok() &&
-        more.is_object())
-      prov.update(more);
-    metrics["product_provenance"][plan.product.id] = prov;
-  }
   return Status::OK();
 }
 

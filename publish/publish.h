@@ -24,6 +24,12 @@ struct PublishSettings {
   std::string grq_update_url_bulk;
   int index_tries = 10;  // BACKOFF_MAX_TRIES
   double index_backoff_seconds = 1;
+  /// The `version` of triage products (HySDS writes "v" and its own
+  /// version), which names their GRQ index and usually their location.
+  std::string triage_version = "v3.3.2";
+  /// TRIAGE_PARTITION_FORMAT: a strftime format; when set, a triage product
+  /// goes to the index suffix "<version>_<now formatted>_triaged_job".
+  std::string triage_partition_format;
   localize::UploadOptions upload;
   /// Runs extractors; required when an entry has one.
   ProcessRunner run;
@@ -55,10 +61,15 @@ Status PublishProducts(const PublishSettings& settings, const std::filesystem::p
                        const Json& context, const std::vector<Product>& products, bool force,
                        Json* job, Json* docs);
 
-/// Triage of a failed job (unless the context sets _triage_disabled): a
-/// `triaged_job-{job_id}_task-{task_id}` product (or _triage_id_format)
-/// with the job's `_*` files, `*.log` files and the context's
-/// _triage_additional_globs matches, published replacing any earlier one;
+/// Triage of a failed job (unless the context sets _triage_disabled), as
+/// HySDS's triage post-processor: a `triaged_job-{job_id}_task-{task_id}`
+/// product (or _triage_id_format, the default when that one cannot be
+/// filled; job_id is job_info.id, or what it names when it is a triage id
+/// itself) with the job's `_*` files, `*.log` files and the context's
+/// _triage_additional_globs matches; its dataset.json {version:
+/// triage_version, label: "triage for job <job_id>", starttime, endtime
+/// (cmd_start, cmd_end when known), index (with a partition format)}, its
+/// met.json the job_info; published replacing any earlier one.
 /// `_triaged.json` holds its document.
 Status TriageJob(const PublishSettings& settings, const std::filesystem::path& job_dir,
                  const Json& context, Json* job);

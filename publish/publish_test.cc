@@ -100,7 +100,7 @@ TEST_F(PublishTest, PublishesEveryProductWithItsDocumentAndMetrics) {
             "P1.browse.png\nP1.browse_small.png\nP1.context.json\nP1.dataset.json\n"
             "_publish.context.json\ndata.txt\n");
   EXPECT_EQ(Read(dest_ / "products/v1/P2/data.txt"), "data of P2 by payload-a\n");
-  EXPECT_EQ(Tree(dest_ / "browse/P1"), "P1.browse.png\nP1.browse_small.png\n");
+  EXPECT_EQ(Tree(dest_ / "browse/P1"), "P1.browse_small.png\n");  // only the small one
   Json claim = Json::parse(Read(dest_ / "products/v1/P1/_publish.context.json"));
   EXPECT_EQ(claim["payload_id"], "payload-a");
   EXPECT_EQ(claim["task_id"], "task-j1");
@@ -115,15 +115,65 @@ TEST_F(PublishTest, PublishesEveryProductWithItsDocumentAndMetrics) {
   EXPECT_EQ(docs[0]["label"], "P1");
   EXPECT_EQ(docs[0]["urls"], Json({"http://host1/products/v1/P1"}));
   EXPECT_EQ(docs[0]["browse_urls"], Json({"http://b/P1"}));
-  EXPECT_EQ(docs[0]["images"][0]["small_img"], "P1.browse_small.png");
+  EXPECT_EQ(docs[0]["images"], Json::parse(R"([{"img": "P1.browse.png",
+      "small_img": "P1.browse_small.png", "tooltip": "P1"}])"));
+  EXPECT_EQ(docs[0]["grq_index_result"], Json::parse(R"({"index": null})"));
   const Json& staged = job_["job_info"]["metrics"]["products_staged"];
   ASSERT_EQ(staged.size(), 2u);
   EXPECT_EQ(staged[1]["id"], "P2");
   EXPECT_EQ(staged[1]["path"], (dir / "P2").string());
   EXPECT_GT(staged[1]["disk_usage"].get<int>(), 0);
-  const Json& prov = job_["job_info"]["metrics"]["product_provenance"]["P1"];
-  EXPECT_EQ(prov["product_type"], "prod");
-  EXPECT_TRUE(prov.contains("processing_latency"));
+  // One flat object, the last product's, as HySDS writes it.
+  const Json& prov = job_["job_info"]["metrics"]["product_provenance"];
+  EXPECT_EQ(prov["product_type"], "hysds::data/prod");
+  EXPECT_EQ(prov["processing_start_time"], "2026-01-01T00:00:00.000000Z");
+  EXPECT_EQ(prov["availability_time"], staged[1]["time_end"]);
+  EXPECT_GT(prov["processing_latency"].get<double>(), 0);
+  EXPECT_EQ(prov["total_latency"], prov["processing_latency"]);
+  EXPECT_EQ(prov.size(), 5u);
+}
+
+TEST_F(PublishTest, ProductProvenanceAddsTheLatenciesOfItsProdProvJson) {
+  fs::path dir = Job("j1", 1, "payload-a");
+  job_["job_info"]["time_start"] = "2026-01-01T00:00:00Z";
+  Write(dir / "P1/P1.prod_prov.json", R"({"acquisition_start_time": "2025-12-31T22:00:00Z",
+      "source_production_time": "2025-12-31T23:30:00.5Z", "mission": "m"})");
+  Status st = Publish(dir);
+  ASSERT_TRUE(st.ok()) << st.message();
+  const Json& prov = job_["job_info"]["metrics"]["product_provenance"];
+  EXPECT_EQ(prov["mission"], "m");
+  EXPECT_DOUBLE_EQ(prov["ground_system_latency"].get<double>(), 5400.5 / 60);
+  double processing = prov["processing_latency"].get<double>();
+  EXPECT_NEAR(prov["access_latency"].get<double>(), processing + 1799.5 / 60, 1e-6);
+  EXPECT_NEAR(prov["total_latency"].get<double>(),
+              processing + prov["ground_system_latency"].get<double>() +
+                  prov["access_latency"].get<double>(),
+              1e-9);
+
+  Write(dir / "P1/P1.prod_prov.json", R"({"acquisition_start_time": "yesterday",
+      "source_production_time": "2025-12-31T23:30:00Z"})");
+  context_["_force_ingest"] = true;
+  st = Publish(dir);
+  EXPECT_NE(st.message().find("product P1: P1.prod_prov.json: acquisition_start_time and "
+                              "source_production_time must be times"),
+            std::string::npos)
+      << st.message();
+}
+
+TEST_F(PublishTest, BrowseImagesAsHysdsListsThem) {
+  fs::path dir = Job("j1", 1, "payload-a");
+  Write(dir / "P1/P1.browse.png", "big");              // with its small image
+  Write(dir / "P1/P1.unw.browse.png", "big");          // without one
+  Write(dir / "P1/P1.cor.browse_small.png", "small");  // no full-size image: not listed
+  Write(dir / "P1/P1.browse_small.png", "small");
+  Write(dir / "P1/sub/P1.sub.browse.png", "deeper: not an image of the product");
+  Status st = Publish(dir);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Tree(dest_ / "browse/P1"), "P1.browse_small.png\n");
+  Json docs = Json::parse(Read(dir / "_datasets.json"));
+  EXPECT_EQ(docs[0]["images"], Json::parse(R"([
+      {"img": "P1.browse.png", "small_img": "P1.browse_small.png", "tooltip": "P1"},
+      {"img": "P1.unw.browse.png", "small_img": null, "tooltip": "P1.unw"}])"));
 }
 
 TEST_F(PublishTest, NoProductsWritesAnEmptyList) {
@@ -240,6 +290,8 @@ TEST_F(PublishTest, TriageOfAFailedJob) {
   Status st = TriageJob(settings_, dir, context_, &job_);
   ASSERT_TRUE(st.ok()) << st.message();
   std::string id = "triaged_job-j1_task-task-j1";
+  Json dataset = Json::parse(Read(dir / id / (id + ".dataset.json")));
+  EXPECT_EQ(dataset, Json::parse(R"({"version": "v3.3.2", "label": "triage for job j1"})"));
   EXPECT_EQ(Tree(dest_ / "triage" / id),
             "_context.json\n_publish.context.json\n_stderr.txt\nnotes.txt\nrun.log\n" + id +
                 ".context.json\n" + id + ".dataset.json\n" + id + ".met.json\n");
@@ -254,6 +306,39 @@ TEST_F(PublishTest, TriageOfAFailedJob) {
   fs::remove(dir / "_triaged.json");
   ASSERT_TRUE(TriageJob(settings_, dir, off, &job_).ok());
   EXPECT_FALSE(fs::exists(dir / "_triaged.json"));
+}
+
+TEST_F(PublishTest, TriageIdVersionAndPartitionAsHysds) {
+  Json entry = {{"ipath", "hysds::data/triaged_job"},
+                {"match_pattern", R"(/(?P<id>triaged_job-.+)$)"},
+                {"publish", {{"location", "file://" + dest_.string() + "/{version}/{id}"}}}};
+  Write(base_ / "datasets.json", Json({{"datasets", {entry}}}).dump());
+  // A retry of a triage job: job_info.id names the job it triaged.
+  fs::path dir = Job("j2", 0, "payload-a", {{"_triage_id_format", "triaged-{nope}"}});
+  job_["job_info"]["id"] = "triaged_job-orig-job_task-abc";
+  job_["job_info"]["status"] = 1;
+  job_["job_info"]["cmd_start"] = "2026-01-01T00:00:01.000000Z";
+  job_["job_info"]["cmd_end"] = "2026-01-01T00:00:02.000000Z";
+  settings_.triage_version = "v9.9";
+  settings_.triage_partition_format = "%Y";
+  Status st = TriageJob(settings_, dir, context_, &job_);
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::string id = "triaged_job-orig-job_task-task-j2";  // the default, as the format fails
+  EXPECT_NE(log_.find("triage: _triage_id_format: "), std::string::npos) << log_;
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::string year = std::to_string(1900 + utc.tm_year);
+  EXPECT_EQ(Json::parse(Read(dest_ / "v9.9" / id / (id + ".dataset.json"))),
+            Json({{"version", "v9.9"},
+                  {"label", "triage for job orig-job"},
+                  {"starttime", "2026-01-01T00:00:01.000000Z"},
+                  {"endtime", "2026-01-01T00:00:02.000000Z"},
+                  {"index", {{"suffix", "v9.9_" + year + "_triaged_job"}}}}));
+  Json triaged = Json::parse(Read(dir / "_triaged.json"));
+  EXPECT_EQ(triaged["index"], Json({{"suffix", "v9.9_" + year + "_triaged_job"}}));
+  EXPECT_EQ(job_["job_info"]["metrics"]["product_provenance"]["product_type"],
+            "hysds::data/triaged_job");
 }
 
 // Everything under `dir` (files and links), with the content of each file.

@@ -1,7 +1,9 @@
 // Triage of failed jobs (HySDS's triage post-processor).
 #include <glob.h>
 
+#include <ctime>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -9,6 +11,7 @@
 #include "base/files.h"
 #include "base/timestamp.h"
 #include "jobspec/job_files.h"
+#include "jobspec/python_regex.h"
 #include "publish/publish.h"
 #include "publish/template.h"
 
@@ -18,6 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kDefaultIdFormat = "triaged_job-{job_id}_task-{job[task_id]}";
+constexpr const char* kDefaultIdRegex = "triaged_job-(?P<job_id>.+)_task-(?P<task_id>[-\\w])";
 
 // Copies `src` (a file, or a directory with what is in it) into `dir`;
 // links are followed when they stay in the job dir, else skipped.
@@ -52,15 +56,28 @@ Status TriageJob(const PublishSettings& settings, const fs::path& job_dir, const
     return Status::OK();
   }
   const Json& info = (*job)["job_info"];
+  // A job id that is itself a triage id names the job it triaged (HySDS parses it).
+  std::string job_id = info.contains("id") && info["id"].is_string() ? info["id"].get<std::string>()
+                                                                     : job->value("job_id", "");
+  std::map<std::string, std::string> groups;
+  PythonRegex triage_re;
+  if (PythonRegex::Compile(kDefaultIdRegex, "triage", &triage_re).ok() &&
+      triage_re.Search(job_id, &groups))
+    job_id = groups["job_id"];
   TemplateFields fields;
-  fields.names["job_id"] = job->value("job_id", "");
+  fields.names["job_id"] = job_id;
   fields.objects["job"] = *job;
   fields.objects["job_context"] = context;
-  std::string format = kDefaultIdFormat;
-  if (auto f = context.find("_triage_id_format"); f != context.end() && f->is_string())
-    format = f->get<std::string>();
   std::string id;
-  VERDI_RETURN_IF_ERROR(FillTemplate(format, fields, &id).WithPrefix("triage: _triage_id_format"));
+  if (auto f = context.find("_triage_id_format"); f != context.end()) {
+    Status st = f->is_string() ? FillTemplate(f->get<std::string>(), fields, &id)
+                               : Status::Invalid("expected a string, got " + DescribeJson(*f));
+    if (!st.ok() && settings.log)
+      settings.log("triage: _triage_id_format: " + st.message() + "; the default id is used");
+    if (!st.ok()) id.clear();
+  }
+  if (id.empty())
+    VERDI_RETURN_IF_ERROR(FillTemplate(kDefaultIdFormat, fields, &id).WithPrefix("triage"));
   if (id.empty() || id.find('/') != std::string::npos || id.find("..") != std::string::npos)
     return Status::Invalid(fmt::format("triage: the triage id \"{}\" is not a directory name", id));
 
@@ -96,10 +113,18 @@ Status TriageJob(const PublishSettings& settings, const fs::path& job_dir, const
     globfree(&g);
   }
 
-  Json dataset = {{"version", "v" VERDI_VERSION},
-                  {"label", id},
-                  {"starttime", info.value("cmd_start", Json())},
-                  {"endtime", info.value("cmd_end", Json())}};
+  Json dataset = {{"version", settings.triage_version}, {"label", "triage for job " + job_id}};
+  if (!settings.triage_partition_format.empty()) {
+    std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char partition[256] = {};
+    std::strftime(partition, sizeof partition, settings.triage_partition_format.c_str(), &utc);
+    dataset["index"] = {
+        {"suffix", fmt::format("{}_{}_triaged_job", settings.triage_version, partition)}};
+  }
+  if (info.contains("cmd_start")) dataset["starttime"] = info["cmd_start"];
+  if (info.contains("cmd_end")) dataset["endtime"] = info["cmd_end"];
   VERDI_RETURN_IF_ERROR(
       job_files.WriteFile(fs::path(id) / (id + ".dataset.json"), DumpJsonFile(dataset)));
   VERDI_RETURN_IF_ERROR(job_files.WriteFile(fs::path(id) / (id + ".met.json"), DumpJsonFile(info)));

@@ -106,7 +106,7 @@ def test_products_published_over_webdav_first_entry_wins_with_templates(verdi, n
     assert docs[0]["metadata"]["from"] == "extractor"
     info = job_json(job_dir)["job_info"]
     assert [p["id"] for p in info["metrics"]["products_staged"]] == ["AOI_pasadena", "OTHER"]
-    assert set(info["metrics"]["product_provenance"]) == {"AOI_pasadena", "OTHER"}
+    assert info["metrics"]["product_provenance"]["product_type"] == "hysds::data/other"
 
 
 def test_upload_failing_on_the_third_of_five_leaves_nothing_and_fails_the_job(verdi, nginx):

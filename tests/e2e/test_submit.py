@@ -119,7 +119,8 @@ def test_hysds_io_values_defaults_optional_and_lambda():
     assert job == expected_job(spec, "/bin/echo 'always' '3.0' 'hi'", params, dedup=False)
     assert "skipped" not in job["params"]  # optional, no default: no argument, no key
     assert stderr == (f"verdi submit: note: {io}: hysds-io.params[4].lambda: param 'shout': "
-                      "not run (verdi does not evaluate Python); the value is used as it is\n")
+                      "not run, as in HySDS's REST submission (--as-rule runs it); the value is used "
+                      "as it is\n")
 
 
 def test_param_flags_override_params_and_values_keep_their_types():
@@ -245,6 +246,183 @@ def test_unreachable_broker_exits_4():
     assert proc.returncode == 4, proc.stderr
     assert proc.stdout == ""
     assert "127.0.0.1:1" in proc.stderr
+
+
+# -- as a trigger rule or a Tosca/Figaro submission (--as-rule, --dataset) ------
+# Files shaped as real projects' (tests/fixtures/projects), resolved by verdi
+# and by a restatement of what hysds_commons does for a rule or a web
+# submission: get_params_for_submission (get_inputs, process_xpath,
+# run_type_conversion, run_lambda with its builtins), then resolve_hysds_job
+# (route_outputs, fill_localize, get_command_line).
+
+PROJECTS = REPO / "tests" / "fixtures" / "projects"
+
+
+def hysds_lambda_namespace():
+    import functools
+
+    def get_best_url(urls, best_prefix=None):
+        best = None
+        for url in urls:
+            if best_prefix is not None and url.startswith(best_prefix):
+                return url
+            if best is None or (not url.startswith("http") and best.startswith("http")):
+                best = url
+        return best
+
+    def get_partial_products(ident, base_url, product_relative_paths):
+        return [{"url": os.path.join(base_url, rel), "local_path": os.path.join(ident, rel)}
+                for rel in product_relative_paths]
+
+    def region_to_bbox(region):
+        box = [90, -90, 360, -360]
+        for shape in region.get("coordinates"):
+            for lon, lat in shape:
+                box = [min(box[0], lat), max(box[1], lat), min(box[2], lon), max(box[3], lon)]
+        return box
+
+    return {"functools": functools, "get_best_url": get_best_url,
+            "get_partial_products": get_partial_products, "region_to_bbox": region_to_bbox}
+
+
+def hysds_xpath(path, doc):
+    ret = doc
+    for part in path.replace("xpath.", "").split("."):
+        if ret is None or part == "":
+            return ret
+        try:
+            part = int(part)
+            ret = None if len(ret) <= part else ret[part]
+            continue
+        except Exception:
+            pass
+        ret = ret.get(part, None)
+    return ret
+
+
+def hysds_rule_value(wire, kwargs, rule, product):
+    if "value" in wire:
+        val = wire["value"]
+    else:
+        source, val = wire.get("from", "unknown"), wire.get("default", None)
+        if source == "submitter":
+            val = kwargs.get(wire["name"], val)
+        elif source == "passthrough":
+            val = rule.get(wire["name"], None)
+        elif source.startswith("dataset_jpath:") and product is not None:
+            val = hysds_xpath(source.split(":")[1], product)
+        if wire.get("optional", False) and val is None:
+            val = ""
+    kind = wire.get("type", "text")
+    if wire.get("optional", False) and val.strip() == "":
+        val = val.strip()
+    elif kind == "number":
+        val = float(val)
+    elif kind == "boolean":
+        val = val.lower() == "true"
+    elif kind == "region":
+        val = json.loads(val)
+    if "lambda" in wire:
+        val = eval(wire["lambda"], hysds_lambda_namespace(), {})(val)
+    return val
+
+
+def hysds_rule_resolution(spec, io, kwargs, product):
+    """(command, params routed to the context, localize_urls)."""
+    params = {}
+    for wire in io["params"]:
+        if isinstance(product, list) and wire["from"].startswith("dataset_jpath:"):
+            params.setdefault(wire["name"], []).extend(
+                [hysds_rule_value(wire, kwargs, kwargs, one) for one in product])
+        elif wire["name"] not in params:
+            params[wire["name"]] = hysds_rule_value(wire, kwargs, kwargs, product)
+    context, positional, localize = {}, [], []
+
+    def fill_localize(value):
+        if isinstance(value, str):
+            localize.append({"url": value})
+        elif isinstance(value, dict):
+            localize.append(value)
+        else:
+            for item in value:
+                fill_localize(item)
+
+    for param in spec["params"]:
+        value = params[param["name"]]
+        if param["destination"] == "positional":
+            context[param["name"]] = value
+            positional.append(value)
+        elif param["destination"] == "localize":
+            fill_localize(value)
+        else:
+            context[param["name"]] = value
+    words = [spec["command"]]
+    for value in positional:
+        text = value if isinstance(value, str) else json.dumps(value)
+        words.append("'%s'" % text.replace("'", "'\"'\"'"))
+    return " ".join(words), context, localize
+
+
+@pytest.mark.parametrize("name,dataset,kwargs", [
+    ("stack_time_series", "grq-hit.json",
+     {"project": "aria", "subswath": "2", "ref_point": "34.1, -118.2"}),
+    ("stack_time_series", "grq-hits.json",  # a list of datasets aggregates
+     {"project": "grfn", "subswath": "1", "ref_point": "[1.5 2]",
+      "region_of_interest": '{"type": "Polygon", "coordinates": [[[-118, 34], [-117, 35]]]}'}),
+    ("track_stitcher", "grq-hit.json", {}),
+    ("job_retry", "grq-hit.json", {"job_priority_increment": "+1"}),
+    ("purge_datasets", None, {"query": '{"query": {"match_all": {}}}'}),
+    ("sciflo_l3", None, {}),
+])
+def test_project_files_resolve_as_hysds_resolves_a_rule(name, dataset, kwargs):
+    spec_path = PROJECTS / ("job-spec.json." + name)
+    io_path = PROJECTS / ("hysds-io.json." + name)
+    args = ["--hysds-io", io_path, "--as-rule"]
+    product = None
+    if dataset is not None:
+        args += ["--dataset", PROJECTS / dataset]
+        product = json.loads((PROJECTS / dataset).read_text())
+    for key, value in kwargs.items():
+        args += ["--param", "%s=%s" % (key, value)]
+    job, stderr = dry_run(spec_path, *args)
+    assert stderr == ""
+
+    spec, io = json.loads(spec_path.read_text()), json.loads(io_path.read_text())
+    command, context, localize = hysds_rule_resolution(spec, io, kwargs, product)
+    queues = spec.get("recommended-queues") or spec.get("required_queues")
+    soft, hard = spec["soft_time_limit"], spec["time_limit"]
+    assert job == expected_job(spec_path, command, context, localize=localize, queue=queues[0],
+                               soft=soft, hard=max(hard, soft + 300), disk=spec["disk_usage"],
+                               dedup=io.get("enable_dedup", True))
+
+
+def test_a_lambda_that_raises_fails_the_submission_as_hysds():
+    proc = submit("--dry-run", PROJECTS / "job-spec.json.stack_time_series", "--hysds-io",
+                  PROJECTS / "hysds-io.json.stack_time_series", "--dataset",
+                  PROJECTS / "grq-hit.json", "--param", "project=aria", "--param",
+                  "subswath=two", "--param", "ref_point=1 2")
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "verdi submit: --param subswath: param 'subswath': type number: expected a number, got "
+        "\"two\"\n")
+    proc = submit("--dry-run", PROJECTS / "job-spec.json.stack_time_series", "--hysds-io",
+                  PROJECTS / "hysds-io.json.stack_time_series", "--dataset",
+                  PROJECTS / "grq-hit.json", "--param", "project=aria", "--param",
+                  "subswath=2", "--param", "ref_point=1 x")
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "verdi submit: %s: hysds-io.params[3].lambda: param 'ref_point': failed to run lambda "
+        "function to fill ref_point. <class 'ValueError'>:could not convert string to float: "
+        "'x'\n" % (PROJECTS / "hysds-io.json.stack_time_series"))
+
+
+def test_a_dataset_without_the_path_fails_as_hysds():
+    proc = submit("--dry-run", PROJECTS / "job-spec.json.job_retry", "--hysds-io",
+                  PROJECTS / "hysds-io.json.job_retry", "--dataset", PROJECTS / "grq-hits.json")
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "verdi submit: %s[0]: param 'retry_job_id': Failed to find 'retry_job_id' input from "
+        "'dataset_jpath:_source.job.job_info.id'\n" % (PROJECTS / "grq-hits.json"))
 
 
 # -- the resolved job runs -------------------------------------------------------

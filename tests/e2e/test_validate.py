@@ -2,6 +2,7 @@
 jobs and worker configs, one line each; exit 0 (no errors), 1 (errors) or 2
 (bad usage)."""
 
+import json
 import subprocess
 
 from conftest import REPO, VERDI
@@ -33,11 +34,8 @@ def test_warnings_only_exit_0():
     assert r.stdout.splitlines() == [
         "warning: hysds-io.json.warn: hysds-io.label: repeated key `label` (the last one wins, "
         "as in Python)",
-        "warning: hysds-io.json.warn: hysds-io.params[0].lambda: will not run: verdi submit does "
-        "not evaluate Python and uses the value as it is (expected no lambda, or submission "
-        "through HySDS)",
     ]
-    assert r.stderr == "0 errors, 2 warnings in 1 file\n"
+    assert r.stderr == "0 errors, 1 warning in 1 file\n"
 
 
 def test_job_spec_and_hysds_io_together():
@@ -57,11 +55,9 @@ def test_job_spec_and_hysds_io_together():
         "3600, no room for the 5 s gap between SIGTERM and SIGKILL (expected 3605 or more)",
         "warning: job-spec.json.bad: job-spec.recommended_queues: unknown key `recommended_queues` "
         "(did you mean `recommended-queues`?)",
-        "warning: hysds-io.json.bad: hysds-io.params[0].lambda: will not run: verdi submit does "
-        "not evaluate Python and uses the value as it is (expected no lambda, or submission "
-        "through HySDS)",
         "error: hysds-io.json.bad: hysds-io.params[1].from: got \"dataset_jpath\" (expected "
-        "\"value\", \"submitter\", \"passthrough\" or \"dataset_jpath:<path>\")",
+        "\"value\", \"submitter\", \"passthrough\" or \"dataset_jpath:<path>\", the path possibly "
+        "empty)",
         "warning: hysds-io.json.bad: hysds-io.params[1].placeholdr: unknown key `placeholdr` (did "
         "you mean `placeholder`?)",
         "error: hysds-io.json.bad: hysds-io.params[2].version_regex: regex does not compile: "
@@ -75,7 +71,7 @@ def test_job_spec_and_hysds_io_together():
         "error: job-spec.json.bad: job-spec.params[2].name: `count` is not a param of "
         "hysds-io.json.bad (expected a hysds-io param)",
     ]
-    assert r.stderr == "9 errors, 6 warnings in 2 files\n"
+    assert r.stderr == "9 errors, 5 warnings in 2 files\n"
 
 
 def test_datasets_regex_and_templates():
@@ -107,6 +103,47 @@ def test_kind_from_content_and_flag():
     r = validate("--kind", "job", HELLO / "job-spec.json.hello_world")
     assert r.returncode == 1
     assert "job.job_id: is missing (expected a string)" in r.stdout
+
+
+def test_files_shaped_as_real_projects_are_clean():
+    """job-specs, hysds-ios and a datasets.json written after real HySDS
+    projects' (ARIA time series and stitchers, lightweight jobs, an
+    OPERA-style SCIFLO job with processors, sdscli-style templates):
+    `dataset_jpath:` with an empty path, passthrough, object values as text."""
+    projects = REPO / "tests" / "fixtures" / "projects"
+    files = sorted(p.name for p in projects.iterdir()
+                   if p.name.startswith(("job-spec.json.", "hysds-io.json.", "datasets.json")))
+    assert len(files) == 11
+    r = validate(*files, cwd=projects)
+    assert r.returncode == 0
+    assert r.stdout.splitlines() == [
+        "warning: hysds-io.json.track_stitcher: hysds-io.params[2].name: repeated param "
+        "`localize_products`: the first one is used (expected each name once)"]
+    assert r.stderr == "0 errors, 1 warning in 11 files\n"
+
+
+def test_every_from_hysds_resolves_and_what_its_schema_lets_through(tmp_path):
+    io = {"params": [
+        {"name": "whole", "from": "dataset_jpath:"},
+        {"name": "part", "from": "dataset_jpath:_source.urls.0:extra"},
+        {"name": "rule", "from": "passthrough"},
+        {"name": "form", "from": "submitter"},
+        {"name": "fixed", "from": "value", "value": "v"},
+        {"name": "odd", "from": "submitter_form", "default": "d"},
+        {"name": "obj", "from": "submitter", "type": "object", "default": "{}"},
+        {"name": "bad", "from": "submit"}]}
+    (tmp_path / "hysds-io.json.forms").write_text(json.dumps(io))
+    r = validate("hysds-io.json.forms", cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == [
+        "warning: hysds-io.json.forms: hysds-io.params[5].from: \"submitter_form\" is no source "
+        "HySDS's resolver knows: the param only ever gets its value or default (expected "
+        "\"value\", \"submitter\", \"passthrough\" or \"dataset_jpath:<path>\", the path possibly "
+        "empty)",
+        "error: hysds-io.json.forms: hysds-io.params[6].default: got \"{}\" (expected a list or an "
+        "object, since type is object)",
+        "error: hysds-io.json.forms: hysds-io.params[7].from: got \"submit\" (expected \"value\", "
+        "\"submitter\", \"passthrough\" or \"dataset_jpath:<path>\", the path possibly empty)"]
 
 
 def test_bad_usage_exit_2():

@@ -94,6 +94,25 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
       ->envname("BACKOFF_MAX_TRIES")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  cmd->add_option("--triage-version", flags->triage_version,
+                  "The version of triage products, as HySDS writes its own (it names their GRQ "
+                  "index and, in most datasets configs, their location)")
+      ->envname("VERDI_TRIAGE_VERSION")
+      ->capture_default_str();
+  cmd->add_option("--triage-partition-format", flags->triage_partition_format,
+                  "A strftime format: triage products go to the GRQ index suffix "
+                  "<version>_<now formatted>_triaged_job (HySDS's TRIAGE_PARTITION_FORMAT)")
+      ->envname("TRIAGE_PARTITION_FORMAT");
+  cmd->add_option("--jobs-es-url", flags->jobs_es_url,
+                  "Mozart's Elasticsearch/OpenSearch (its job_status-current index), asked "
+                  "before a job with job_info.dedup runs whether another task with its payload "
+                  "hash started or completed (then job-deduped); several, comma-separated, are "
+                  "tried in order. None: not asked")
+      ->envname("JOBS_ES_URL");
+  cmd->add_flag("--jobs-aws-es", flags->jobs_aws_es,
+                "Sign the --jobs-es-url requests with AWS SigV4 (service es), as for an AWS "
+                "OpenSearch domain (also done for hosts under es.amazonaws.com)")
+      ->envname("JOBS_AWS_ES");
   cmd->add_option("--webdav-url", flags->webdav_url,
                   "Base of job_info.job_url (default http://<ip>:<webdav port>)")
       ->envname("HYSDS_WEBDAV_URL");
@@ -235,6 +254,8 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   settings.datasets_config_file = Given(flags.datasets_config);
   settings.grq_update_url_bulk = flags.grq_update_url_bulk;
   settings.backoff_max_tries = flags.backoff_max_tries;
+  settings.triage_version = flags.triage_version;
+  settings.triage_partition_format = flags.triage_partition_format;
   settings.webdav_url = Given(flags.webdav_url);
   settings.webdav_port = Given(flags.webdav_port);
   settings.kill_grace =
@@ -264,6 +285,15 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   fetch.transfer.ssh_private_key = flags.ssh_key;
   fetch.transfer.ssh_known_hosts = flags.ssh_known_hosts;
   (void)ParseBucketProfiles(flags.bucket_profiles, &fetch.transfer.bucket_profiles);  // checked
+  if (!flags.jobs_es_url.empty()) {
+    JobDedupSettings dedup;
+    dedup.es_urls = Words(flags.jobs_es_url);
+    dedup.aws_es = flags.jobs_aws_es;
+    if (const char* home = std::getenv("HOME")) dedup.netrc_file = std::string(home) + "/.netrc-os";
+    dedup.redis_url = flags.status_url;
+    dedup.transfer = settings.fetch.transfer;  // TLS settings, timeouts
+    settings.dedup = std::make_shared<JobDedup>(std::move(dedup));
+  }
   return settings;
 }
 

@@ -15,6 +15,9 @@ struct PipelineFlags {
   std::string root_work_dir, worker_config, datasets_config, webdav_url, webdav_port;
   std::string grq_update_url_bulk;
   int backoff_max_tries = 10;
+  std::string triage_version = "v3.3.2", triage_partition_format;
+  std::string jobs_es_url;
+  bool jobs_aws_es = false;
   std::string status_url, status_key = "logstash", info_url, info_key = "logstash";
   double kill_grace_seconds = 5;
   bool evict_cache = false;

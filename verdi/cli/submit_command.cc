@@ -26,6 +26,7 @@
 #include "verdi/celery/task_message.h"
 #include "verdi/cli/broker_flags.h"
 #include "verdi/cli/commands.h"
+#include "verdi/cli/python_lambda.h"
 
 namespace verdi {
 namespace {
@@ -36,7 +37,7 @@ constexpr int kTimeoutExit = 3;      // --wait ran out
 constexpr int kUnreachableExit = 4;  // the broker or the result backend failed
 
 struct SubmitOptions {
-  std::string spec_file, io_file, params_file;
+  std::string spec_file, io_file, params_file, dataset_file;
   std::vector<std::string> params;
   std::string type, name, queue, username, tag, disk_usage;
   int64_t priority = 0;
@@ -44,7 +45,7 @@ struct SubmitOptions {
   int64_t hard_time_limit_gap = 300;
   bool no_dedup = false;
   std::string container_image, container_image_url;
-  bool dry_run = false;
+  bool dry_run = false, as_rule = false;
   BrokerFlags broker;
   int max_priority = 0;
   std::string result_backend;
@@ -84,6 +85,17 @@ Status BuildJob(const SubmitOptions& o, Json* job) {
   }
   if (!o.params_file.empty())
     VERDI_RETURN_IF_ERROR(ReadParams(o.params_file, &r.params, &r.params_file));
+  if (!o.dataset_file.empty()) {
+    r.dataset_file = o.dataset_file;
+    r.dataset.emplace();
+    VERDI_RETURN_IF_ERROR(ReadJsonFile(o.dataset_file, &*r.dataset));
+    if (!r.dataset->is_object() && !r.dataset->is_array())
+      return Status::Invalid(
+          fmt::format("{}: expected a dataset document (an object) or a list of them, got {}",
+                      o.dataset_file, DescribeJson(*r.dataset)));
+  }
+  r.as_rule = o.as_rule || !o.dataset_file.empty();
+  if (r.as_rule) r.run_lambda = RunPythonLambda;
   for (const std::string& param : o.params) {
     size_t eq = param.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -283,6 +295,14 @@ void AddSubmitCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("--hysds-io", o->io_file, "The hysds-io file: fixed values, defaults, optional");
   cmd->add_option("--params", o->params_file,
                   "A JSON object of param values, used as given (- for stdin)");
+  cmd->add_flag("--as-rule", o->as_rule,
+                "Resolve as a trigger rule or a Tosca/Figaro submission does: every hysds-io "
+                "param by its `from`, values converted by type, lambdas run with python3 "
+                "(default: as Mozart's REST submission)");
+  cmd->add_option("--dataset", o->dataset_file,
+                  "A dataset document (a GRQ hit: {_id, _source}) for the dataset_jpath: params; "
+                  "a list of them gives each such param the list of its values (implies "
+                  "--as-rule)");
   cmd->add_option("--param", o->params, "NAME=VALUE, a string value over --params (repeatable)");
   cmd->add_option(
       "--type", o->type,

@@ -369,6 +369,17 @@ void PrintConfig(CLI::App* cmd, const WorkerFlags& f, const WorkerSettings& s,
   p.Row("BUCKET_PROFILES", f.pipeline.bucket_profiles.empty() ? "[]" : f.pipeline.bucket_profiles,
         "--bucket-profiles");
   p.Row("kill_grace", fmt::format("{}", ps.kill_grace.count() / 1000.0), "--kill-grace");
+  std::string es_urls;
+  if (ps.dedup != nullptr)
+    for (const std::string& url : ps.dedup->settings().es_urls)
+      es_urls += (es_urls.empty() ? "" : ",") + url;
+  p.Row("JOBS_ES_URL", es_urls.empty() ? "(none: job_info.dedup not checked)" : es_urls,
+        "--jobs-es-url");
+  p.Row("JOBS_AWS_ES", OnOff(f.pipeline.jobs_aws_es), "--jobs-aws-es");
+  p.Row("triage_version", ps.triage_version, "--triage-version");
+  p.Row("TRIAGE_PARTITION_FORMAT",
+        ps.triage_partition_format.empty() ? "(none)" : ps.triage_partition_format,
+        "--triage-partition-format");
   const LifecycleSettings& l = s.lifecycle;
   p.Row("worker_exit_when_idle",
         l.exit.idle ? fmt::format("after {} s", l.exit.idle->count() / 1000.0) : "off",

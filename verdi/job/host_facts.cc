@@ -8,6 +8,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "verdi/job/instance_metadata.h"
+
 namespace verdi {
 namespace {
 
@@ -36,22 +39,34 @@ HostFacts ReadFacts() {
     freeaddrinfo(found);
   }
   facts.fqdn = EnvOr("FACTER_fqdn", canonical);
-  facts.public_ip = EnvOr("FACTER_ipaddress", EnvOr("FACTER_ipaddress_eth0", address));
+  facts.ipaddress = EnvOr("FACTER_ipaddress", EnvOr("FACTER_ipaddress_eth0", address));
 
   struct utsname uts;
   facts.architecture = uname(&uts) == 0 ? uts.machine : "unknown";
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   facts.processor_count = cpus > 0 ? static_cast<int>(cpus) : 1;
+
+  std::string endpoint = InstanceMetadataEndpoint();
+  facts.ec2 = ReadInstanceMetadata(endpoint, std::chrono::seconds(1));
+  if (!facts.ec2.empty()) LogInfo("instance metadata at {}: {}", endpoint, Json(facts.ec2).dump());
+  auto ec2 = [&](const char* name, const std::string& fallback) {
+    auto it = facts.ec2.find(name);
+    return it != facts.ec2.end() ? it->second : fallback;
+  };
+  facts.execute_node = ec2("ec2_public_hostname", ec2("ec2_public_ipv4", facts.fqdn));
+  facts.public_ip = ec2("ec2_public_ipv4", facts.ipaddress);
   return facts;
 }
 
 }  // namespace
 
 Json HostFacts::ToJson() const {
-  return {{"hostname", hostname},         {"fqdn", fqdn},
-          {"architecture", architecture}, {"processorcount", processor_count},
-          {"ipaddress", public_ip},       {"hysds_execute_node", fqdn},
-          {"hysds_public_ip", public_ip}};
+  Json out = {{"hostname", hostname},         {"fqdn", fqdn},
+              {"architecture", architecture}, {"processorcount", processor_count},
+              {"ipaddress", ipaddress},       {"hysds_execute_node", execute_node},
+              {"hysds_public_ip", public_ip}};
+  for (const auto& [name, value] : ec2) out[name] = value;
+  return out;
 }
 
 const HostFacts& GetHostFacts() {

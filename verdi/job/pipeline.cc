@@ -85,6 +85,7 @@ class JobRun {
   JobOutcome Run() {
     start_ = settings_.machine->Now();
     steady_start_ = SteadyClock::now();
+    shares_context_ = SharesContext(job_);
     for (const char* key : {"container_image_url", "container_image_urls", "dependency_images"})
       if (job_.contains(key)) images_[key] = job_[key];
     // Credentials in URLs never reach the job files or the statuses.
@@ -98,6 +99,8 @@ class JobRun {
     Status st = MakeRoom();
     if (st.ok()) st = CreateDirectory();
     if (st.ok()) st = WriteJobFiles();
+    if (st.ok()) st = FindDuplicate();
+    if (!outcome_.dedup_job.empty()) return EndDeduped();
     outcome_.started = st.ok();
     if (st.ok() && settings_.observer != nullptr) settings_.observer->Started(job_);
     if (st.ok()) st = PreProcess();
@@ -162,7 +165,7 @@ class JobRun {
                          {"job_dir_size", 0},
                          {"usage_stats", Json::array()}};
     info()["facts"] = facts.ToJson();
-    info()["execute_node"] = facts.fqdn;
+    info()["execute_node"] = facts.execute_node;
     info()["public_ip"] = facts.public_ip;
     info()["job_url"] = p_.webdav_url + "/" + dir_.lexically_relative(p_.root_work_dir).string();
     info()["context_file"] = InDir("_context.json");
@@ -424,10 +427,20 @@ class JobRun {
       p_.job.localize_urls = std::move(urls);
     }
     if (call.context) context_ = *call.context;
+    ShowContext();
     return Status::OK();
   }
 
-  Status WriteJobJson() { return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_)); }
+  // job.context as HySDS shows it (jobspec/context.h SharesContext).
+  void ShowContext() {
+    if (shares_context_) job_["context"] = context_;
+  }
+
+  // _job.json, its context as HySDS shows it.
+  Status WriteJobJson() {
+    ShowContext();
+    return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_));
+  }
 
   Status RunCommand() {
     // A stop request that came while the job was being set up ends it here.
@@ -481,6 +494,37 @@ class JobRun {
     outcome_.exit_code = result.exit_code;
     Judge(result);
     return Status::OK();
+  }
+
+  // HySDS's worker-side dedup (job_dedup.h), after the job's files are
+  // written and before job-started. An index that cannot be asked fails the
+  // job, as in HySDS.
+  Status FindDuplicate() {
+    const Json* dedup = FindPath(job_, {"job_info", "dedup"});
+    const Json* hash = FindPath(job_, {"job_info", "payload_hash"});
+    if (settings_.dedup == nullptr || dedup == nullptr || *dedup != true || hash == nullptr ||
+        !hash->is_string())
+      return Status::OK();
+    std::optional<DuplicateJob> found;
+    VERDI_RETURN_IF_ERROR(
+        settings_.dedup->FindDuplicate(hash->get<std::string>(), p_.job.task_id, &found));
+    if (!found) return Status::OK();
+    outcome_.status = kJobDeduped;
+    outcome_.dedup_job = found->id;
+    outcome_.dedup_msg =
+        fmt::format("verdi worker found duplicate job {} with status {}", found->id, found->status);
+    LogInfo("job {}: job-deduped: {}", job_id(), outcome_.dedup_msg);
+    return Status::OK();
+  }
+
+  // A duplicate ends the job before it starts: closed out, no command, no
+  // publish or triage, job-deduped.
+  JobOutcome EndDeduped() {
+    Status st =
+        CloseOutJobDir(dir_, {kJobDeduped, 0, "", 0, start_, settings_.machine->Now()}, &job_);
+    if (!st.ok()) LogWarning("job {}: {}", job_id(), st.message());
+    if (settings_.observer != nullptr) settings_.observer->Finished(job_, outcome_);
+    return outcome_;
   }
 
   // Turns how the command ended into the job's status and error.
@@ -556,6 +600,7 @@ class JobRun {
     if (!st.ok())
       return Status::Failed("the job left an unreadable _context.json: " + st.message());
     MergeContext(reloaded, &context_);
+    ShowContext();
     return Status::OK();
   }
 
@@ -672,6 +717,7 @@ class JobRun {
   bool stopped_ = false;
   // A Python processor ran (and may have changed the job).
   bool python_ran_ = false;
+  bool shares_context_ = false;
   Json images_ = Json::object();  // the job's image URLs before redaction
   std::optional<int64_t> soft_limit_, hard_limit_;
   JobOutcome outcome_;

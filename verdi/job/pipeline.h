@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "jobspec/worker_config.h"
 #include "localize/fetch.h"
 #include "verdi/container/run_argv.h"
+#include "verdi/job/job_dedup.h"
 #include "verdi/process/interrupts.h"
 #include "verdi/workdir/scrub.h"
 
@@ -45,6 +47,8 @@ struct PipelineSettings {
   std::optional<std::string> datasets_config_file;  // HYSDS_DATASETS_CFG
   std::string grq_update_url_bulk;                  // GRQ_UPDATE_URL_BULK: none when empty
   int backoff_max_tries = 10;                       // BACKOFF_MAX_TRIES: uploads, indexing
+  std::string triage_version = "v3.3.2";            // the version of triage products
+  std::string triage_partition_format;              // TRIAGE_PARTITION_FORMAT
   std::optional<std::string> webdav_url;            // default http://<public ip>:<port>
   std::optional<std::string> webdav_port;           // default 8085
   /// Who runs jobs: written on line 2 of `.running`.
@@ -74,6 +78,9 @@ struct PipelineSettings {
   /// then ends as job-revoked ("Job was revoked with signal N."), as HySDS
   /// names it. May be empty (stand-alone: a stop request is a signal).
   std::function<bool(const std::string& task_id)> revoked;
+  /// HySDS's worker-side dedup of jobs with job_info.dedup (JOBS_ES_URL);
+  /// null: not checked.
+  std::shared_ptr<JobDedup> dedup;
   Machine* machine = Machine::Default();
 };
 
@@ -95,6 +102,8 @@ struct JobOutcome {
   std::string error;   // empty on success
   int signum = 0;      // the signal that stopped it, if one did
   fs::path job_dir;    // empty when no directory was created
+  /// job-deduped: the duplicate's id and HySDS's message about it.
+  std::string dedup_job, dedup_msg;
   /// The system refused what the job needed (work root, job files, a
   /// process): an IOError, not the job's own failure.
   bool infrastructure_error = false;

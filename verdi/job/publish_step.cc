@@ -58,6 +58,8 @@ Status PublishOrTriage(const PipelineSettings& settings, const fs::path& job_dir
   ps.datasets_config_file = *settings.datasets_config_file;
   ps.grq_update_url_bulk = settings.grq_update_url_bulk;
   ps.index_tries = settings.backoff_max_tries;
+  ps.triage_version = settings.triage_version;
+  ps.triage_partition_format = settings.triage_partition_format;
   ps.upload.tries = settings.backoff_max_tries;
   ps.upload.transfer = settings.fetch.transfer;  // the same TLS, timeouts and S3 credentials
   ps.run = ExtractorRunner(settings, job_dir);

@@ -52,6 +52,8 @@ StatusDetails FinalStatusDetails(const JobOutcome& outcome) {
   details.error = ValidUtf8(outcome.error);
   details.traceback = ValidUtf8(outcome.traceback);
   if (outcome.signum != 0) details.signum = outcome.signum;
+  details.dedup_job = outcome.dedup_job;
+  details.dedup_msg = outcome.dedup_msg;
   if (!outcome.job_dir.empty()) {
     // HySDS applies the _alt_error/_traceback files on failure only, the
     // _alt_msg files always.
