@@ -182,7 +182,7 @@ class JobRun {
     // here nobody reads either (recovery starts over from an unreadable
     // _job.json), so each is written once, without a temporary name.
     VERDI_RETURN_IF_ERROR(WriteNewFile(InDir("_context.json"), DumpJsonFile(context_)));
-    VERDI_RETURN_IF_ERROR(WriteNewFile(InDir("_job.json"), DumpJsonFile(job_)));
+    VERDI_RETURN_IF_ERROR(WriteJobJson(/*first=*/true));
     VERDI_RETURN_IF_ERROR(st);
     return WriteNewFile(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, argv_),
                         0755);
@@ -437,9 +437,12 @@ class JobRun {
   }
 
   // _job.json, its context as HySDS shows it.
-  Status WriteJobJson() {
+  // The first time, into the new dir (see WriteJobFiles); after that, in
+  // place of the one readers may be reading.
+  Status WriteJobJson(bool first = false) {
     ShowContext();
-    return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_));
+    return first ? WriteNewFile(InDir("_job.json"), DumpJsonFile(job_))
+                 : WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_));
   }
 
   Status RunCommand() {
