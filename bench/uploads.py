@@ -6,7 +6,8 @@ side in one run, to WebDAV (a loopback nginx, tests/nginx_server.py) and to S3
   (a) one large file (default 1 GiB): verdi's rate vs `curl -T` of the same
       file to the same server (goal: >= 0.95x)
   (b) a product of 1,000 files of 10 KiB: verdi vs a sequential loop of
-      `curl -T` calls, one file each (goal: >= 5x faster)
+      `curl -T` calls, one file each (goal: >= 5x faster); also one
+      `curl --parallel` putting them 8 at once: what the server takes
 
 verdi runs `verdi run_job` on a job whose command copies the prepared files
 into its work dir as one product, with a datasets.json rule that publishes it
@@ -93,6 +94,16 @@ def curl_put(args, path, url):
                    check=True)
 
 
+def curl_parallel(args, files, url_of, config):
+    """One curl process putting every file, 8 at once (--parallel): what the
+    server takes when the client is not what limits it."""
+    with open(config, "w") as f:
+        for path in files:
+            f.write(f'upload-file = "{path}"\nurl = "{url_of(path.name)}"\noutput = "/dev/null"\n')
+    subprocess.run(["curl", "-sS", "-f", "--parallel", "--parallel-max", "8", *args, "--config",
+                    str(config)], check=True)
+
+
 def run(verdi, out, runs=3, big_mib=1024, small=1000):
     """Figures of both targets (medians of `runs`), as a dict."""
     from nginx_server import NginxServer
@@ -114,7 +125,8 @@ def run(verdi, out, runs=3, big_mib=1024, small=1000):
                    {"AWS_ACCESS_KEY_ID": PLAIN_KEY, "AWS_SECRET_ACCESS_KEY": PLAIN_SECRET,
                     "AWS_REGION": REGION}, None)}
         for name, (location, curl_args, env, clear) in targets.items():
-            raw = {"verdi_big": [], "curl_big": [], "verdi_small": [], "curl_small": []}
+            raw = {"verdi_big": [], "curl_big": [], "verdi_small": [], "curl_small": [],
+                   "curl_parallel_small": []}
             http = (lambda key: f"http://{s3.endpoint}/priv/{key}") if name == "s3" else location
             for r in range(runs):
                 work = out / f"work-{name}-{r}"
@@ -128,6 +140,10 @@ def run(verdi, out, runs=3, big_mib=1024, small=1000):
                 for f in sorted(many.iterdir()):
                     curl_put(curl_args, f, http(f"curl/{r}/small/{f.name}"))
                 raw["curl_small"].append(time.monotonic() - t0)
+                t0 = time.monotonic()
+                curl_parallel(curl_args, sorted(many.iterdir()),
+                              lambda n: http(f"curl/{r}/parallel/{n}"), out / "curl.cfg")
+                raw["curl_parallel_small"].append(time.monotonic() - t0)
                 raw["verdi_small"].append(verdi_publish(verdi, work, many, f"BENCH_small{r}",
                                                         location("verdi/{id}"), env))
                 shutil.rmtree(work)
@@ -135,13 +151,15 @@ def run(verdi, out, runs=3, big_mib=1024, small=1000):
                     clear()
                 log(f"{name} run {r + 1}: big curl {raw['curl_big'][-1]:.2f} s, verdi "
                     f"{raw['verdi_big'][-1]:.2f} s; {small} small: curl loop "
-                    f"{raw['curl_small'][-1]:.2f} s, verdi {raw['verdi_small'][-1]:.2f} s")
+                    f"{raw['curl_small'][-1]:.2f} s, curl --parallel {raw['curl_parallel_small'][-1]:.2f} s, "
+                    f"verdi {raw['verdi_small'][-1]:.2f} s")
             med = {k: statistics.median(v) for k, v in raw.items()}
             figures[name] = {"runs": raw,
                              "verdi_big_mib_s": big_mib / med["verdi_big"],
                              "curl_big_mib_s": big_mib / med["curl_big"],
                              "verdi_small_s": med["verdi_small"],
-                             "curl_small_s": med["curl_small"]}
+                             "curl_small_s": med["curl_small"],
+                             "curl_parallel_small_s": med["curl_parallel_small"]}
     finally:
         s3.stop()
         nginx.__exit__(None, None, None)
