@@ -32,6 +32,9 @@ def test_every_workload_reports_figures(tmp_path):
     for r in rows:
         if r["workload"] == "4 scale" and "last tenth" in r["metric"]:
             continue  # needs a drain of many seconds, not there at this size
+        if r["workload"] == "8 containers" and "beyond" in r["metric"]:
+            assert isinstance(r["verdi"], (int, float)), r  # a difference: may be below 0
+            continue
         if r["workload"] == "6 syscalls" and "all" not in r["metric"]:
             assert isinstance(r["verdi"], (int, float)) and r["verdi"] >= 0, r  # may be none
             continue
