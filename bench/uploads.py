@@ -100,7 +100,8 @@ def curl_parallel(args, files, url_of, config):
     with open(config, "w") as f:
         for path in files:
             f.write(f'upload-file = "{path}"\nurl = "{url_of(path.name)}"\noutput = "/dev/null"\n')
-    subprocess.run(["curl", "-sS", "-f", "--parallel", "--parallel-max", "8", *args, "--config",
+    subprocess.run(["curl", "-sS", "--no-progress-meter", "-f", "--parallel", "--parallel-max", "8",
+                    *args, "--config",
                     str(config)], check=True)
 
 
