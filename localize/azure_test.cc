@@ -265,6 +265,19 @@ TEST_F(AzuriteTest, AConnectionStringPointsAProductionUrlAtTheEmulator) {
   EXPECT_EQ(Read(dir_ / "a.txt"), "private a\n");
 }
 
+TEST_F(AzuriteTest, AConnectionStringsEndpointServesAUrlWithItsOwnSasToken) {
+  setenv("AZURE_STORAGE_CONNECTION_STRING",
+         ("AccountName=" + std::string(kAccount) + ";AccountKey=" + kWrongKey +
+          ";BlobEndpoint=http://" + endpoint_ + "/" + kAccount)
+             .c_str(),
+         1);
+  std::string url =
+      "azures://" + std::string(kAccount) + ".blob.core.windows.net/priv/in/a.txt?" + sas_;
+  Status st = FetchAll({{url, dir_ / "a.txt"}}, opts_, &results_);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Read(dir_ / "a.txt"), "private a\n");
+}
+
 TEST_F(AzuriteTest, TheAccountKeyInTheUrlAsOsakaTakesIt) {
   std::string key;
   for (char c : std::string(kKey)) key += c == '/' ? std::string("%2F") : std::string(1, c);

@@ -152,19 +152,26 @@ bool HasSignature(const std::string& query) {
 }
 
 Status ConfigureAzure(CURL* e, const Url& url, TransferHeaders* headers) {
+  // The account's endpoint comes from where its credentials would, even
+  // when the URL carries its own.
   AzureCredentials creds;
+  Status loaded = LoadAzureCredentials(url.account, &creds);
   bool url_sas = HasSignature(url.query);
-  if (url_sas) {
-    headers->credentials = "with the SAS token of the URL";
-  } else if (!url.password.empty()) {
-    creds.account = url.user.empty() ? url.account : url.user;
-    creds.key = url.password;
-    creds.source = "the URL";
-  } else {
-    Status st = LoadAzureCredentials(url.account, &creds);
-    if (!st.ok()) return Status::Invalid(url.Redacted() + ": " + st.message());
-    if (creds.account.empty()) creds.account = url.account;
+  if (url_sas || !url.password.empty()) {
+    std::string endpoint = loaded.ok() ? creds.blob_endpoint : "";
+    creds = AzureCredentials();
+    creds.blob_endpoint = endpoint;
+    if (url_sas) {
+      headers->credentials = "with the SAS token of the URL";
+    } else {
+      creds.account = url.user;
+      creds.key = url.password;
+      creds.source = "the URL";
+    }
+  } else if (!loaded.ok()) {
+    return Status::Invalid(url.Redacted() + ": " + loaded.message());
   }
+  if (creds.account.empty()) creds.account = url.account;
   std::string endpoint = creds.blob_endpoint.empty() ? url.Endpoint() : creds.blob_endpoint;
   std::string query = url.query;
   if (!creds.sas.empty()) query += (query.empty() ? "" : "&") + creds.sas;
