@@ -1,4 +1,4 @@
-// Celery monitoring events (reference: celery-protocol.md §5), as Python's
+// Celery monitoring events, as Python's
 // worker sends them, so `celery events`, Flower and HySDS's process_events
 // read verdi's like any worker's.
 #pragma once

@@ -1,4 +1,4 @@
-// The documents HySDS ships to Redis for Logstash (reference §5.2–5.4): job
+// The documents HySDS ships to Redis for Logstash: job
 // statuses, job_info metrics and custom events. Pure builders: no I/O.
 #pragma once
 

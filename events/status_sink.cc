@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -33,6 +34,15 @@ struct Item {
   int64_t ttl = 0;
   std::string list_key;
   std::string packed;
+  /// A terminal status whose key is watched for late writes once delivered.
+  bool watch = false;
+};
+
+/// A delivered terminal status whose key is read for late writes.
+struct Watch {
+  Item item;  // sent again (not watched again) after a late write
+  SteadyClock::time_point deadline;
+  std::chrono::milliseconds interval;  // until the next read
 };
 
 std::string HostName() {
@@ -115,6 +125,9 @@ class StatusSink::Channel {
     stats->dropped += dropped_;
     stats->rejected += rejected_;
     stats->pending += queue_.size();
+    stats->watched += watched_;
+    stats->unwatched += unwatched_;
+    stats->resent += resent_;
   }
 
  private:
@@ -129,9 +142,14 @@ class StatusSink::Channel {
     int failures = 0;
     SteadyClock::time_point outage_start;
     while (true) {
+      if (Watching() && SteadyClock::now() >= NextWatch()) PollWatches();
       {
         std::unique_lock<std::mutex> lock(mu_);
-        work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        auto ready = [&] { return stop_ || !queue_.empty(); };
+        if (!Watching())
+          work_cv_.wait(lock, ready);
+        else if (!work_cv_.wait_until(lock, NextWatch(), ready))
+          continue;  // a watch is due
         if (stop_) return;
         batch.clear();
         size_t bytes = 0;
@@ -143,7 +161,10 @@ class StatusSink::Channel {
       }
       size_t done = 0, delivered = 0;
       std::string error;
-      bool ok = Send(batch, &done, &delivered, &error);
+      std::vector<bool> ok_items;
+      bool ok = Send(batch, &done, &delivered, &error, &ok_items);
+      for (size_t i = 0; i < done; ++i)
+        if (batch[i]->watch && ok_items[i]) StartWatch(*batch[i]);
       size_t pending = 0;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -179,6 +200,83 @@ class StatusSink::Channel {
     }
   }
 
+  bool Watching() const { return !watches_.empty() || !settles_.empty(); }
+
+  SteadyClock::time_point NextWatch() const {
+    SteadyClock::time_point next = SteadyClock::time_point::max();
+    if (!watches_.empty()) next = watches_.begin()->first;
+    if (!settles_.empty()) next = std::min(next, settles_.begin()->first);
+    return next;
+  }
+
+  void StartWatch(const Item& item) {
+    if (watches_.size() >= options_.max_watched) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++unwatched_;
+      return;
+    }
+    auto now = SteadyClock::now();
+    Watch w{item, now + options_.watch_window, options_.watch_first_poll};
+    w.item.watch = false;
+    watches_.emplace(now + options_.watch_first_poll, std::move(w));
+    std::lock_guard<std::mutex> lock(mu_);
+    ++watched_;
+  }
+
+  /// A terminal document once more, behind what is buffered.
+  void Resend(Item item) {
+    if (Push(std::move(item))) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++resent_;
+    }
+  }
+
+  /// Makes the second resends that are due, then reads the keys of the due
+  /// watches in one round trip: a key that holds a non-terminal status gets
+  /// its terminal document again, now and once more after watch_settle.
+  /// A watch ends at its deadline, when its key is gone, or when another
+  /// terminal status replaced it.
+  void PollWatches() {
+    auto now = SteadyClock::now();
+    while (!settles_.empty() && settles_.begin()->first <= now) {
+      Resend(std::move(settles_.begin()->second));
+      settles_.erase(settles_.begin());
+    }
+    std::vector<Watch> due;
+    while (!watches_.empty() && watches_.begin()->first <= now && due.size() < options_.max_batch) {
+      Watch w = std::move(watches_.begin()->second);
+      watches_.erase(watches_.begin());
+      if (w.deadline > now) due.push_back(std::move(w));
+    }
+    if (due.empty()) return;
+    std::vector<RedisReply> replies;
+    if (client_.connected() || client_.Connect(url_, options_.tls, options_.io_timeout).ok()) {
+      std::string bytes;
+      for (const Watch& w : due) AppendRedisCommand({"GET", w.item.setex_key}, &bytes);
+      if (!client_.SendEncoded(bytes, due.size(), &replies).ok()) replies.clear();
+    }
+    for (size_t i = 0; i < due.size(); ++i) {
+      Watch& w = due[i];
+      if (i < replies.size() && !Judge(&w, replies[i], now)) continue;
+      SteadyClock::time_point next = now + w.interval;
+      w.interval = std::min(w.interval * 2, options_.watch_max_interval);
+      watches_.emplace(next, std::move(w));
+    }
+  }
+
+  /// False when the watch ends.
+  bool Judge(Watch* w, const RedisReply& reply, SteadyClock::time_point now) {
+    if (reply.type == RedisReply::Type::kNil) return false;    // deleted or expired
+    if (reply.type != RedisReply::Type::kString) return true;  // an error: read it again
+    if (IsTerminalStatus(reply.str)) return reply.str == w->item.status;
+    Log(LogLevel::kWarning, fmt::format("{} became {} after its terminal status {}: sent again",
+                                        w->item.setex_key, reply.str, w->item.status));
+    Resend(w->item);
+    settles_.emplace(now + options_.watch_settle, w->item);
+    w->interval = options_.watch_first_poll;
+    return true;
+  }
+
   static double Seconds(SteadyClock::duration d) {
     return std::chrono::duration<double>(d).count();
   }
@@ -187,7 +285,8 @@ class StatusSink::Channel {
   /// finished (delivered, or rejected and logged); *delivered: how many of
   /// those were delivered. False, with *error, when the rest must be retried.
   bool Send(const std::vector<const Item*>& batch, size_t* done, size_t* delivered,
-            std::string* error) {
+            std::string* error, std::vector<bool>* ok_items) {
+    ok_items->assign(batch.size(), false);
     if (!client_.connected()) {
       Status st = client_.Connect(url_, options_.tls, options_.io_timeout);
       if (!st.ok()) {
@@ -230,6 +329,7 @@ class StatusSink::Channel {
                                 setex ? item->setex_key : item->list_key, reply.str);
       }
       if (rejection.empty()) {
+        (*ok_items)[*done] = true;
         ++*delivered;
       } else {
         Log(LogLevel::kError, "document rejected: " + rejection);
@@ -249,12 +349,16 @@ class StatusSink::Channel {
   std::condition_variable done_cv_;  // items done
   std::deque<Item> queue_;
   uint64_t accepted_ = 0, delivered_ = 0, rejected_ = 0, dropped_ = 0;
+  uint64_t watched_ = 0, unwatched_ = 0, resent_ = 0;
   uint64_t burst_ = 0;  // drops since the last accepted item
   bool stop_ = false;
 
   RedisClient client_;  // the thread's only, like the two buffers below
   std::string bytes_;
   std::vector<RedisReply> replies_;
+  // The thread's only: watches by their next read, second resends by time.
+  std::multimap<SteadyClock::time_point, Watch> watches_;
+  std::multimap<SteadyClock::time_point, Item> settles_;
   std::thread thread_;
 };
 
@@ -310,6 +414,9 @@ bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
   item.list_key = options_.status_key;
   item.packed = PackMsgpack(doc);
   bool terminal = IsTerminalStatus(item.status);
+  const Json* payload_id = FindPath(doc, {"payload_id"});
+  item.watch = terminal && options_.watch_window.count() > 0 && payload_id != nullptr &&
+               payload_id->is_string();
 
   std::unique_lock<std::mutex> lock(guard_mu_);
   if (!terminal && terminal_.count(id) > 0) {
@@ -320,8 +427,9 @@ bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
                              item.status, id));
     return false;
   }
+  std::string item_status = item.status;
   if (!status_->Push(std::move(item))) return false;
-  if (terminal && terminal_.insert(id).second) {
+  if (terminal && terminal_.insert_or_assign(id, item_status).second) {
     terminal_order_.push_back(id);
     if (terminal_order_.size() > kGuardCapacity) {
       terminal_.erase(terminal_order_.front());
@@ -329,6 +437,12 @@ bool StatusSink::LogJobStatus(const Json& doc, int64_t ttl_seconds) {
     }
   }
   return true;
+}
+
+std::string StatusSink::TerminalAccepted(const std::string& uuid) {
+  std::lock_guard<std::mutex> lock(guard_mu_);
+  auto it = terminal_.find(uuid);
+  return it == terminal_.end() ? "" : it->second;
 }
 
 bool StatusSink::LogJobInfo(const Json& doc) {

@@ -1,6 +1,6 @@
-// Where HySDS statuses, job_info metrics and custom events go (reference
-// §5.2–5.4): Redis lists read by Logstash, through a bounded in-order buffer
-// and a background thread, so that a slow or absent Redis never stalls a job.
+// Where HySDS statuses, job_info metrics and custom events go: Redis lists read by Logstash,
+// through a bounded in-order buffer and a background thread, so that a slow or absent Redis never
+// stalls a job.
 #pragma once
 
 #include <atomic>
@@ -11,7 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "base/log.h"
@@ -47,6 +47,20 @@ struct StatusSinkOptions {
   std::chrono::milliseconds retry_min{100}, retry_max{5000};
   /// Bounds a connect and each round trip.
   std::chrono::milliseconds io_timeout{5000};
+  /// Late writes: HySDS's orchestrator logs job-queued only once its publish
+  /// is confirmed, which can be after a fast job's terminal status. After a
+  /// terminal status of a job with a payload_id is delivered, its
+  /// hysds-job-status-<uuid> is read for this long (at growing intervals,
+  /// from watch_first_poll up to watch_max_interval); when it holds a
+  /// non-terminal status, the terminal document is sent again at once and
+  /// once more `watch_settle` later (the late writer's RPUSH follows its
+  /// SETEX), so that the key and the last document for the payload stay
+  /// terminal. 0: not watched. At most `max_watched` jobs at once (the rest
+  /// are not watched; counted).
+  std::chrono::milliseconds watch_window{30000};
+  std::chrono::milliseconds watch_first_poll{50}, watch_max_interval{2000};
+  std::chrono::milliseconds watch_settle{1000};
+  size_t max_watched = 20000;
   /// Where the sink's own lines go; empty: the log (base/log.h).
   EventLogFn log;
 };
@@ -59,6 +73,9 @@ struct StatusSinkStats {
   uint64_t guarded = 0;    // a non-terminal status after a terminal one of the same uuid
   uint64_t rejected = 0;   // an error reply that is not transient (WRONGTYPE, ...)
   uint64_t pending = 0;    // buffered now, in flight included
+  uint64_t watched = 0;    // terminal statuses watched for a late write (in all)
+  uint64_t unwatched = 0;  // not watched: max_watched reached
+  uint64_t resent = 0;     // terminal documents sent again after a late write
 };
 
 /// The statuses of a worker. Thread-safe; no call waits for Redis except
@@ -95,9 +112,15 @@ class StatusSink {
   /// [1, kMaxStatusTtlSeconds]). HC-639 guard: once a terminal status
   /// (IsTerminalStatus) was accepted for a uuid, a later non-terminal status
   /// for it is dropped and logged; terminal ones still go. (The guard
-  /// remembers the last 20,000 terminal uuids.) False when not queued:
-  /// guarded, buffer full, or no string uuid/status in `doc` (logged).
+  /// remembers the last 20,000 terminal uuids.) A terminal status of a
+  /// document with a string payload_id is watched for late writes
+  /// (StatusSinkOptions::watch_window). False when not queued: guarded,
+  /// buffer full, or no string uuid/status in `doc` (logged).
   bool LogJobStatus(const Json& doc, int64_t ttl_seconds);
+
+  /// The last terminal status accepted for `uuid`, "" when none (the HC-639
+  /// guard's memory: the last 20,000 uuids).
+  std::string TerminalAccepted(const std::string& uuid);
 
   /// Queues RPUSH <info_key> msgpack(doc) (JobInfoDocument). False: buffer full.
   bool LogJobInfo(const Json& doc);
@@ -127,7 +150,7 @@ class StatusSink {
 
   /// HC-639: uuids with an accepted terminal status, oldest first.
   std::mutex guard_mu_;
-  std::unordered_set<std::string> terminal_;
+  std::unordered_map<std::string, std::string> terminal_;  // uuid -> its terminal status
   std::deque<std::string> terminal_order_;
   std::atomic<uint64_t> guarded_{0};
   std::atomic<uint64_t> invalid_{0};  // counted as rejected

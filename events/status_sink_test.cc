@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -213,6 +214,93 @@ TEST(StatusSink, TerminalThenStartedKeepsOnlyTheTerminal) {
   EXPECT_EQ(log.Count("job-started for " + uuid + " dropped: a terminal status"), 1) << log.All();
   Redis(url, {"DEL", options.status_key, "hysds-job-status-" + uuid,
               "hysds-job-status-" + uuid + "-other"});
+}
+
+/// Polls `until` for at most `within`.
+bool Eventually(const std::function<bool()>& until, std::chrono::milliseconds within = 10s) {
+  auto deadline = SteadyClock::now() + within;
+  while (SteadyClock::now() < deadline) {
+    if (until()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return until();
+}
+
+TEST(StatusSink, ALateQueuedWriteAfterTheTerminalStatusIsOverwritten) {
+  // HySDS's orchestrator logs job-queued (SETEX, then RPUSH) only once its
+  // publish is confirmed: after a fast job's terminal status.
+  const std::string url = testing::TestRedisUrl();
+  LogCapture log;
+  StatusSinkOptions options;
+  options.status_url = url;
+  options.status_key = TestKey("status");
+  options.watch_window = 5s;
+  options.watch_settle = 300ms;
+  options.log = log.fn();
+  const std::string uuid = TestKey("uuid"), key = "hysds-job-status-" + uuid;
+  Redis(url, {"DEL", options.status_key, key});
+  auto sink = MakeSink(options);
+  Json done = Doc(uuid, "job-completed");
+  done["payload_id"] = "payload-1";
+  ASSERT_TRUE(sink->LogJobStatus(done, 1000));
+  ASSERT_TRUE(sink->Flush(5s));
+  std::this_thread::sleep_for(100ms);
+  Json queued = Doc(uuid, "job-queued");
+  queued["payload_id"] = "payload-1";
+  Redis(url, {"SETEX", key, "1000", "job-queued"});
+  std::this_thread::sleep_for(150ms);  // the late writer's RPUSH lags its SETEX
+  std::string packed;
+  std::vector<uint8_t> bytes = Json::to_msgpack(queued);
+  packed.assign(bytes.begin(), bytes.end());
+  Redis(url, {"RPUSH", options.status_key, packed});
+
+  ASSERT_TRUE(Eventually([&] {
+    std::vector<Json> docs = ReadList(url, options.status_key);
+    return Redis(url, {"GET", key}).str == "job-completed" && docs.size() >= 4 &&
+           docs.back()["status"] == "job-completed";
+  })) << log.All();
+  // Sent again when seen, and once more after watch_settle.
+  std::vector<Json> docs = ReadList(url, options.status_key);
+  std::vector<std::string> statuses;
+  for (const Json& d : docs) statuses.push_back(d["status"]);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"job-completed", "job-completed", "job-queued",
+                                                "job-completed"}))
+      << log.All();
+  EXPECT_EQ(sink->stats().resent, 2u);
+  EXPECT_EQ(sink->stats().watched, 1u);
+  EXPECT_EQ(log.Count("became job-queued after its terminal status job-completed"), 1);
+  Redis(url, {"DEL", options.status_key, key});
+}
+
+TEST(StatusSink, OnlyTerminalStatusesOfAPayloadAreWatchedAndOthersAreNotUndone) {
+  const std::string url = testing::TestRedisUrl();
+  StatusSinkOptions options;
+  options.status_url = url;
+  options.status_key = TestKey("status");
+  options.watch_window = 3s;
+  options.log = [](LogLevel, const std::string&) {};
+  const std::string a = TestKey("a"), b = TestKey("b"), c = TestKey("c");
+  Redis(url, {"DEL", options.status_key, "hysds-job-status-" + a, "hysds-job-status-" + b,
+              "hysds-job-status-" + c});
+  auto sink = MakeSink(options);
+  Json no_payload = Doc(a, "job-completed");  // no payload_id: no document id to protect
+  Json offline = Doc(b, "job-failed");
+  offline["payload_id"] = "p-b";
+  Json deleted = Doc(c, "job-failed");
+  deleted["payload_id"] = "p-c";
+  for (const Json& d : {no_payload, offline, deleted}) ASSERT_TRUE(sink->LogJobStatus(d, 1000));
+  ASSERT_TRUE(sink->Flush(5s));
+  EXPECT_EQ(sink->stats().watched, 2u);
+  Redis(url, {"SETEX", "hysds-job-status-" + a, "1000", "job-queued"});
+  Redis(url, {"SETEX", "hysds-job-status-" + b, "1000", "job-offline"});  // another terminal
+  Redis(url, {"DEL", "hysds-job-status-" + c});                           // gone
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(Redis(url, {"GET", "hysds-job-status-" + a}).str, "job-queued");
+  EXPECT_EQ(Redis(url, {"GET", "hysds-job-status-" + b}).str, "job-offline");
+  EXPECT_EQ(Redis(url, {"GET", "hysds-job-status-" + c}).type, RedisReply::Type::kNil);
+  EXPECT_EQ(sink->stats().resent, 0u);
+  EXPECT_EQ(ReadList(url, options.status_key).size(), 3u);
+  Redis(url, {"DEL", options.status_key, "hysds-job-status-" + a, "hysds-job-status-" + b});
 }
 
 TEST(StatusSink, BuffersWhileRedisIsDownAndDeliversInOrderWhenItReturns) {

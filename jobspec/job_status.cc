@@ -23,6 +23,10 @@ std::string SignalStatus(int signum) {
   }
 }
 
+std::string RevokedError(int signum) {
+  return "Job was revoked with signal " + std::to_string(signum) + ".";
+}
+
 std::string ShortError(const std::string& error) {
   // Counted in characters (UTF-8 code points) as Python does: cutting bytes
   // could split a character and make the document invalid UTF-8.

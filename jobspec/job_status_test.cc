@@ -15,6 +15,14 @@ TEST(JobStatusTest, SignalStatusNamesAsHySDS) {
   EXPECT_EQ(SignalStatus(10), "job-sig-10");
 }
 
+TEST(JobStatusTest, RevokedAndSoftLimitErrorsAsHySDS) {
+  // job_worker.task_revoked_handler's text, and str(SoftTimeLimitExceeded()).
+  EXPECT_EQ(RevokedError(15), "Job was revoked with signal 15.");
+  EXPECT_EQ(RevokedError(0), "Job was revoked with signal 0.");
+  EXPECT_EQ(ShortError(RevokedError(15)), "Job was revoked with signal 15.");
+  EXPECT_STREQ(kSoftTimeLimitError, "SoftTimeLimitExceeded()");
+}
+
 TEST(JobStatusTest, ShortErrorKeepsShortMessagesAndCutsLongOnes) {
   EXPECT_EQ(ShortError("Got non-zero exit code: 3"), "Got non-zero exit code: 3");
   std::string exactly35(35, 'x');

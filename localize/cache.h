@@ -1,4 +1,4 @@
-// The input cache (§3.1, §4.2): cache/<h0>/<h1>/<h2>/<h3>/<md5(url)>/<basename>,
+// The input cache: cache/<h0>/<h1>/<h2>/<h3>/<md5(url)>/<basename>,
 // complete once `.localized` is there; and localizing a job's inputs with it.
 #pragma once
 

@@ -53,7 +53,7 @@ Status CheckOne(const fs::path& sidecar, std::vector<std::string>* bad) {
   if (!fs::is_regular_file(target, ec)) return Status::OK();  // missing sibling: skipped
   std::ifstream in(sidecar);
   if (!in) return Status::IOError(sidecar.string(), errno);
-  std::string line;
+  std::string line;  // HySDS's pre-computed checksum: the first line without its newline
   std::getline(in, line);
   size_t b = line.find_first_not_of(" \t\r\n");
   std::string want = b == std::string::npos ? "" : line.substr(b);
@@ -62,8 +62,8 @@ Status CheckOne(const fs::path& sidecar, std::vector<std::string>* bad) {
   std::string got;
   VERDI_RETURN_IF_ERROR(FileDigest(target, algo, &got));
   if (Lower(want) != got) {
-    bad->push_back(target.string() + " (" + algo + " " + got + ", " + sidecar.filename().string() +
-                   " says " + (want.empty() ? "nothing" : want) + ")");
+    bad->push_back(target.string() + ": calculated checksum: " + got +
+                   ", pre-computed checksum: " + line + "\n");
   }
   return Status::OK();
 }
@@ -113,8 +113,9 @@ Status ValidateChecksumFiles(const std::vector<fs::path>& paths) {
     }
   }
   if (bad.empty()) return Status::OK();
-  std::string msg = "checksum mismatch: ";
-  for (size_t i = 0; i < bad.size(); ++i) msg += (i ? "; " : "") + bad[i];
+  // HySDS's validate_checksum_files error, line for line.
+  std::string msg = "Files with mismatched checksum:\n";
+  for (const std::string& line : bad) msg += line;
   return Status::Failed(msg);
 }
 

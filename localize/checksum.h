@@ -1,4 +1,4 @@
-// Checksum sidecars (§4.3): `<file>.<algo>` holds the digest of `<file>`.
+// Checksum sidecars: `<file>.<algo>` holds the digest of `<file>`.
 #pragma once
 
 #include <filesystem>
@@ -18,7 +18,9 @@ Status FileDigest(const std::filesystem::path& file, const std::string& algo, st
 /// `.<algo>` and the sibling without the suffix exists, compares the
 /// sidecar's first line (case-insensitively, surrounding blanks ignored,
 /// first word only, as in `md5sum` output) with the sibling's digest. Any
-/// mismatch is Status::Failed listing every bad file.
+/// mismatch is Status::Failed with HySDS's text: "Files with mismatched
+/// checksum:\n" and a line "<file>: calculated checksum: <hex>, pre-computed
+/// checksum: <the sidecar's first line>" for each bad file.
 Status ValidateChecksumFiles(const std::vector<std::filesystem::path>& paths);
 
 }  // namespace verdi::localize

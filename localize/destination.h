@@ -1,4 +1,4 @@
-// Where each localize_urls entry lands in the job directory (§4.2).
+// Where each localize_urls entry lands in the job directory.
 #pragma once
 
 #include <filesystem>

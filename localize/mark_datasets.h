@@ -1,4 +1,4 @@
-// HySDS's mark_localized_datasets (§4.3): input datasets get a `.localized`
+// HySDS's mark_localized_datasets: input datasets get a `.localized`
 // marker so that publishing does not publish them again.
 #pragma once
 

@@ -390,6 +390,8 @@ Status PublishProducts(const PublishSettings& s, const fs::path& job_dir, const 
     publisher.Rollback();
     return st;
   }
+  if (s.published)
+    for (const Json& doc : *docs) s.published(doc);
 
   Json& metrics = (*job)["job_info"]["metrics"];
   if (!metrics.contains("products_staged") || !metrics["products_staged"].is_array())

@@ -31,6 +31,10 @@ struct PublishSettings {
   std::string hostname;  // {hostname} in publish and browse templates
   /// Progress and warnings (misplaced dataset files, replaced products).
   std::function<void(const std::string&)> log;
+  /// Told of each product's document once all of a call's products are
+  /// uploaded and indexed (HySDS queues each as a `dataset:<ipath>` job
+  /// then); may be empty.
+  std::function<void(const Json& doc)> published;
 };
 
 /// Publishes every product under `job_dir` with the rules of the datasets

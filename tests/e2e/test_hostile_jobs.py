@@ -82,7 +82,7 @@ def test_soft_limit_note_is_never_written_through_a_link(verdi, tmp_path):
     run = verdi(sh(cmd, soft_time_limit=1, time_limit=20), args=["--kill-grace", "1"])
     ended_normally(run)
     assert host.read_text() == HOST
-    assert "Soft time limit" in run.job_json()["job_info"]["error"]
+    assert run.job_json()["job_info"]["error"] == "SoftTimeLimitExceeded()"
 
 
 def test_a_link_to_the_host_root_is_not_walked_for_the_dir_size(verdi):

@@ -59,7 +59,7 @@ def test_revoked_key_stops_the_job_and_started_sets_task_worker(start_worker, ce
     assert [d["status"] for d in docs] == ["job-revoked"]
     assert docs[0]["uuid"] == revoked_id
     assert docs[0]["signum"] == 0
-    assert docs[0]["error"] == "Job was revoked with signal 0"
+    assert docs[0]["error"] == "Job was revoked with signal 0."
     assert client.get(f"hysds-job-status-{revoked_id}") == b"job-revoked"
     assert client.get(f"hysds-task-worker-{revoked_id}") is None
 

@@ -106,8 +106,16 @@ def test_checksum_sidecars_are_checked(verdi):
     urls = [{"url": str(src / n), "cache": False} for n in ("bad.dat", "bad.dat.sha256", "good.dat")]
     run = verdi(make_job("true", localize_urls=urls))
     assert run.returncode != 0
-    error = run.job_json()["job_info"]["error"]
-    assert "checksum mismatch" in error and "bad.dat" in error
+    info = run.job_json()["job_info"]
+    # HySDS's validate_checksum_files text, job_info.status and pid.
+    bad = run.job_dir / "bad.dat"
+    assert info["error"] == (
+        "Files with mismatched checksum:\n"
+        f"{bad}: calculated checksum: {hashlib.sha256(b'abd').hexdigest()}, "
+        f"pre-computed checksum: {hashlib.sha256(b'abc').hexdigest()}\n")
+    assert info["status"] == 1
+    assert info["pid"] is None
+    assert "cmd_start" not in info
 
 
 def test_credentials_never_appear_in_logs_or_job_files(verdi, http):

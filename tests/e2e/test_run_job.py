@@ -136,7 +136,8 @@ def test_soft_time_limit_terms_then_notes_it(verdi):
     assert read(d / "_stderr.txt").endswith(note)
     info = run.job_json()["job_info"]
     assert info["job_status"] == "job-failed"
-    assert info["error"] == note.strip()
+    # HySDS's error: str(SoftTimeLimitExceeded()); verdi's line stays in _stderr.txt.
+    assert info["error"] == "SoftTimeLimitExceeded()"
 
 
 def test_soft_time_limit_kills_a_job_that_ignores_term(verdi):
@@ -190,26 +191,32 @@ def test_binary_output_is_kept_byte_for_byte(verdi):
     assert (run.job_dir / "_stdout.txt").read_bytes() == data
 
 
-def test_missing_executable_is_127_with_the_reason(verdi):
+def test_missing_executable_ends_as_hysds_runner_ends_it(verdi):
+    # HySDS's runner cannot exec: _exit_code 1, no _pid, job_info.status 1,
+    # pid null, "Got non-zero exit code: 1"; verdi's reason is in _stderr.txt.
     run = verdi(make_job("/no/such/program --flag"))
-    assert run.returncode == 127
+    assert run.returncode == 1
     d = run.job_dir
-    assert read(d / "_exit_code").strip() == "127"
-    assert "/no/such/program" in read(d / "_stderr.txt")
-    assert "No such file or directory" in read(d / "_stderr.txt")
+    assert read(d / "_exit_code").strip() == "1"
+    assert not (d / "_pid").exists()
+    assert read(d / "_stderr.txt") == \
+        "cannot execute /no/such/program: No such file or directory\n"
     info = run.job_json()["job_info"]
     assert info["job_status"] == "job-failed"
-    assert info["pid"] == 0
-    assert "No such file or directory" in info["error"]
+    assert info["status"] == 1
+    assert info["pid"] is None
+    assert info["error"] == "Got non-zero exit code: 1"
 
 
-def test_non_executable_file_is_126(verdi):
+def test_non_executable_file_ends_as_hysds_runner_ends_it(verdi):
     script = verdi.tmp / "not-executable.sh"
     script.write_text("#!/bin/sh\necho hi\n")
     script.chmod(0o644)
     run = verdi(make_job(str(script)))
-    assert run.returncode == 126
+    assert run.returncode == 1
     assert "Permission denied" in read(run.job_dir / "_stderr.txt")
+    info = run.job_json()["job_info"]
+    assert (info["status"], info["pid"], info["error"]) == (1, None, "Got non-zero exit code: 1")
 
 
 @pytest.mark.parametrize("text,what", [

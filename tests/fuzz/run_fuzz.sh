@@ -25,7 +25,8 @@ mkdir -p "$build"
 build=$(cd "$build" && pwd)
 sources=("$repo/tests/fuzz/celery_message_fuzz.cc" "$repo"/verdi/celery/task_message*.cc
          "$repo"/verdi/celery/serializer.cc "$repo"/verdi/celery/result_document.cc
-         "$repo"/events/msgpack_writer.cc "$repo"/jobspec/*.cc "$repo"/base/*.cc)
+         "$repo"/events/celery_event.cc "$repo"/events/msgpack_writer.cc "$repo"/jobspec/*.cc
+         "$repo"/base/*.cc)
 mapfile -t sources < <(printf '%s\n' "${sources[@]}" | grep -v '_test\.cc$')
 binary=$build/celery_message_fuzz
 
@@ -33,14 +34,15 @@ binary=$build/celery_message_fuzz
 stale=1
 if [[ -x $binary ]]; then
   stale=0
-  for f in "${sources[@]}" "$repo"/verdi/celery/*.h "$repo"/jobspec/*.h "$repo"/base/*.h "$0"; do
+  for f in "${sources[@]}" "$repo"/verdi/celery/*.h "$repo"/events/*.h "$repo"/jobspec/*.h \
+           "$repo"/base/*.h "$0"; do
     if [[ $f -nt $binary ]]; then stale=1; break; fi
   done
 fi
 if (( stale )); then
   echo "run_fuzz.sh: building $binary with $cxx"
   "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I"$repo" "${sources[@]}" -lfmt -lz -lcrypto -lpcre2-8 -o "$binary.tmp"
+    -DVERDI_VERSION='"fuzz"' -I"$repo" "${sources[@]}" -lfmt -lz -lcrypto -lpcre2-8 -o "$binary.tmp"
   mv "$binary.tmp" "$binary"
 fi
 

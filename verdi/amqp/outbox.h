@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,17 @@ struct BrokerAction {
   uint64_t connection = 0;
   /// Dropped without a log line when there is no connection.
   bool quiet = false;
+  /// kPublish: declared first, once per connection, as Celery declares a
+  /// task queue (DeclareQueue: exchange and queue of this name, bound), with
+  /// these arguments.
+  std::string declare_queue;
+  Json declare_arguments = Json::object();
+  /// kPublish: kept while there is no connection and sent on the next one,
+  /// instead of being dropped (messages that nothing else would send again).
+  bool retain = false;
+  /// kPublish: called on the connection thread once the message is written
+  /// to the broker (never when it is dropped); may be empty.
+  std::function<void()> on_sent;
 
   static BrokerAction Ack(uint64_t tag) { return {Kind::kAck, tag}; }
   static BrokerAction Reject(uint64_t tag, bool requeue) { return {Kind::kReject, tag, requeue}; }
@@ -57,14 +70,21 @@ class Outbox {
   /// delivery from an older connection is dropped (the broker redelivers
   /// it, and the stored result makes that copy a no-op); with no
   /// connection, everything is dropped, each action not marked quiet with
-  /// a log line.
+  /// a log line, except publishes marked `retain`, kept in order for the
+  /// next flush (logged when their number grows).
   void FlushTo(AmqpLink* link, uint64_t connection);
+  /// Retained publishes still waiting for a connection.
+  size_t retained() const;
   int fd() const { return fd_; }
 
  private:
   int fd_ = -1;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<BrokerAction> actions_;
+  /// The connection thread's: queues declared on connection `declared_on_`.
+  std::set<std::string> declared_;
+  uint64_t declared_on_ = 0;
+  size_t kept_logged_ = 0;  // retained publishes at the last log line
 };
 
 }  // namespace verdi

@@ -11,11 +11,18 @@ std::string EncodeResult(Serializer serializer, const std::string& task_id,
                          const std::string& state, const Json& result, const Json& traceback,
                          const TaskMessage* request, WallClock::time_point date_done) {
   bool ready = state == "SUCCESS" || state == "FAILURE" || state == "REVOKED";
+  // Each child as Celery's AsyncResult.as_tuple(): [[id, parent], None].
+  Json children = nullptr;
+  if (request != nullptr) {
+    children = Json::array();
+    for (const std::string& id : request->children)
+      children.push_back(Json::array({Json::array({id, nullptr}), nullptr}));
+  }
   std::vector<std::pair<const char*, Json>> meta = {
       {"status", state},
       {"result", result},
       {"traceback", traceback},
-      {"children", request != nullptr ? Json::array() : Json(nullptr)},
+      {"children", children},
       {"date_done", ready ? Json(FormatIsoTime(date_done)) : Json(nullptr)}};
   if (request != nullptr && !request->group_id.empty())
     meta.emplace_back("group_id", request->group_id);

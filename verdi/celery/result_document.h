@@ -26,7 +26,8 @@ struct ResultFormat {
 /// "traceback", "children", "date_done", ["group_id"], ["parent_id"],
 /// "task_id"}, in that order. `date_done` is written (ISO-8601 with +00:00)
 /// only when `state` is READY (SUCCESS, FAILURE, REVOKED), else null.
-/// `children` is [] when `request` is given and null without one (as Celery);
+/// `children` is the request's children as Celery writes them ([[[id, null],
+/// null], ...]; [] when none) when `request` is given, and null without one;
 /// group_id and parent_id come from `request` when they are set. json is
 /// written like Python's json.dumps, msgpack like kombu's msgpack (Serialize).
 std::string EncodeResult(Serializer serializer, const std::string& task_id,

@@ -150,5 +150,18 @@ TEST(CeleryMessageResult, DecodeRefusesWhatIsNotAccepted) {
   EXPECT_EQ(ResultState(Json{{"status", 3}}), "");
 }
 
+TEST(CeleryMessageResult, ListsTheChildrenAsCeleryDoes) {
+  TaskMessage t = {};
+  t.id = "parent";
+  t.children = {"c1", "c2"};
+  std::string doc =
+      EncodeResult(Serializer::kJson, "parent", "SUCCESS", 1, nullptr, &t, WallClock::now());
+  EXPECT_EQ(Json::parse(doc)["children"],
+            Json::parse(R"([[["c1", null], null], [["c2", null], null]])"));
+  t.children.clear();
+  doc = EncodeResult(Serializer::kJson, "parent", "SUCCESS", 1, nullptr, &t, WallClock::now());
+  EXPECT_EQ(Json::parse(doc)["children"], Json::array());
+}
+
 }  // namespace
 }  // namespace verdi

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "base/timestamp.h"
@@ -46,7 +47,11 @@ struct TaskMessage {
   std::string root_id, parent_id, group_id, origin, shadow;
   /// From the AMQP properties; correlation_id falls back to `id`.
   std::string reply_to, correlation_id;
+  /// The ids of the tasks this one sent while it ran (Celery's
+  /// request.children), in the order sent: its result lists them.
+  std::vector<std::string> children;
 };
+
 
 struct DecodeLimits {
   /// Largest body accepted, before and after decompression.

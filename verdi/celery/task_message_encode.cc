@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "events/celery_event.h"
+
 namespace verdi {
 namespace {
 
@@ -110,10 +112,21 @@ Json LimitOrNull(const std::optional<double>& seconds) {
   return d;
 }
 
-std::string Repr(const Json& value) {
-  std::string text = PyJsonDumps(value);  // ASCII only: cutting anywhere is safe
-  if (text.size() > kReprMax) text = text.substr(0, kReprMax - 3) + "...";
-  return text;
+// Celery's saferepr(args): the repr of a tuple, "(1,)" for one item.
+std::string TupleRepr(const Json& args) {
+  std::string out = "(";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += PythonRepr(args[i], std::string::npos);
+  }
+  if (args.size() == 1) out += ",";
+  out += ")";
+  if (out.size() > kReprMax) out = out.substr(0, kReprMax) + "...";
+  return out;
+}
+
+bool IsEmbedKey(const std::string& key) {
+  return key == "callbacks" || key == "errbacks" || key == "chain" || key == "chord";
 }
 
 // The embed map in Python's key order: callbacks, errbacks, chain, chord,
@@ -129,7 +142,7 @@ std::string DumpEmbed(const Json& embed) {
   }
   if (embed.is_object()) {
     for (const auto& [key, value] : embed.items()) {
-      if (key == "callbacks" || key == "errbacks" || key == "chain" || key == "chord") continue;
+      if (IsEmbedKey(key)) continue;
       out += ", ";
       out += Json(key).dump(-1, ' ', /*ensure_ascii=*/true, Json::error_handler_t::replace);
       out += ": ";
@@ -165,6 +178,34 @@ std::string FormatIsoTime(WallClock::time_point t) {
   return text + "+00:00";
 }
 
+// The body [args, kwargs, embed] as msgpack.packb writes it: the embed map
+// in Python's key order (callbacks, errbacks, chain, chord, then the rest).
+std::string MsgpackBody(const Json& args, const Json& kwargs, const Json& embed) {
+  std::string out = "\x93";  // an array of 3
+  out += Serialize(Serializer::kMsgpack, args);
+  out += Serialize(Serializer::kMsgpack, kwargs);
+  Json rest = Json::object();
+  if (embed.is_object())
+    for (const auto& [key, value] : embed.items())
+      if (!IsEmbedKey(key)) rest[key] = value;
+  size_t size = 4 + rest.size();
+  if (size < 16) {
+    out += static_cast<char>(0x80 | size);  // fixmap
+  } else {
+    out += '\xde';  // map 16
+    out += static_cast<char>(size >> 8 & 0xff);
+    out += static_cast<char>(size & 0xff);
+  }
+  for (const char* key : {"callbacks", "errbacks", "chain", "chord"}) {
+    out += Serialize(Serializer::kMsgpack, key);
+    const Json* value = embed.is_object() ? FindPath(embed, {key}) : nullptr;
+    out += Serialize(Serializer::kMsgpack, value != nullptr ? *value : Json(nullptr));
+  }
+  for (const auto& [key, value] : rest.items())
+    out += Serialize(Serializer::kMsgpack, key) + Serialize(Serializer::kMsgpack, value);
+  return out;
+}
+
 AmqpOutgoing EncodeTaskMessage(const TaskMessage& task, Serializer serializer) {
   const Json& args = task.args.is_array() ? task.args : Json::array();
   const Json& kwargs = task.kwargs.is_object() ? task.kwargs : Json::object();
@@ -183,8 +224,8 @@ AmqpOutgoing EncodeTaskMessage(const TaskMessage& task, Serializer serializer) {
        Json::array({LimitOrNull(task.hard_time_limit), LimitOrNull(task.soft_time_limit)})},
       {"root_id", task.root_id.empty() ? task.id : task.root_id},
       {"parent_id", StringOrNull(task.parent_id)},
-      {"argsrepr", Repr(args)},
-      {"kwargsrepr", Repr(kwargs)},
+      {"argsrepr", TupleRepr(args)},
+      {"kwargsrepr", PythonRepr(kwargs, kReprMax)},
       {"origin", StringOrNull(task.origin)},
       {"ignore_result", task.ignore_result.value_or(false)},
   };
@@ -192,11 +233,7 @@ AmqpOutgoing EncodeTaskMessage(const TaskMessage& task, Serializer serializer) {
     out.body =
         "[" + PyJsonDumps(args) + ", " + PyJsonDumps(kwargs) + ", " + DumpEmbed(task.embed) + "]";
   } else {
-    Json embed = {
-        {"callbacks", nullptr}, {"errbacks", nullptr}, {"chain", nullptr}, {"chord", nullptr}};
-    if (task.embed.is_object())
-      for (const auto& [key, value] : task.embed.items()) embed[key] = value;
-    out.body = Serialize(serializer, Json::array({args, kwargs, embed}));
+    out.body = MsgpackBody(args, kwargs, task.embed);
   }
   out.content_type = ContentTypeOf(serializer);
   out.content_encoding = ContentEncodingOf(serializer);

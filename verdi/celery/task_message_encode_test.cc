@@ -34,19 +34,53 @@ TEST(CeleryMessageEncode, MatchesPythonProducer) {
   // Checked once with Python (celery 5.2.6, kombu 5.2.4): kombu.serialization.loads(out.body,
   // 'application/json', 'utf-8') gives ([2, 2], {'z': 1}, {...all None}), and the headers
   // below equal app.amqp.as_task_v2(id, 'proj.tasks.add', args=(2, 2), kwargs={'z': 1},
-  // eta=..., expires=..., time_limit=30, soft_time_limit=20).headers key for key, except
-  // argsrepr/kwargsrepr (Python repr "(2, 2)" / "{'z': 1}": we write JSON) and origin (the
-  // producer's node name). The body is byte for byte what kombu's json.dumps writes.
+  // eta=..., expires=..., time_limit=30, soft_time_limit=20).headers key for key, the
+  // reprs "(2, 2)" and "{'z': 1}" included. The body is byte for byte what kombu's
+  // json.dumps writes.
   EXPECT_EQ(out.body, kCeleryJsonBody);
-  Json expected = CeleryHeaders();
-  expected["argsrepr"] = "[2, 2]";
-  expected["kwargsrepr"] = "{\"z\": 1}";
-  EXPECT_EQ(out.headers, expected);
+  EXPECT_EQ(out.headers, CeleryHeaders());
   EXPECT_TRUE(out.headers["timelimit"][0].is_number_integer());
   EXPECT_EQ(out.content_type, "application/json");
   EXPECT_EQ(out.content_encoding, "utf-8");
   EXPECT_EQ(out.correlation_id, t.id);
   EXPECT_EQ(out.reply_to, t.reply_to);
+}
+
+TEST(CeleryMessageEncode, MsgpackAsHySDSsCeleryConfigSerializes) {
+  TaskMessage t;
+  t.task = "proj.tasks.add";
+  t.id = "d2e2b4a1-0000-4000-8000-000000000001";
+  t.args = {2, 2};
+  t.kwargs = {{"z", 1}};
+  AmqpOutgoing out = EncodeTaskMessage(t, Serializer::kMsgpack);
+  // msgpack.packb([[2, 2], {'z': 1}, {'callbacks': None, 'errbacks': None, 'chain': None,
+  // 'chord': None}], use_bin_type=True), as kombu's msgpack serializer writes it.
+  const char kPacked[] =
+      "\x93\x92\x02\x02\x81\xa1\x7a\x01\x84\xa9\x63\x61\x6c\x6c\x62\x61\x63\x6b\x73\xc0\xa8\x65"
+      "\x72\x72\x62\x61\x63\x6b\x73\xc0\xa5\x63\x68\x61\x69\x6e\xc0\xa5\x63\x68\x6f\x72\x64\xc0";
+  EXPECT_EQ(out.body, std::string(kPacked, sizeof kPacked - 1));
+  EXPECT_EQ(out.content_type, "application/x-msgpack");
+  EXPECT_EQ(out.content_encoding, "binary");
+  EXPECT_EQ(out.headers["argsrepr"], "(2, 2)");
+  // And it decodes as any msgpack task message does.
+  Delivery d;
+  d.content_type = out.content_type;
+  d.content_encoding = out.content_encoding;
+  d.headers = out.headers;
+  d.body = out.body;
+  TaskMessage back;
+  ASSERT_TRUE(Decode(d, &back).ok());
+  EXPECT_EQ(back.args, t.args);
+  EXPECT_EQ(back.kwargs, t.kwargs);
+}
+
+TEST(CeleryMessageEncode, ArgsreprIsTheReprOfATuple) {
+  TaskMessage t;
+  t.task = "hysds.task_worker.run_task";
+  t.id = "id";
+  t.args = Json::array({{{"a", Json::array({1, "x", nullptr, true})}}});
+  EXPECT_EQ(EncodeTaskMessage(t).headers["argsrepr"], "({'a': [1, 'x', None, True]},)");
+  EXPECT_EQ(EncodeTaskMessage(t).headers["kwargsrepr"], "{}");
 }
 
 TEST(CeleryMessageEncode, RoundTrip) {
@@ -133,8 +167,8 @@ TEST(CeleryMessageEncode, ReprIsCutAt1024Bytes) {
   t.args = {std::string(2000, 'a')};
   AmqpOutgoing out = EncodeTaskMessage(t);
   std::string repr = out.headers["argsrepr"];
-  EXPECT_EQ(repr.size(), 1024u);
-  EXPECT_EQ(repr, "[\"" + std::string(1019, 'a') + "...");
+  // The repr of the args tuple, cut at 1024 characters.
+  EXPECT_EQ(repr, "('" + std::string(1022, 'a') + "...");
   EXPECT_EQ(out.headers["kwargsrepr"], "{}");
   EXPECT_EQ(out.headers["root_id"], "i");
   EXPECT_EQ(out.headers["timelimit"], Json::parse("[null, null]"));

@@ -277,6 +277,7 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
 }
 
 Status MakeStatusReporter(const PipelineFlags& flags, std::string hostname,
+                          std::chrono::milliseconds watch_window,
                           std::unique_ptr<StatusReporter>* out) {
   out->reset();
   if (flags.status_url.empty()) return Status::OK();
@@ -285,6 +286,7 @@ Status MakeStatusReporter(const PipelineFlags& flags, std::string hostname,
   options.status_key = flags.status_key;
   options.info_url = flags.info_url;
   options.info_key = flags.info_key;
+  options.watch_window = watch_window;
   std::unique_ptr<StatusSink> sink;
   VERDI_RETURN_IF_ERROR(StatusSink::Make(options, &sink).WithPrefix("--redis-job-status-url"));
   *out = std::make_unique<StatusReporter>(std::move(sink), std::move(hostname));

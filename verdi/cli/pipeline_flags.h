@@ -49,8 +49,10 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags);
 PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string owner);
 
 /// The reporter of HySDS statuses when --redis-job-status-url is set (null
-/// otherwise); `hostname` is the celery_hostname of the documents.
+/// otherwise); `hostname` is the celery_hostname of the documents. Terminal
+/// statuses are watched for late writes for `watch_window` (0: not).
 Status MakeStatusReporter(const PipelineFlags& flags, std::string hostname,
+                          std::chrono::milliseconds watch_window,
                           std::unique_ptr<StatusReporter>* out);
 
 }  // namespace verdi

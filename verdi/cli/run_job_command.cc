@@ -39,7 +39,9 @@ int RunJob(const RunJobOptions& options) {
       options.pipeline, fmt::format("run_job@{} pid {}", GetHostFacts().hostname, getpid()));
 
   std::unique_ptr<StatusReporter> reporter;
-  Status st = MakeStatusReporter(options.pipeline, settings.owner, &reporter);
+  // Stand-alone: no watch for late writes (the process ends with the job).
+  Status st =
+      MakeStatusReporter(options.pipeline, settings.owner, std::chrono::milliseconds(0), &reporter);
   settings.observer = reporter.get();
   Json payload;
   if (st.ok()) st = ReadJsonFile(options.job_file, &payload);

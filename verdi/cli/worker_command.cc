@@ -180,6 +180,11 @@ Status MakeWorkerSettings(const WorkerFlags& f, WorkerSettings* s,
                       f.max_tasks_per_child, f.lifecycle.exit_after_num_runs));
     s->lifecycle.exit.max_runs = f.max_tasks_per_child;
   }
+  s->triggers.user_rules_job_queue = f.user_rules_job_queue;
+  s->triggers.dataset_processed_queue = f.dataset_processed_queue;
+  s->triggers.serializer = s->task_serializer;
+  // Declared as Celery declares every queue it creates: as the worker's own.
+  if (!s->queues.empty()) s->triggers.queue_arguments = s->queues[0].arguments;
   AmqpUrl url;
   return ParseAmqpUrl(s->broker_url, &url).WithPrefix("--broker");
 }
@@ -374,6 +379,14 @@ void PrintConfig(CLI::App* cmd, const WorkerFlags& f, const WorkerSettings& s,
         l.max_work_dir_bytes ? std::to_string(*l.max_work_dir_bytes) : "none",
         "--max-work-dir-size");
   p.Row("worker_group", l.group.empty() ? "(none)" : l.group, "--group");
+  p.Row("USER_RULES_JOB_QUEUE",
+        s.triggers.user_rules_job_queue.empty() ? "(none sent)" : s.triggers.user_rules_job_queue,
+        "--user-rules-job-queue");
+  p.Row("DATASET_PROCESSED_QUEUE",
+        s.triggers.dataset_processed_queue.empty() ? "(none sent)"
+                                                   : s.triggers.dataset_processed_queue,
+        "--dataset-processed-queue");
+  p.Row("worker_late_status_watch", fmt::format("{}", f.late_status_watch), "--late-status-watch");
   p.Rest();
 }
 
@@ -409,11 +422,12 @@ Status CheckCeleryOptions(const WorkerFlags& f, const CeleryGlobalFlags& g,
   return Status::OK();
 }
 
-int RunWorkerCommand(const WorkerSettings& given, const PipelineFlags& pipeline) {
+int RunWorkerCommand(const WorkerSettings& given, const PipelineFlags& pipeline,
+                     std::chrono::milliseconds late_status_watch) {
   SignalInterrupts signals;  // before any thread starts: they all inherit the mask
   WorkerSettings settings = given;
   std::unique_ptr<StatusReporter> reporter;
-  Status st = MakeStatusReporter(pipeline, settings.nodename, &reporter);
+  Status st = MakeStatusReporter(pipeline, settings.nodename, late_status_watch, &reporter);
   if (!st.ok()) {
     fmt::print(stderr, "verdi worker: {}\n", st.message());
     return 2;
@@ -482,7 +496,9 @@ int Worker(CLI::App* cmd, WorkerFlags* f, const CeleryGlobalFlags& g) {
   if (!f->umask.empty()) umask(umask_value);
   if (!f->pidfile.empty())
     if (Status st = CreatePidFile(f->pidfile); !st.ok()) return fail(st);
-  int code = RunWorkerCommand(settings, f->pipeline);
+  int code = RunWorkerCommand(
+      settings, f->pipeline,
+      std::chrono::milliseconds(static_cast<int64_t>(f->late_status_watch * 1000)));
   if (!f->pidfile.empty()) RemovePidFile(f->pidfile);
   return code;
 }

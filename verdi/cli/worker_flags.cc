@@ -181,6 +181,22 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags* f) {
   cmd->add_option("--metrics-bind", f->metrics_bind,
                   "IPv4 address the metrics endpoint listens on (127.0.0.1: this host only)")
       ->capture_default_str();
+  cmd->add_option("--user-rules-job-queue", f->user_rules_job_queue,
+                  "Where a finished job's user rules task (hysds.task_worker.run_task,\n"
+                  "user_rules_job) goes, as HySDS's run_job queues it; empty: none is sent")
+      ->capture_default_str();
+  cmd->add_option("--dataset-processed-queue", f->dataset_processed_queue,
+                  "Where each published product's dataset:<ipath> job\n"
+                  "(hysds.orchestrator.submit_job) goes, as HySDS's publish queues it; empty:\n"
+                  "none is sent")
+      ->capture_default_str();
+  cmd->add_option("--late-status-watch", f->late_status_watch,
+                  "Seconds a job's hysds-job-status key is watched after its terminal status:\n"
+                  "a late non-terminal write there (the orchestrator's job-queued) gets the\n"
+                  "terminal document sent again; 0: not watched")
+      ->envname("VERDI_LATE_STATUS_WATCH")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
   AddLifecycleFlags(cmd, &f->lifecycle);
 
   Group(cmd, "Job Pipeline Options");

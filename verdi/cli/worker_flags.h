@@ -59,6 +59,9 @@ struct WorkerFlags {
   double failure_window = 5.0;
   int metrics_port = 0;
   std::string metrics_bind = "0.0.0.0";
+  std::string user_rules_job_queue = "user_rules_job";
+  std::string dataset_processed_queue = "dataset_processed";
+  double late_status_watch = 30;  // seconds
   PipelineFlags pipeline;
   LifecycleFlags lifecycle;
   // From the config file only (no flag can say them):

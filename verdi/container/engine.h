@@ -32,7 +32,7 @@ Status RunEngine(const ContainerSettings& settings, const std::vector<std::strin
 Status InspectImage(const ContainerSettings& settings, const std::string& image,
                     std::optional<std::string>* id);
 
-/// Where an image comes from when the engine does not have it (§4.4).
+/// Where an image comes from when the engine does not have it.
 struct ImageSource {
   std::string name;
   /// A tarball (`docker save` output): a local path or file:// URL (loaded
@@ -47,7 +47,7 @@ struct ImageSource {
   std::optional<std::string> registry;
 };
 
-/// Makes sure the engine has `source.name` and returns its id (§4.4:
+/// Makes sure the engine has `source.name` and returns its id (
 /// inspect; else registry pull + tag; else the tarball at the URL; else
 /// `pull <name>`). Loads happen under an flock on
 /// `<cache_dir>/<name>.load.lock`: concurrent jobs needing

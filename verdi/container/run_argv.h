@@ -1,6 +1,6 @@
 // The container engine's command lines, built without running anything: the
-// `run` argv that wraps a job's command (HySDS reference §4.5), the mounts it
-// carries and their validation, and `_docker_params.json` (§3.2).
+// `run` argv that wraps a job's command, the mounts it
+// carries and their validation, and `_docker_params.json`.
 #pragma once
 
 #include <sys/types.h>

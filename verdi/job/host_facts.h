@@ -1,4 +1,4 @@
-// Facts about the machine a job runs on, for job_info (HySDS reference §1.3).
+// Facts about the machine a job runs on, for job_info.
 #pragma once
 
 #include <string>

@@ -98,6 +98,7 @@ class JobRun {
     Status st = MakeRoom();
     if (st.ok()) st = CreateDirectory();
     if (st.ok()) st = WriteJobFiles();
+    outcome_.started = st.ok();
     if (st.ok() && settings_.observer != nullptr) settings_.observer->Started(job_);
     if (st.ok()) st = PreProcess();
     if (st.ok()) st = RunCommand();
@@ -236,7 +237,7 @@ class JobRun {
   }
 
   // hysds.localize.localize_urls: the job's localize_urls, into the job dir
-  // (through the input cache unless cache is false; HySDS reference §4.2).
+  // (through the input cache unless cache is false).
   // Records metrics.inputs_localized and _prov.wasDerivedFrom.
   Status LocalizeUrls() {
     const auto& urls = p_.job.localize_urls;
@@ -294,7 +295,7 @@ class JobRun {
   }
 
   // hysds.utils.validate_checksum_files: the inputs' checksum sidecars
-  // (§4.3), where localize_urls put them (computed, when that did not run).
+  //, where localize_urls put them (computed, when that did not run).
   Status ValidateChecksumFiles() {
     std::vector<fs::path> paths = localized_paths_;
     const auto& urls = p_.job.localize_urls;
@@ -311,7 +312,7 @@ class JobRun {
   }
 
   // hysds.utils.mark_localized_datasets: the datasets in the job dir are
-  // inputs, which publishing passes over (§4.3).
+  // inputs, which publishing passes over.
   Status MarkLocalizedDatasets() {
     std::vector<fs::path> marked;
     VERDI_RETURN_IF_ERROR(localize::MarkLocalizedDatasets(dir_, &marked));
@@ -468,7 +469,8 @@ class JobRun {
     info()["cmd_end"] = IsoUtc(st.ok() ? result.end : settings_.machine->Now());
     info()["cmd_duration"] = st.ok() ? SecondsBetween(result.start, result.end) : 0.0;
     info()["status"] = result.exit_code;
-    info()["pid"] = result.pid;
+    // HySDS: null when the command never ran (its runner wrote no _pid).
+    info()["pid"] = result.pid != 0 ? Json(result.pid) : Json(nullptr);
     info()["stdout"] = "";
     info()["stderr"] = "";
     VERDI_RETURN_IF_ERROR(st);
@@ -482,15 +484,15 @@ class JobRun {
     std::string note;
     switch (result.ending) {
       case Ending::kExited:
+      case Ending::kNotStarted:  // as HySDS's runner: exit code 1, the reason in _stderr.txt
         if (result.exit_code != 0)
           Fail(fmt::format("Got non-zero exit code: {}", result.exit_code));
         break;
-      case Ending::kNotStarted:
-        Fail(result.error);
-        break;
       case Ending::kSoftLimit:
+        // HySDS's error is str(SoftTimeLimitExceeded()); the clearer line
+        // goes to _stderr.txt.
         note = fmt::format("Soft time limit ({}s) exceeded for {}.", *soft_limit_, job_id());
-        Fail(note);
+        Fail(kSoftTimeLimitError);
         break;
       case Ending::kHardLimit:
         note = fmt::format("Hard time limit ({}s) exceeded for {}.", *hard_limit_, job_id());
@@ -509,8 +511,13 @@ class JobRun {
   }
 
   void Interrupted(int sig) {
-    outcome_.status = SignalStatus(sig);
     outcome_.signum = sig;
+    if (settings_.revoked && settings_.revoked(p_.job.task_id)) {
+      outcome_.status = kJobRevoked;
+      outcome_.error = RevokedError(sig);
+      return;
+    }
+    outcome_.status = SignalStatus(sig);
     outcome_.error = fmt::format("caught signal {}", sig);
   }
 
@@ -585,11 +592,13 @@ class JobRun {
               info().value("status", Json()).dump());
       return Status::OK();
     }
-    if (const Json* pid = FindPath(job_, {"job_info", "pid"}); pid && *pid == 0) {
+    if (const Json* pid = FindPath(job_, {"job_info", "pid"});
+        !pid || !pid->is_number() || *pid == 0) {
       LogInfo("job {}: job command never ran: bypassing dataset publishing", job_id());
       return Status::OK();
     }
-    return PublishOrTriage(settings_, dir_, context_, CommandResult::kSucceeded, &job_);
+    return PublishOrTriage(settings_, dir_, context_, CommandResult::kSucceeded, &job_,
+                           &outcome_.datasets);
   }
 
   // Publish and triage read job_info.status, which is there once the
@@ -611,7 +620,8 @@ class JobRun {
       LogInfo("job {}: job exited with exit code 0: no need to triage", job_id());
       return Status::OK();
     }
-    return PublishOrTriage(settings_, dir_, context_, CommandResult::kFailed, &job_);
+    return PublishOrTriage(settings_, dir_, context_, CommandResult::kFailed, &job_,
+                           &outcome_.datasets);
   }
 
   void CloseOut() {

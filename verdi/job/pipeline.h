@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,6 +70,10 @@ struct PipelineSettings {
   std::vector<std::string> processor_modules;
   /// Told of job-started and of the final status; may be null.
   JobObserver* observer = nullptr;
+  /// Whether task `task_id` was revoked: a job stopped by a stop request
+  /// then ends as job-revoked ("Job was revoked with signal N."), as HySDS
+  /// names it. May be empty (stand-alone: a stop request is a signal).
+  std::function<bool(const std::string& task_id)> revoked;
   Machine* machine = Machine::Default();
 };
 
@@ -85,7 +90,7 @@ struct PreparedJob {
 
 /// How a job ended.
 struct JobOutcome {
-  std::string status;  // job-completed, job-failed, job-terminated, ...
+  std::string status;  // job-completed, job-failed, job-revoked, job-terminated, ...
   int exit_code = 0;   // job_info.status: the command's, forced to 1 on failure
   std::string error;   // empty on success
   int signum = 0;      // the signal that stopped it, if one did
@@ -95,6 +100,13 @@ struct JobOutcome {
   bool infrastructure_error = false;
   /// The Python traceback of a processor's exception that failed the job.
   std::string traceback;
+  /// job-started was reported: the job got as far as HySDS's run_job main
+  /// block, whose end queues the job's user rules.
+  bool started = false;
+  /// The documents of the products it published (its triage product's
+  /// included), in order: each becomes a `dataset:<ipath>` job for the
+  /// dataset trigger rules.
+  Json datasets = Json::array();
   bool completed() const { return error.empty(); }
 };
 

@@ -171,7 +171,61 @@ TEST_F(JobPipelineTest, AStopRequestedDuringSetUpSkipsTheCommandAndClosesOut) {
   EXPECT_TRUE(fs::exists(outcome.job_dir / ".done"));
   Json job = Json::parse(Read(outcome.job_dir / "_job.json"));
   EXPECT_EQ(job["job_info"]["job_status"], "job-terminated");
-  EXPECT_EQ(job["job_info"]["pid"], 0);
+  EXPECT_TRUE(job["job_info"]["pid"].is_null());  // HySDS: the command never ran
+}
+
+TEST_F(JobPipelineTest, AStopRequestOfARevokedTaskIsJobRevokedAsHySDSNamesIt) {
+  PendingInterrupt interrupt(15);
+  std::string asked;
+  settings_.revoked = [&asked](const std::string& task_id) {
+    asked = task_id;
+    return true;
+  };
+  Json payload = JobWithCommand("/bin/touch ran");
+  payload["task_id"] = "task-r";
+  PreparedJob prepared;
+  ASSERT_TRUE(PrepareJob(payload, settings_, &prepared).ok());
+  JobOutcome outcome = RunPreparedJob(&prepared, settings_, &interrupt);
+  EXPECT_EQ(asked, "task-r");
+  EXPECT_EQ(outcome.status, "job-revoked");
+  EXPECT_EQ(outcome.error, "Job was revoked with signal 15.");
+  EXPECT_EQ(outcome.signum, 15);
+  Json job = Json::parse(Read(outcome.job_dir / "_job.json"));
+  EXPECT_EQ(job["job_info"]["job_status"], "job-revoked");
+  EXPECT_EQ(job["job_info"]["status"], 1);
+}
+
+TEST_F(JobPipelineTest, SoftTimeLimitIsHySDSsErrorWithTheClearerLineInStderr) {
+  Json payload = JobWithCommand("/bin/sleep 30");
+  payload["job_info"] = {{"soft_time_limit", 1}, {"time_limit", 20}};
+  settings_.kill_grace = std::chrono::milliseconds(500);
+  PreparedJob prepared;
+  ASSERT_TRUE(PrepareJob(payload, settings_, &prepared).ok());
+  JobOutcome outcome = RunPreparedJob(&prepared, settings_, nullptr);
+  EXPECT_EQ(outcome.status, "job-failed");
+  EXPECT_EQ(outcome.error, "SoftTimeLimitExceeded()");
+  EXPECT_EQ(outcome.exit_code, -15);
+  EXPECT_EQ(Read(outcome.job_dir / "_stderr.txt"), "Soft time limit (1s) exceeded for job-1.\n");
+  Json job = Json::parse(Read(outcome.job_dir / "_job.json"));
+  EXPECT_EQ(job["job_info"]["error"], "SoftTimeLimitExceeded()");
+  EXPECT_EQ(job["job_info"]["status"], -15);
+}
+
+TEST_F(JobPipelineTest, AMissingCommandEndsAsHySDSsRunnerEndsIt) {
+  PreparedJob prepared;
+  ASSERT_TRUE(PrepareJob(JobWithCommand("/no/such/program --flag"), settings_, &prepared).ok());
+  JobOutcome outcome = RunPreparedJob(&prepared, settings_, nullptr);
+  EXPECT_EQ(outcome.status, "job-failed");
+  EXPECT_EQ(outcome.error, "Got non-zero exit code: 1");
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_EQ(Read(outcome.job_dir / "_exit_code"), "1");
+  EXPECT_FALSE(fs::exists(outcome.job_dir / "_pid"));
+  EXPECT_EQ(Read(outcome.job_dir / "_stderr.txt"),
+            "cannot execute /no/such/program: No such file or directory\n");
+  Json info = Json::parse(Read(outcome.job_dir / "_job.json"))["job_info"];
+  EXPECT_EQ(info["status"], 1);
+  EXPECT_TRUE(info["pid"].is_null());
+  EXPECT_EQ(info["error"], "Got non-zero exit code: 1");
 }
 
 TEST_F(JobPipelineTest, CommandEnvOverridesTheWorkersEnvironment) {

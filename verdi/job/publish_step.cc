@@ -47,7 +47,7 @@ publish::ProcessRunner ExtractorRunner(const PipelineSettings& settings, const f
 }  // namespace
 
 Status PublishOrTriage(const PipelineSettings& settings, const fs::path& job_dir,
-                       const Json& context, CommandResult result, Json* job) {
+                       const Json& context, CommandResult result, Json* job, Json* datasets) {
   if (result == CommandResult::kNotRun) return Status::OK();
   std::string job_id = job->value("job_id", "");
   if (!settings.datasets_config_file) {
@@ -63,6 +63,7 @@ Status PublishOrTriage(const PipelineSettings& settings, const fs::path& job_dir
   ps.run = ExtractorRunner(settings, job_dir);
   ps.hostname = GetHostFacts().fqdn;
   ps.log = [&job_id](const std::string& line) { LogInfo("job {}: {}", job_id, line); };
+  ps.published = [datasets](const Json& doc) { datasets->push_back(doc); };
   if (result == CommandResult::kSucceeded)
     return publish::PublishDatasets(ps, job_dir, context, job).WithPrefix("publishing");
   Status st = publish::TriageJob(ps, job_dir, context, job);

@@ -1,4 +1,4 @@
-// The step after a job's command (HySDS reference §4.7, §4.8): the datasets
+// The step after a job's command: the datasets
 // of a command that succeeded are published, a failed job is triaged.
 #pragma once
 
@@ -20,10 +20,12 @@ enum class CommandResult {
 
 /// Publishes or triages the job in `job_dir` with the datasets config of
 /// `settings` (nothing happens without one). `job` (the whole job document)
-/// gets the publish metrics. Returns the error that fails the job: a
-/// publish failure (everything it published is removed again). A triage
-/// failure is only logged, as the job has failed already.
+/// gets the publish metrics; `datasets` (an array) the documents of the
+/// products published, the triage product's included. Returns the error
+/// that fails the job: a publish failure (everything it published is
+/// removed again). A triage failure is only logged, as the job has failed
+/// already.
 Status PublishOrTriage(const PipelineSettings& settings, const std::filesystem::path& job_dir,
-                       const Json& context, CommandResult result, Json* job);
+                       const Json& context, CommandResult result, Json* job, Json* datasets);
 
 }  // namespace verdi

@@ -1,5 +1,5 @@
-// HySDS statuses and job metrics of every job, to Redis (reference §5.2,
-// §5.3): what HySDS dashboards (Figaro, via Logstash) show.
+// HySDS statuses and job metrics of every job, to Redis: what HySDS dashboards (Figaro, via
+// Logstash) show.
 #pragma once
 
 #include <memory>

@@ -348,14 +348,14 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   }
 
   if (exec_error != 0) {
+    // As HySDS's runner when it cannot exec: exit code 1, no _pid.
     result->ending = Ending::kNotStarted;
-    result->exit_code = exec_error == ENOENT ? 127 : 126;
+    result->exit_code = 1;
     result->error =
         fmt::format("cannot execute {}: {}", request.argv[0], std::strerror(exec_error));
     result->end = WallClock::now();
     VERDI_RETURN_IF_ERROR(WriteAll(err.get(), result->error + "\n", dir / "_stderr.txt"));
-    VERDI_RETURN_IF_ERROR(WriteAll(pid_file.get(), "0", dir / ".pid_hold"));
-    VERDI_RETURN_IF_ERROR(PlaceHeld(dirfd.get(), dir, ".pid_hold", "_pid"));
+    unlinkat(dirfd.get(), ".pid_hold", 0);
     return WriteExitCode(dirfd.get(), dir, result->exit_code);
   }
 

@@ -51,8 +51,7 @@ enum class Ending {
 struct RunResult {
   Ending ending = Ending::kExited;
   /// As written to _exit_code: the exit status, minus the signal number when
-  /// killed by a signal, 127 (not found) or 126 (not executable) when it
-  /// could not be executed.
+  /// killed by a signal, 1 when it could not be executed (HySDS's runner).
   int exit_code = 0;
   /// The child's pid (also in _pid); 0 when it never ran.
   pid_t pid = 0;
@@ -66,10 +65,11 @@ struct RunResult {
 /// Runs `request.argv` and waits for it. In `request.dir` it writes:
 ///   _stdout.txt, _stderr.txt  the child's stdout and stderr, as they come
 ///                             (the files are its stdout and stderr);
-///   _pid                      the child's pid (0 when it never ran), written
-///                             to .pid_hold opened before the child starts,
-///                             renamed _pid at once (or, when the child took
-///                             the dir's access away first, once it ended);
+///   _pid                      the child's pid, written to .pid_hold opened
+///                             before the child starts, renamed _pid at once
+///                             (or, when the child took the dir's access away
+///                             first, once it ended); not written when it
+///                             never ran;
 ///   .exit_code_hold           "255" while it runs, then renamed _exit_code
 ///                             holding RunResult::exit_code.
 /// stdin is request.stdin_fd, else /dev/null. The child leads its own session and process group,

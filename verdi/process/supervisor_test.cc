@@ -277,19 +277,20 @@ TEST_F(SupervisorTest, MissingExecutable) {
   RunResult result;
   Run(request, &result);
   EXPECT_EQ(result.ending, Ending::kNotStarted);
-  EXPECT_EQ(result.exit_code, 127);
+  EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.pid, 0);
   EXPECT_EQ(result.error, "cannot execute /no/such/cmd: No such file or directory");
   EXPECT_EQ(Read("_stderr.txt"), result.error + "\n");
   EXPECT_EQ(Read("_stdout.txt"), "");
-  EXPECT_EQ(Read("_exit_code"), "127");
-  EXPECT_EQ(Read("_pid"), "0");
+  EXPECT_EQ(Read("_exit_code"), "1");
+  // As HySDS's runner when it cannot exec: exit code 1 and no _pid.
+  EXPECT_FALSE(fs::exists(dir_ / "_pid"));
   EXPECT_FALSE(fs::exists(dir_ / ".exit_code_hold"));
 
   request.argv = {"verdi-no-such-command"};
   Run(request, &result);
   EXPECT_EQ(result.ending, Ending::kNotStarted);
-  EXPECT_EQ(result.exit_code, 127);
+  EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(Read("_stderr.txt"),
             "cannot execute verdi-no-such-command: No such file or directory\n");
 }
@@ -301,23 +302,23 @@ TEST_F(SupervisorTest, NotExecutable) {
   RunResult result;
   Run(request, &result);
   EXPECT_EQ(result.ending, Ending::kNotStarted);
-  EXPECT_EQ(result.exit_code, 126);
+  EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.error, "cannot execute " + request.argv[0] + ": Permission denied");
   EXPECT_EQ(Read("_stderr.txt"), result.error + "\n");
-  EXPECT_EQ(Read("_exit_code"), "126");
+  EXPECT_EQ(Read("_exit_code"), "1");
 
   // Found on PATH but not executable; and executable but of no known format.
   request.argv = {"plain"};
   request.env = {"PATH=" + dir_.string()};
   Run(request, &result);
   EXPECT_EQ(result.ending, Ending::kNotStarted);
-  EXPECT_EQ(result.exit_code, 126);
+  EXPECT_EQ(result.exit_code, 1);
 
   WriteText(dir_ / "garbage", std::string("\x01\x02\x03\x04garbage", 11), 0755);
   request.argv = {"./garbage"};
   Run(request, &result);
   EXPECT_EQ(result.ending, Ending::kNotStarted);
-  EXPECT_EQ(result.exit_code, 126);
+  EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(result.error, "cannot execute ./garbage: Exec format error");
 }
 

@@ -25,7 +25,7 @@ Status CloseOutJobDir(const fs::path& dir, const JobEnd& end, Json* job) {
   int exit_code = end.exit_code;
   if (!end.error.empty() && exit_code == 0) exit_code = 1;  // HySDS: a failure is never 0
   info["status"] = exit_code;
-  if (!info.contains("pid")) info["pid"] = 0;
+  if (!info.contains("pid")) info["pid"] = nullptr;  // HySDS: the command never ran
   if (!info["metrics"].is_object()) info["metrics"] = Json::object();
   info["metrics"]["job_dir_size"] =
       DirectorySize(dir, end.size_within.empty() ? dir : end.size_within);

@@ -12,6 +12,11 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
   VERDI_RETURN_IF_ERROR(MakeTaskResults(settings.result_backend, settings.result_expires,
                                         settings.results, shared.outbox, &parts->results));
   parts->pipeline = settings.pipeline;
+  // A job stopped by a revoke ends as job-revoked.
+  const RevokedSet* revoked = shared.revoked;
+  parts->pipeline.revoked = [revoked](const std::string& task_id) {
+    return revoked != nullptr && revoked->Contains(task_id);
+  };
   if (settings.metrics_port != 0) {
     parts->metrics =
         std::make_unique<WorkerMetrics>(settings.concurrency, parts->pipeline.observer);
@@ -53,6 +58,8 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
   parts->unstored =
       std::make_unique<UnstoredResults>(parts->results.get(), shared.outbox, unstored);
   s.unstored = parts->unstored.get();
+  parts->triggers = std::make_unique<TriggerRules>(settings.triggers, shared.outbox, shared.events);
+  s.triggers = parts->triggers.get();
   WorkerMetrics* metrics = parts->metrics.get();
   JobDrainGuard* drain = parts->drain.get();
   std::atomic<bool>* drained = shared.drained;
@@ -68,7 +75,7 @@ Status AssembleWorker(const WorkerSettings& settings, const WorkerShared& shared
       settings.autoscale_min < 0 ? settings.concurrency : settings.autoscale_min);
   parts->intake = std::make_unique<TaskIntake>(TaskIntake::Services{
       parts->results.get(), parts->unstored.get(), shared.events, shared.outbox, shared.revoked,
-      parts->slots.get(), metrics, settings.limits});
+      parts->slots.get(), metrics, settings.limits, settings.reporter});
   return Status::OK();
 }
 

@@ -42,6 +42,7 @@ struct WorkerParts {
   /// Terminal results the backend would not take, their messages unacked
   /// (and their claims held) until they are stored (`<root>/results/`).
   std::unique_ptr<UnstoredResults> unstored;
+  std::unique_ptr<TriggerRules> triggers;
   TaskServices services;
   std::unique_ptr<Slots> slots;
   std::unique_ptr<TaskIntake> intake;

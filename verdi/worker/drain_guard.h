@@ -1,4 +1,4 @@
-// Job-drain protection (reference §6.6): a worker whose jobs fail one after
+// Job-drain protection: a worker whose jobs fail one after
 // the other, fast, is broken (a full disk, a bad mount, ...) and would drain
 // its queue into job-failed; it stops taking jobs instead.
 #pragma once

@@ -46,6 +46,12 @@ bool HysdsKeys::IsRevoked(const std::string& task_id) {
   return reply.type == RedisReply::Type::kInteger && reply.integer > 0;
 }
 
+std::string HysdsKeys::JobStatus(const std::string& task_id) {
+  RedisReply reply;
+  if (!Run({"GET", "hysds-job-status-" + task_id}, &reply)) return "";
+  return reply.type == RedisReply::Type::kString ? reply.str : "";
+}
+
 bool HysdsKeys::SetTaskWorker(const std::string& task_id, const std::string& hostname) {
   RedisReply reply;
   return Run({"SETEX", "hysds-task-worker-" + task_id, std::to_string(kHysdsTaskWorkerTtlSeconds),

@@ -1,7 +1,7 @@
 // The HySDS keys a worker reads and writes on the status Redis outside the
-// status documents (reference §5.5): hysds-revoked-task-<id> (read before a
-// job runs, §4 step 1) and hysds-task-worker-<id> (written when it starts,
-// §4 step 6).
+// status documents: hysds-revoked-task-<id> (read before a
+// job runs), hysds-job-status-<id> (read when a task comes back
+// redelivered) and hysds-task-worker-<id> (written when it starts).
 #pragma once
 
 #include <chrono>
@@ -32,6 +32,10 @@ class HysdsKeys {
   /// True when hysds-revoked-task-<task_id> exists; false when it does not
   /// or Redis cannot say.
   bool IsRevoked(const std::string& task_id);
+
+  /// The value of hysds-job-status-<task_id> (the task's last HySDS
+  /// status); "" when there is none or Redis cannot say.
+  std::string JobStatus(const std::string& task_id);
 
   /// SETEX hysds-task-worker-<task_id> 86400 <hostname>; false when not done.
   bool SetTaskWorker(const std::string& task_id, const std::string& hostname);

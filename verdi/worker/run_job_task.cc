@@ -18,7 +18,7 @@
 namespace verdi {
 namespace {
 
-// HySDS's run_job return value (§1.5).
+// HySDS's run_job return value.
 Json Summary(const Json& job, const JobOutcome& outcome, const std::string& nodename) {
   const Json* payload_id = FindPath(job, {"job_info", "job_payload", "payload_task_id"});
   const Json* payload_hash = FindPath(job, {"job_info", "payload_hash"});
@@ -57,7 +57,7 @@ class TaskRun {
     if (AlreadyFinished()) return Done();
     if (Gate gate = CheckGate(task_, services_.revoked, WallClock::now()); gate != Gate::kRun) {
       LogWarning("task {}: {}: not run", task_.id, gate == Gate::kExpired ? "expired" : "revoked");
-      Revoked(gate, 0);
+      Revoked(gate, 0, services_.reporter);
       return Done();
     }
     if (services_.keys != nullptr && services_.keys->IsRevoked(task_.id)) return RevokedInRedis();
@@ -82,13 +82,17 @@ class TaskRun {
 
     if (outcome.signum != 0 && IsRevoked()) {
       LogWarning("task {}: terminated by a revoke (signal {})", task_.id, outcome.signum);
-      Revoked(Gate::kRevoked, outcome.signum);
+      // Its job-revoked status was the pipeline's final one.
+      Revoked(Gate::kRevoked, outcome.signum, nullptr);
       return Done();
     }
     if (outcome.signum != 0 && services_.stopping_jobs && services_.stopping_jobs()) {
       // Stopped by our own shutdown: another worker runs it again.
       return Requeue("stopped by the worker's shutdown");
     }
+    // HySDS's trigger rules, sent from inside the task: its result lists them.
+    if (services_.triggers != nullptr)
+      children_ = services_.triggers->Send(task_, run.job, outcome);
     if (outcome.completed()) {
       Json summary = Summary(run.job, outcome, services_.nodename);
       StoreResult("SUCCESS", summary);
@@ -136,7 +140,8 @@ class TaskRun {
                    holder);
       if (int sig = WaitForStop(stop, std::chrono::seconds(1)); sig != 0) {
         if (IsRevoked()) {
-          Revoked(Gate::kRevoked, 0);
+          // The run holding it reports its own end.
+          Revoked(Gate::kRevoked, 0, nullptr);
           Done();
           return false;
         }
@@ -159,23 +164,54 @@ class TaskRun {
     return stop->Take();
   }
 
-  // §6.5: a redelivered task whose earlier run already ended is not run twice.
+  // A redelivered task whose earlier run already ended is not run twice.
   bool AlreadyFinished() { return delivery_.redelivered && EndedElsewhere(); }
 
+  // Whether an earlier run of this task ended: its result is final, or its
+  // terminal status was sent (by this worker, or by any, as the status
+  // Redis's hysds-job-status-<id> says; also when no result was stored).
   bool EndedElsewhere() {
     std::string state = services_.results->StoredState(task_.id);
-    if (!IsReadyState(state)) return false;
+    std::string ended = IsReadyState(state) ? state : TerminalStatusSent();
+    if (ended.empty()) return false;
     std::string reason = fmt::format(
-        "redelivered, but its earlier run already ended in {}; not running it again", state);
+        "redelivered, but its earlier run already ended in {}; not running it again", ended);
     // Its terminal status was sent when that run ended: a task gets exactly
     // one, so none is sent for this copy (a job-deduped after job-completed
     // would be the last word on a job that did complete).
     LogWarning("task {}: job-deduped: {}", task_.id, reason);
+    if (!IsReadyState(state)) {
+      // As HySDS's redelivered_job_dup: the task's result is the dedup summary.
+      JobOutcome deduped;
+      deduped.status = "job-deduped";
+      Json summary = Summary(JobPayload(), deduped, services_.nodename);
+      summary.erase("job_url");
+      StoreResult("SUCCESS", summary);
+    }
     Ended("job-deduped", true);
     return true;
   }
 
-  // The job as run_job receives it, with what the worker adds (§1.2).
+  // The status an earlier run ended with, as this worker sent it or the
+  // status Redis holds it, "" when none. job-failed does not count: a run
+  // lost with its worker is closed out as job-failed by the worker's next
+  // life, and its task is run again (as HySDS reruns a redelivered task
+  // that did not complete). A run that really failed stored its FAILURE
+  // before its ack.
+  std::string TerminalStatusSent() {
+    auto ended = [](const std::string& status) {
+      return status == kJobCompleted || status == "job-deduped" || status == kJobRevoked;
+    };
+    if (services_.reporter != nullptr) {
+      std::string sent = services_.reporter->sink()->TerminalAccepted(task_.id);
+      if (ended(sent)) return sent;
+    }
+    if (services_.keys == nullptr) return "";
+    std::string status = services_.keys->JobStatus(task_.id);
+    return ended(status) ? status : "";
+  }
+
+  // The job as run_job receives it, with what the worker adds.
   Json JobPayload() {
     Json job = task_.args.at(0);
     job["task_id"] = task_.id;
@@ -196,16 +232,10 @@ class TaskRun {
     return services_.revoked != nullptr && services_.revoked->Contains(task_.id);
   }
 
-  // §4 step 1, §6.3: revoked through mozart (the key) while still queued.
+  // Revoked through Mozart (the key) while still queued.
   void RevokedInRedis() {
     LogWarning("task {}: hysds-revoked-task-{} is set: revoked, not run", task_.id, task_.id);
-    Revoked(Gate::kRevoked, 0);
-    if (services_.reporter != nullptr) {
-      StatusDetails details;
-      details.signum = 0;
-      details.error = "Job was revoked with signal 0";
-      services_.reporter->Report(JobPayload(), "job-revoked", details);
-    }
+    Revoked(Gate::kRevoked, 0, services_.reporter);
     Done();
   }
 
@@ -237,12 +267,22 @@ class TaskRun {
   // The producer's ignore_result header is honoured: nothing is stored.
   void StoreResult(const std::string& state, const Json& result, const Json& traceback = nullptr) {
     if (task_.ignore_result.value_or(false)) return;
-    Status stored = services_.results->Store(task_, state, result, traceback);
+    Status stored = services_.results->Store(ResultTask(), state, result, traceback);
     if (!stored.ok() && IsReadyState(state)) unstored_ = Unstored{state, result, traceback};
   }
 
-  void Revoked(Gate why, int signum) {
-    Status stored = AnnounceRevoked(task_, why, signum, services_.results, services_.events);
+  // The task as its result document describes it: with the tasks it sent.
+  TaskMessage ResultTask() const {
+    TaskMessage task = task_;
+    task.children = children_;
+    return task;
+  }
+
+  // REVOKED stored and announced; with a `reporter`, HySDS's job-revoked
+  // status too (none when the job's own run reported its end).
+  void Revoked(Gate why, int signum, StatusReporter* reporter) {
+    Status stored =
+        AnnounceRevoked(task_, why, signum, services_.results, services_.events, reporter);
     if (!stored.ok()) unstored_ = Unstored{"REVOKED", RevokedResult(why, signum), nullptr};
   }
 
@@ -250,8 +290,8 @@ class TaskRun {
   // would not take is kept, and the message stays unacked until it is.
   void Done() {
     if (unstored_ && services_.unstored != nullptr) {
-      services_.unstored->Keep(task_, unstored_->state, unstored_->result, unstored_->traceback,
-                               services_.acks_late ? ack_ : nullptr, false);
+      services_.unstored->Keep(ResultTask(), unstored_->state, unstored_->result,
+                               unstored_->traceback, services_.acks_late ? ack_ : nullptr, false);
       kept_ = true;
       return;
     }
@@ -271,6 +311,7 @@ class TaskRun {
   const TaskDelivery& delivery_;
   const TaskServices& services_;
   std::shared_ptr<AckTarget> ack_;
+  std::vector<std::string> children_;  // the tasks it sent
   // The terminal state and result the backend would not take, and whether
   // it went to services_.unstored.
   struct Unstored {

@@ -20,6 +20,7 @@
 #include "verdi/worker/job_runner.h"
 #include "verdi/worker/task_claims.h"
 #include "verdi/worker/unstored_results.h"
+#include "verdi/worker/trigger_rules.h"
 
 namespace verdi {
 
@@ -53,6 +54,9 @@ struct TaskServices {
   /// Claims on the status Redis, so that a task another live run holds is
   /// not started twice; may be null (no status Redis).
   TaskClaims* claims = nullptr;
+  /// HySDS's trigger rules of a job that ran (dataset:<ipath> jobs, the user
+  /// rules task), listed as the task's children; may be null (none sent).
+  TriggerRules* triggers = nullptr;
   /// Called with the final HySDS status of every job that ran or was
   /// refused: job-completed, job-failed, ... `ran` is false for a payload
   /// refused before any work dir existed. May be empty.

@@ -118,6 +118,76 @@ TEST(RunJobTaskTest, ARedeliveredTaskWhoseRunEndedIsNotRunAgain) {
   EXPECT_EQ(h.ended, std::vector<std::string>{"job-deduped"});
 }
 
+TEST(RunJobTaskTest, ARedeliveredTaskWhoseTerminalStatusWasSentIsNotRunAgain) {
+  // No result was stored (no result backend, or the worker died before it),
+  // but its terminal status went out: one terminal status per task.
+  StatusSinkOptions options;
+  options.status_url = "redis://127.0.0.1:1/0";  // never reached: only the memory counts
+  options.log = [](LogLevel, const std::string&) {};
+  std::unique_ptr<StatusSink> sink;
+  ASSERT_TRUE(StatusSink::Make(options, &sink).ok());
+  StatusReporter reporter(std::move(sink), "celery@test");
+  Harness h;
+  h.services.reporter = &reporter;
+  TaskMessage task = RunJob("t1");
+  Json job = task.args[0];
+  job["task_id"] = "t1";
+  reporter.Report(job, "job-completed", {});
+  RunJobTask(task, Delivery(8, /*redelivered=*/true), h.services, nullptr, nullptr);
+  EXPECT_TRUE(h.runner.payloads.empty());
+  // HySDS's redelivered_job_dup summary is the task's result.
+  ASSERT_EQ(h.results.stored.size(), 1u);
+  EXPECT_EQ(h.results.stored[0].state, "SUCCESS");
+  EXPECT_EQ(h.results.stored[0].result["status"], "job-deduped");
+  EXPECT_FALSE(h.results.stored[0].result.contains("job_url"));
+  EXPECT_EQ(Drain(&h.outbox).acts, std::vector<std::string>{"ack 8"});
+  EXPECT_EQ(h.ended, std::vector<std::string>{"job-deduped"});
+
+  // A job-failed without a stored FAILURE is a run lost with its worker
+  // (closed out by the worker's next life): the task runs again.
+  Harness again;
+  again.services.reporter = &reporter;
+  TaskMessage lost = RunJob("t2");
+  Json lost_job = lost.args[0];
+  lost_job["task_id"] = "t2";
+  reporter.Report(lost_job, "job-failed", {});
+  RunJobTask(lost, Delivery(9, /*redelivered=*/true), again.services, nullptr, nullptr);
+  EXPECT_EQ(again.runner.payloads.size(), 1u);
+}
+
+TEST(RunJobTaskTest, TheTriggerTasksItSentAreItsResultsChildren) {
+  Harness h;
+  TriggerRules triggers({}, &h.outbox, &h.events);
+  h.services.triggers = &triggers;
+  h.runner.outcome.started = true;
+  h.runner.outcome.datasets = Json::array({{{"id", "p"}, {"ipath", "hysds::data/p"}}});
+  TaskMessage task = RunJob("t1");
+  task.args[0]["job_info"] = {{"job_payload", {{"payload_task_id", "payload-1"}}}};
+  RunJobTask(task, Delivery(7), h.services, nullptr, nullptr);
+  ASSERT_EQ(h.results.stored.back().state, "SUCCESS");
+  const auto& children = h.results.stored.back().children;
+  ASSERT_EQ(children.size(), 2u);
+  std::vector<std::string> published, acts;
+  for (const auto& a : h.outbox.TakeAll()) {
+    if (a.kind == BrokerAction::Kind::kAck) acts.push_back("ack");
+    if (a.kind == BrokerAction::Kind::kPublish && a.exchange.empty()) {
+      published.push_back(a.message.headers["id"]);
+      EXPECT_TRUE(acts.empty());  // sent before the ack
+    }
+  }
+  EXPECT_EQ(published, children);
+  EXPECT_EQ(acts, std::vector<std::string>{"ack"});
+
+  // A revoked job sends none.
+  Harness r;
+  r.services.triggers = &triggers;
+  r.runner.outcome = {"job-revoked", 1, "Job was revoked with signal 15.", SIGTERM};
+  r.runner.during = [&] { r.revoked.Add("t2"); };
+  RunJobTask(RunJob("t2"), Delivery(8), r.services, nullptr, nullptr);
+  EXPECT_EQ(r.results.stored.back().state, "REVOKED");
+  EXPECT_TRUE(r.results.stored.back().children.empty());
+}
+
 TEST(RunJobTaskTest, ARedeliveredTaskThatNeverEndedRuns) {
   Harness h;
   h.results.states["t1"] = "STARTED";

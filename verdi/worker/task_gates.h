@@ -9,6 +9,7 @@
 #include "verdi/celery/revoked_set.h"
 #include "verdi/celery/task_message.h"
 #include "verdi/celery/task_results.h"
+#include "verdi/job/status_reporter.h"
 
 namespace verdi {
 
@@ -24,8 +25,11 @@ Gate CheckGate(const TaskMessage& task, const RevokedSet* revoked, WallClock::ti
 Json RevokedResult(Gate why, int signum);
 
 /// Celery's Request._announce_revoked: RevokedResult stored and a
-/// task-revoked event with the same facts. Returns how the store went.
+/// task-revoked event with the same facts. With a `reporter` (may be null),
+/// also the job-revoked status HySDS's task_revoked handler logs, expired
+/// tasks included: signum, "Job was revoked with signal N.", the job as the
+/// message carries it. Returns how the store went.
 Status AnnounceRevoked(const TaskMessage& task, Gate why, int signum, TaskResults* results,
-                       EventPublisher* events);
+                       EventPublisher* events, StatusReporter* reporter);
 
 }  // namespace verdi

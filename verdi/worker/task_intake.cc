@@ -140,7 +140,7 @@ std::optional<TaskIntake::SteadyTime> TaskIntake::NextDue() const {
 }
 
 void TaskIntake::EndUnrun(const TaskMessage& task, const TaskDelivery& from, Gate why) {
-  Settle(task, from, AnnounceRevoked(task, why, 0, s_.results, s_.events), "REVOKED",
+  Settle(task, from, AnnounceRevoked(task, why, 0, s_.results, s_.events, s_.reporter), "REVOKED",
          RevokedResult(why, 0), nullptr, false);
 }
 

@@ -38,6 +38,8 @@ class TaskIntake {
     WorkSink* slots = nullptr;
     WorkerMetrics* metrics = nullptr;  // may be null
     DecodeLimits limits;
+    /// job-revoked of the tasks ended unrun; may be null.
+    StatusReporter* reporter = nullptr;
   };
 
   enum class Result {

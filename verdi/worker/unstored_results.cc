@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// What a result document takes from its task (EncodeResultJson): the task's
+// What a result document takes from its task (EncodeResult): the task's
 // arguments, which may be megabytes, are not kept.
 TaskMessage ResultFields(const TaskMessage& task) {
   TaskMessage light;
@@ -27,6 +27,7 @@ TaskMessage ResultFields(const TaskMessage& task) {
   light.group_id = task.group_id;
   light.reply_to = task.reply_to;
   light.correlation_id = task.correlation_id;
+  light.children = task.children;
   return light;
 }
 

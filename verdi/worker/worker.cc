@@ -86,6 +86,9 @@ class Worker {
     parts_.unstored.reset();  // what is still not stored stays unacked (and on disk)
     events_.Send("worker-offline", WorkerFields());
     outbox_.FlushTo(&link_, connection_);
+    if (size_t kept = outbox_.retained(); kept > 0)
+      LogError("{}: {} trigger messages never reached the broker: they are lost",
+               settings_.nodename, kept);
     link_.Close();
     if (settings_.lifecycle.delete_work_dir_on_exit) {
       Status deleted = DeleteWorkRoot(root_);

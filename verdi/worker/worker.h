@@ -16,6 +16,7 @@
 #include "verdi/worker/drain_guard.h"
 #include "verdi/worker/hysds_keys.h"
 #include "verdi/worker/lifecycle.h"
+#include "verdi/worker/trigger_rules.h"
 
 namespace verdi {
 
@@ -68,6 +69,9 @@ struct WorkerSettings {
   std::string metrics_bind = "0.0.0.0";
   /// Self-exit rules, work root bound, pass-down termination, echo, group.
   LifecycleSettings lifecycle;
+  /// HySDS's trigger rules: the queues of dataset:<ipath> jobs and user
+  /// rules tasks, their serializer and queue arguments.
+  TriggerSettings triggers;
 };
 
 /// RunWorker's exit code after job-drain protection stopped the worker.
@@ -82,7 +86,7 @@ inline constexpr int kJobDrainExitCode = 3;
 /// jobs at once and requeue them); with pass_down_termination the first is
 /// cold too. It also stops by itself as settings.lifecycle says (idle, runs,
 /// infrastructure error). Returns the process exit code: 0, kJobDrainExitCode
-/// after a job drain (§6.6), kInfrastructureErrorExitCode after
+/// after a job drain, kInfrastructureErrorExitCode after
 /// --exit-on-exception.
 int RunWorker(const WorkerSettings& settings, Interrupts* signals);
 

@@ -32,7 +32,7 @@ class FakeResults : public TaskResults {
       ++refused;
       return Status::IOError("redis 127.0.0.1:1: connection refused (test)", ECONNREFUSED);
     }
-    stored.push_back({task.id, state, result, traceback});
+    stored.push_back({task.id, state, result, traceback, task.children});
     states[task.id] = state;
     return Status::OK();
   }
@@ -46,6 +46,7 @@ class FakeResults : public TaskResults {
   struct Stored {
     std::string id, state;
     Json result, traceback;
+    std::vector<std::string> children;
   };
   std::vector<Stored> stored;
   std::map<std::string, std::string> states;
