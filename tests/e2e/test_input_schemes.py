@@ -115,7 +115,7 @@ def test_dav_inputs_through_the_cache_with_a_checksum(start_worker, celery_app, 
     (nginx.root / "inputs" / "bad.bin").write_bytes(b"other bytes")
     (nginx.root / "inputs" / "bad.bin.md5").write_text(MD5 + "\n")
     failed = run(celery_app, queue_name, "true", [f"{base}/bad.bin", f"{base}/bad.bin.md5"])
-    assert "checksum mismatch" in str(failed) and "bad.bin" in str(failed), failed
+    assert "mismatched checksum" in str(failed) and "bad.bin" in str(failed), failed
 
 
 def test_gs_inputs_signed_with_hmac_keys(start_worker, celery_app, queue_name, tmp_path, gcs):
