@@ -37,12 +37,6 @@ struct Value {
   bool known() const { return kind == kData; }
 };
 
-const std::set<std::string, std::less<>> kKeywords = {
-    "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
-    "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
-    "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
-    "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
-
 const std::set<std::string, std::less<>> kCompound = {"if",   "elif",  "else", "for",    "while",
                                                       "def",  "class", "try",  "except", "finally",
                                                       "with", "async", "match"};
@@ -290,7 +284,7 @@ class Evaluator {
                        fmt::format("expected an indented block after '{}' statement on line {}",
                                    block_keyword, block_line));
         in_block = false;
-        if (IsOp(i, "@")) {
+        if (t_[i].is_op("@")) {
           // A decorator: the def or class it decorates follows.
         } else if (IsCompoundHeader(i)) {
           in_block = true;
@@ -320,14 +314,7 @@ class Evaluator {
 
  private:
   Status Error(const PyToken& at, const std::string& message) const {
-    return Status::Invalid(fmt::format("{}:{}:{}: {}", where_, at.line, at.column, message));
-  }
-
-  bool IsOp(size_t i, std::string_view op) const {
-    return t_[i].kind == PyToken::kOp && t_[i].text == op;
-  }
-  bool IsName(size_t i, std::string_view name) const {
-    return t_[i].kind == PyToken::kName && t_[i].text == name;
+    return PyInvalid(where_, at.line, at.column, message);
   }
 
   // Whether the statement from token i starts a compound statement.
@@ -336,8 +323,8 @@ class Evaluator {
     if (t_[i].text != "match") return true;
     // `match` is a keyword only in a header that ends with ':'; elsewhere a name.
     size_t end = i;
-    while (t_[end].kind != PyToken::kNewline && !IsOp(end, ";")) ++end;
-    return end > i + 1 && IsOp(end - 1, ":");
+    while (t_[end].kind != PyToken::kNewline && !t_[end].is_op(";")) ++end;
+    return end > i + 1 && t_[end - 1].is_op(":");
   }
 
   // The first `op` at bracket depth 0 in [begin, end), or end.
@@ -378,7 +365,7 @@ class Evaluator {
         k = colon < e ? colon + 1 : e;
       }
       for (size_t eq = TopLevel(k, e, "="); eq < e; eq = TopLevel(eq + 1, e, "=")) {
-        if (t_[k].kind == PyToken::kName && (eq == k + 1 || IsOp(k + 1, ":")))
+        if (t_[k].kind == PyToken::kName && (eq == k + 1 || t_[k + 1].is_op(":")))
           Conditional(k, keyword, line);
         k = eq + 1;
       }
@@ -403,7 +390,8 @@ class Evaluator {
 
   // `def f`, `class C`, `for x in`, `with ... as x`: names that are not settings.
   void BindHeaderNames(size_t begin, size_t end) {
-    if ((IsName(begin, "def") || IsName(begin, "class")) && t_[begin + 1].kind == PyToken::kName)
+    if ((t_[begin].is_name("def") || t_[begin].is_name("class")) &&
+        t_[begin + 1].kind == PyToken::kName)
       names_[t_[begin + 1].text] =
           Value::Object("<" + t_[begin].text + " " + t_[begin + 1].text + ">");
     (void)end;
@@ -427,10 +415,10 @@ class Evaluator {
 
   Status Statement(size_t begin, size_t end) {
     const PyToken& first = t_[begin];
-    if (IsName(begin, "import")) return Import(begin, end);
-    if (IsName(begin, "from")) return FromImport(begin, end);
-    if (IsName(begin, "pass")) return Status::OK();
-    if (IsName(begin, "del")) {
+    if (t_[begin].is_name("import")) return Import(begin, end);
+    if (t_[begin].is_name("from")) return FromImport(begin, end);
+    if (t_[begin].is_name("pass")) return Status::OK();
+    if (t_[begin].is_name("del")) {
       for (size_t k = begin + 1; k < end; ++k)
         if (t_[k].kind == PyToken::kName) {
           names_.erase(t_[k].text);
@@ -438,7 +426,7 @@ class Evaluator {
         }
       return Status::OK();
     }
-    if (first.kind == PyToken::kName && kKeywords.count(first.text) &&
+    if (first.kind == PyToken::kName && IsPythonKeyword(first.text) &&
         !IsValueKeyword(first.text)) {
       Skipped(begin, end, "this statement is not run");
       return Status::OK();
@@ -469,7 +457,7 @@ class Evaluator {
       equals.push_back(eq);
     if (equals.empty()) {
       if (first.kind == PyToken::kString && end == begin + 1) return Status::OK();  // docstring
-      if (t_[begin].kind == PyToken::kName && IsOp(begin + 1, ":"))
+      if (t_[begin].kind == PyToken::kName && t_[begin + 1].is_op(":"))
         return Status::OK();  // an annotation alone assigns nothing
       Skipped(begin, end, "this statement is not run");
       return Status::OK();
@@ -496,20 +484,20 @@ class Evaluator {
   }
 
   Status AssignTarget(size_t begin, size_t end, const Value& v) {
-    if (end == begin + 1 && t_[begin].kind == PyToken::kName && !kKeywords.count(t_[begin].text)) {
+    if (end == begin + 1 && t_[begin].kind == PyToken::kName && !IsPythonKeyword(t_[begin].text)) {
       Assign(t_[begin].text, v);
       return Status::OK();
     }
-    if (end > begin + 1 && t_[begin].kind == PyToken::kName && IsOp(begin + 1, ":")) {
+    if (end > begin + 1 && t_[begin].kind == PyToken::kName && t_[begin + 1].is_op(":")) {
       Assign(t_[begin].text, v);  // NAME: annotation = value
       return Status::OK();
     }
     // a, b = ... and (a, b) = ...
     size_t b = begin, e = end;
-    if ((IsOp(b, "(") || IsOp(b, "[")) && e - b >= 2) ++b, --e;
+    if ((t_[b].is_op("(") || t_[b].is_op("[")) && e - b >= 2) ++b, --e;
     std::vector<size_t> names;
     for (size_t k = b; k < e; k += 2) {
-      if (t_[k].kind != PyToken::kName || (k + 1 < e && !IsOp(k + 1, ","))) {
+      if (t_[k].kind != PyToken::kName || (k + 1 < e && !t_[k + 1].is_op(","))) {
         Skipped(begin, end, "only names are assigned to");
         return Status::OK();
       }
@@ -542,19 +530,19 @@ class Evaluator {
       while (k < end && t_[k].kind == PyToken::kName) {
         if (first.empty()) first = t_[k].text;
         dotted += (dotted.empty() ? "" : ".") + t_[k].text;
-        if (k + 1 < end && IsOp(k + 1, "."))
+        if (k + 1 < end && t_[k + 1].is_op("."))
           k += 2;
         else
           ++k;
       }
       if (dotted.empty()) return Error(t_[k < end ? k : begin], "invalid syntax in import");
-      if (k + 1 < end && IsName(k, "as")) {
+      if (k + 1 < end && t_[k].is_name("as")) {
         names_[t_[k + 1].text] = Resolve(dotted);
         k += 2;
       } else {
         names_[first] = Value::Object(first);
       }
-      if (k < end && IsOp(k, ",")) ++k;
+      if (k < end && t_[k].is_op(",")) ++k;
     }
     return Status::OK();
   }
@@ -563,11 +551,11 @@ class Evaluator {
   Status FromImport(size_t begin, size_t end) {
     size_t k = begin + 1;
     std::string module;
-    while (k < end && !IsName(k, "import")) module += t_[k++].text;
+    while (k < end && !t_[k].is_name("import")) module += t_[k++].text;
     if (k == end) return Error(t_[begin], "invalid syntax: `from` without `import`");
     if (module == "__future__") return Status::OK();
     ++k;
-    if (k < end && IsOp(k, "*")) {
+    if (k < end && t_[k].is_op("*")) {
       Skipped(begin, end, "the names it imports are not known to verdi");
       return Status::OK();
     }
@@ -575,7 +563,7 @@ class Evaluator {
       if (t_[k].kind != PyToken::kName) continue;  // ( , )
       std::string name = t_[k].text;
       std::string bound = name;
-      if (k + 2 < end && IsName(k + 1, "as")) {
+      if (k + 2 < end && t_[k + 1].is_name("as")) {
         bound = t_[k + 2].text;
         k += 2;
       }
@@ -633,8 +621,8 @@ class Evaluator {
   }
 
   const PyToken& Peek() const { return t_[std::min(pos_, end_)]; }
-  bool PeekOp(std::string_view op) const { return pos_ < end_ && IsOp(pos_, op); }
-  bool PeekName(std::string_view name) const { return pos_ < end_ && IsName(pos_, name); }
+  bool PeekOp(std::string_view op) const { return pos_ < end_ && t_[pos_].is_op(op); }
+  bool PeekName(std::string_view name) const { return pos_ < end_ && t_[pos_].is_name(name); }
   bool Expect(std::string_view op) {
     if (PeekOp(op)) {
       ++pos_;
@@ -787,7 +775,7 @@ class Evaluator {
       } else if (PeekName("in")) {
         op = "in";
         ++pos_;
-      } else if (PeekName("not") && IsName(pos_ + 1, "in") && pos_ + 1 < end_) {
+      } else if (PeekName("not") && t_[pos_ + 1].is_name("in") && pos_ + 1 < end_) {
         op = "not in";
         pos_ += 2;
       } else if (PeekName("is")) {
@@ -1050,7 +1038,7 @@ class Evaluator {
         } else {
           args->positional.push_back(v.known() ? Unknown(at, "unpacking this argument") : v);
         }
-      } else if (pos_ + 1 < end_ && t_[pos_].kind == PyToken::kName && IsOp(pos_ + 1, "=")) {
+      } else if (pos_ + 1 < end_ && t_[pos_].kind == PyToken::kName && t_[pos_ + 1].is_op("=")) {
         std::string name = t_[pos_].text;
         pos_ += 2;
         args->keywords.emplace_back(name, Expr());
@@ -1122,7 +1110,7 @@ class Evaluator {
         if (t.text == "True") return Value::Data(true);
         if (t.text == "False") return Value::Data(false);
         if (t.text == "None") return Value::Data(nullptr);
-        if (kKeywords.count(t.text))
+        if (IsPythonKeyword(t.text))
           return Bail(t, fmt::format("`{}` is not evaluated here", t.text));
         if (auto it = names_.find(t.text); it != names_.end()) {
           Value v = it->second;
