@@ -9,33 +9,10 @@
 #include <fmt/format.h>
 
 #include "verdi/cli/python_tokens.h"
+#include "verdi/cli/python_value.h"
 
 namespace verdi {
 namespace {
-
-// What an expression evaluates to: a value, a module or callable this
-// reader knows by its dotted name ("os.environ.get"), or unknown.
-struct Value {
-  enum Kind { kData, kObject, kUnknown };
-  Kind kind = kData;
-  Json data;
-  std::string object;  // kObject
-  std::string why;     // kUnknown
-  int line = 0, column = 0;
-
-  static Value Data(Json j) {
-    Value v;
-    v.data = std::move(j);
-    return v;
-  }
-  static Value Object(std::string name) {
-    Value v;
-    v.kind = kObject;
-    v.object = std::move(name);
-    return v;
-  }
-  bool known() const { return kind == kData; }
-};
 
 const std::set<std::string, std::less<>> kCompound = {"if",   "elif",  "else", "for",    "while",
                                                       "def",  "class", "try",  "except", "finally",
@@ -64,113 +41,6 @@ const std::map<std::string, std::string, std::less<>> kAliases = {
 
 const std::set<std::string, std::less<>> kBuiltins = {"int",   "float", "str",  "bool",     "list",
                                                       "tuple", "set",   "dict", "frozenset"};
-
-bool IsNumber(const Json& j) { return j.is_number() || j.is_boolean(); }
-bool IsInteger(const Json& j) { return j.is_number_integer() || j.is_boolean(); }
-int64_t AsInt(const Json& j) { return j.is_boolean() ? (j.get<bool>() ? 1 : 0) : j.get<int64_t>(); }
-double AsDouble(const Json& j) {
-  return j.is_boolean() ? (j.get<bool>() ? 1.0 : 0.0) : j.get<double>();
-}
-
-// Python's type name of a value, for TypeErrors.
-std::string TypeName(const Json& j) {
-  if (j.is_null()) return "NoneType";
-  if (j.is_boolean()) return "bool";
-  if (j.is_number_integer()) return "int";
-  if (j.is_number_float()) return "float";
-  if (j.is_string()) return "str";
-  if (j.is_array()) return "list";
-  return j.is_object() && j.contains("__kombu__") ? j["__kombu__"].get<std::string>() : "dict";
-}
-
-bool Truthy(const Json& j) {
-  if (j.is_null()) return false;
-  if (j.is_boolean()) return j.get<bool>();
-  if (j.is_number()) return AsDouble(j) != 0;
-  if (j.is_string()) return !j.get_ref<const std::string&>().empty();
-  return !j.empty();  // containers
-}
-
-// float.__repr__: the shortest digits that read back the same; fixed
-// notation for exponents from -4 to 15, else d.ddde+XX.
-std::string PyFloatRepr(double d) {
-  if (std::isnan(d)) return "nan";
-  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-  std::string sci(buf, end);  // e.g. "-1.2345e+17"
-  bool negative = sci[0] == '-';
-  if (negative) sci.erase(0, 1);
-  size_t e = sci.find('e');
-  int exponent = std::stoi(sci.substr(e + 1));
-  std::string digits;
-  for (char c : sci.substr(0, e))
-    if (c != '.') digits.push_back(c);
-  std::string out;
-  int point = exponent + 1;  // digits before the decimal point
-  if (exponent >= -4 && exponent < 16) {
-    if (point <= 0) {
-      out = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
-    } else if (static_cast<size_t>(point) >= digits.size()) {
-      out = digits + std::string(static_cast<size_t>(point) - digits.size(), '0') + ".0";
-    } else {
-      out = digits.substr(0, static_cast<size_t>(point)) + "." + digits.substr(point);
-    }
-  } else {
-    out = digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += fmt::format("e{}{:02d}", exponent < 0 ? '-' : '+', std::abs(exponent));
-  }
-  return negative ? "-" + out : out;
-}
-
-// str() of a scalar; nullopt for containers.
-std::optional<std::string> PyStr(const Json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_null()) return "None";
-  if (j.is_boolean()) return j.get<bool>() ? "True" : "False";
-  if (j.is_number_integer()) return std::to_string(j.get<int64_t>());
-  if (j.is_number_float()) return PyFloatRepr(j.get<double>());
-  return std::nullopt;
-}
-
-// A dict key as json.dumps writes it; nullopt for keys it refuses.
-std::optional<std::string> JsonKey(const Json& j) {
-  if (j.is_boolean()) return j.get<bool>() ? "true" : "false";
-  if (j.is_null()) return "null";
-  if (j.is_array() || j.is_object()) return std::nullopt;
-  return PyStr(j);
-}
-
-bool PyEquals(const Json& a, const Json& b) {
-  if (IsNumber(a) && IsNumber(b)) {
-    if (IsInteger(a) && IsInteger(b)) return AsInt(a) == AsInt(b);
-    return AsDouble(a) == AsDouble(b);
-  }
-  if (a.type() != b.type()) return false;
-  if (a.is_array()) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-      if (!PyEquals(a[i], b[i])) return false;
-    return true;
-  }
-  if (a.is_object()) {
-    if (a.size() != b.size()) return false;
-    for (const auto& [k, v] : a.items())
-      if (!b.contains(k) || !PyEquals(v, b[k])) return false;
-    return true;
-  }
-  return a == b;
-}
-
-// A set: sorted, each element once.
-Json SortedUnique(const Json& items) {
-  std::map<std::string, Json> by_text;
-  for (const Json& item : items) by_text.emplace(item.dump(), item);
-  Json out = Json::array();
-  for (auto& [text, item] : by_text) out.push_back(item);
-  return out;
-}
 
 // int(text, base) as Python parses it: whitespace around, a sign,
 // underscores between digits, base 0 for prefixed literals.
@@ -255,8 +125,8 @@ FloatText ParseFloatText(std::string text, double* out) {
 
 // The arguments of a call.
 struct Args {
-  std::vector<Value> positional;
-  std::vector<std::pair<std::string, Value>> keywords;
+  std::vector<PyValue> positional;
+  std::vector<std::pair<std::string, PyValue>> keywords;
 };
 
 class Evaluator {
@@ -295,7 +165,7 @@ class Evaluator {
             expect_block = true;  // the body is on the lines that follow
           else
             BlockNames(colon + 1, j, block_keyword, block_line);
-          BindHeaderNames(i, j);
+          BindHeaderNames(i);
         } else {
           for (size_t begin = i; begin < j;) {
             size_t end = TopLevel(begin, j, ";");
@@ -379,27 +249,22 @@ class Evaluator {
 
   void Conditional(size_t name, const std::string& keyword, int line) {
     const PyToken& t = t_[name];
-    Value v;
-    v.kind = Value::kUnknown;
-    v.why =
-        fmt::format("assigned inside the `{}` block of line {}, which is not run", keyword, line);
-    v.line = t.line;
-    v.column = t.column;
-    Assign(t.text, v);
+    Assign(t.text, PyValue::Unknown(
+                       t, fmt::format("assigned inside the `{}` block of line {}, which is not run",
+                                      keyword, line)));
   }
 
-  // `def f`, `class C`, `for x in`, `with ... as x`: names that are not settings.
-  void BindHeaderNames(size_t begin, size_t end) {
+  // `def f` and `class C` bind names to objects that are not settings.
+  void BindHeaderNames(size_t begin) {
     if ((t_[begin].is_name("def") || t_[begin].is_name("class")) &&
         t_[begin + 1].kind == PyToken::kName)
       names_[t_[begin + 1].text] =
-          Value::Object("<" + t_[begin].text + " " + t_[begin + 1].text + ">");
-    (void)end;
+          PyValue::Object("<" + t_[begin].text + " " + t_[begin + 1].text + ">");
   }
 
-  void Assign(const std::string& name, const Value& v) {
+  void Assign(const std::string& name, const PyValue& v) {
     names_[name] = v;
-    if (v.kind == Value::kObject) {
+    if (v.kind == PyValue::kObject) {
       out_->settings.erase(name);
       return;
     }
@@ -438,15 +303,15 @@ class Evaluator {
           "+=", "-=", "*=", "/=", "//=", "%=", "**="};
       if (kAugmented.count(op)) {
         auto it = names_.find(first.text);
-        Value left;
+        PyValue left;
         if (it == names_.end()) {
-          left = Unknown(first, fmt::format("name `{}` is not defined", first.text));
+          left = PyValue::Unknown(first, fmt::format("name `{}` is not defined", first.text));
         } else {
           left = it->second;
         }
-        Value right = Evaluate(begin + 2, end);
+        PyValue right = Evaluate(begin + 2, end);
         VERDI_RETURN_IF_ERROR(failure_);
-        Value v = Binary(op.substr(0, op.size() - 1), left, right, t_[begin + 1]);
+        PyValue v = Binary(op.substr(0, op.size() - 1), left, right, t_[begin + 1]);
         VERDI_RETURN_IF_ERROR(failure_);
         Assign(first.text, Locate(v, t_[begin + 2]));
         return Status::OK();
@@ -463,7 +328,7 @@ class Evaluator {
       return Status::OK();
     }
     size_t value_begin = equals.back() + 1;
-    Value v = Evaluate(value_begin, end);
+    PyValue v = Evaluate(value_begin, end);
     VERDI_RETURN_IF_ERROR(failure_);
     v = Locate(v, t_[std::min(value_begin, end - 1)]);
     size_t target = begin;
@@ -475,15 +340,15 @@ class Evaluator {
   }
 
   // A value located at `at` unless it knows where its problem is.
-  static Value Locate(Value v, const PyToken& at) {
-    if (v.kind != Value::kUnknown || v.line == 0) {
+  static PyValue Locate(PyValue v, const PyToken& at) {
+    if (v.kind != PyValue::kUnknown || v.line == 0) {
       v.line = at.line;
       v.column = at.column;
     }
     return v;
   }
 
-  Status AssignTarget(size_t begin, size_t end, const Value& v) {
+  Status AssignTarget(size_t begin, size_t end, const PyValue& v) {
     if (end == begin + 1 && t_[begin].kind == PyToken::kName && !IsPythonKeyword(t_[begin].text)) {
       Assign(t_[begin].text, v);
       return Status::OK();
@@ -509,10 +374,10 @@ class Evaluator {
     }
     if (v.known() && (!v.data.is_array() || v.data.size() != names.size()))
       return Error(t_[begin],
-                   fmt::format("cannot unpack {} into {} names", TypeName(v.data), names.size()));
+                   fmt::format("cannot unpack {} into {} names", PyTypeName(v.data), names.size()));
     for (size_t n = 0; n < names.size(); ++n) {
-      Value item = v;
-      if (v.known()) item = Locate(Value::Data(v.data[n]), t_[names[n]]);
+      PyValue item = v;
+      if (v.known()) item = Locate(PyValue::Data(v.data[n]), t_[names[n]]);
       Assign(t_[names[n]].text, item);
     }
     return Status::OK();
@@ -540,7 +405,7 @@ class Evaluator {
         names_[t_[k + 1].text] = Resolve(dotted);
         k += 2;
       } else {
-        names_[first] = Value::Object(first);
+        names_[first] = PyValue::Object(first);
       }
       if (k < end && t_[k].is_op(",")) ++k;
     }
@@ -572,28 +437,19 @@ class Evaluator {
     return Status::OK();
   }
 
-  Value Resolve(std::string dotted) const {
-    if (auto c = kConstants.find(dotted); c != kConstants.end()) return Value::Data(c->second);
+  PyValue Resolve(std::string dotted) const {
+    if (auto c = kConstants.find(dotted); c != kConstants.end()) return PyValue::Data(c->second);
     if (auto a = kAliases.find(dotted); a != kAliases.end()) dotted = a->second;
-    return Value::Object(dotted);
+    return PyValue::Object(dotted);
   }
 
   // ----- expressions -----
 
-  Value Unknown(const PyToken& at, std::string why) const {
-    Value v;
-    v.kind = Value::kUnknown;
-    v.why = std::move(why);
-    v.line = at.line;
-    v.column = at.column;
-    return v;
-  }
-
   // A Python exception: the file would not load. Deferred while in a
   // branch that may not run.
-  Value Fail(const PyToken& at, const std::string& message) {
+  PyValue Fail(const PyToken& at, const std::string& message) {
     Commit(Error(at, message));
-    return Unknown(at, message);
+    return PyValue::Unknown(at, message);
   }
   void Commit(const Status& st) {
     if (st.ok()) return;
@@ -606,16 +462,16 @@ class Evaluator {
   }
 
   // Syntax this reader does not evaluate: the statement's value is unknown.
-  Value Bail(const PyToken& at, const std::string& why) {
+  PyValue Bail(const PyToken& at, const std::string& why) {
     bailed_ = true;
-    return Unknown(at, why);
+    return PyValue::Unknown(at, why);
   }
 
-  Value Evaluate(size_t begin, size_t end) {
+  PyValue Evaluate(size_t begin, size_t end) {
     pos_ = begin;
     end_ = end;
     bailed_ = false;
-    Value v = ExprList(")");
+    PyValue v = ExprList(")");
     if (!bailed_ && pos_ < end_) return Bail(t_[pos_], "syntax verdi does not evaluate");
     return v;
   }
@@ -640,15 +496,15 @@ class Evaluator {
 
   // Items separated by commas up to `close` (not consumed): a tuple when
   // there is a comma, else the single value.
-  Value ExprList(std::string_view close) {
+  PyValue ExprList(std::string_view close) {
     const PyToken& at = Peek();
-    Value first = StarOrExpr();
+    PyValue first = StarOrExpr();
     if (bailed_ || !PeekOp(",")) {
-      if (first.kind == Value::kObject && first.object == "*")
+      if (first.kind == PyValue::kObject && first.object == "*")
         return Bail(at, "a starred expression alone");
       return first;
     }
-    std::vector<Value> items{first};
+    std::vector<PyValue> items{first};
     while (!bailed_ && PeekOp(",")) {
       ++pos_;
       if (pos_ >= end_ || PeekOp(close)) break;
@@ -658,12 +514,12 @@ class Evaluator {
   }
 
   // An element of a list, tuple or set: `*x` gives an Object "*" holding x.
-  Value StarOrExpr() {
+  PyValue StarOrExpr() {
     if (PeekOp("*")) {
       ++pos_;
-      Value v = OrTest();
+      PyValue v = OrTest();
       if (!v.known()) return v;
-      Value star = Value::Object("*");
+      PyValue star = PyValue::Object("*");
       star.data = v.data;
       return star;
     }
@@ -671,47 +527,47 @@ class Evaluator {
   }
 
   // The array of `items`, `*x` items spread.
-  Value Sequence(const std::vector<Value>& items, const PyToken& at) {
+  PyValue Sequence(const std::vector<PyValue>& items, const PyToken& at) {
     Json out = Json::array();
-    for (const Value& item : items) {
-      if (item.kind == Value::kUnknown) return item;
-      if (item.kind == Value::kObject && item.object == "*") {
+    for (const PyValue& item : items) {
+      if (item.kind == PyValue::kUnknown) return item;
+      if (item.kind == PyValue::kObject && item.object == "*") {
         if (item.data.is_array()) {
           for (const Json& x : item.data) out.push_back(x);
         } else if (item.data.is_object()) {
           for (const auto& [k, v] : item.data.items()) out.push_back(k);
         } else {
           return item.data.is_string()
-                     ? Unknown(at, "unpacking a string")
+                     ? PyValue::Unknown(at, "unpacking a string")
                      : Fail(at, fmt::format("TypeError: {} object is not iterable",
-                                            TypeName(item.data)));
+                                            PyTypeName(item.data)));
         }
-      } else if (item.kind == Value::kObject) {
-        return Unknown(at, fmt::format("`{}` is not a value", item.object));
+      } else if (item.kind == PyValue::kObject) {
+        return PyValue::Unknown(at, fmt::format("`{}` is not a value", item.object));
       } else {
         out.push_back(item.data);
       }
     }
-    return Value::Data(out);
+    return PyValue::Data(out);
   }
 
   // test: or_test ['if' or_test 'else' test] | lambda
-  Value Expr() {
+  PyValue Expr() {
     const PyToken& at = Peek();
     if (PeekName("lambda")) return Bail(at, "lambdas are not evaluated");
     Status a_failure;
-    Value a = Deferred([this] { return OrTest(); }, &a_failure);
+    PyValue a = Deferred([this] { return OrTest(); }, &a_failure);
     if (!PeekName("if") || bailed_) {
       Commit(a_failure);
       return a;
     }
     ++pos_;
-    Value cond = OrTest();
+    PyValue cond = OrTest();
     if (!PeekName("else")) return Bail(Peek(), "expected 'else'");
     ++pos_;
-    bool take_a = cond.known() && Truthy(cond.data);
+    bool take_a = cond.known() && PyTruthy(cond.data);
     if (take_a) Commit(a_failure);
-    Value b = take_a || !cond.known() ? NotRun([this] { return Expr(); }) : Expr();
+    PyValue b = take_a || !cond.known() ? NotRun([this] { return Expr(); }) : Expr();
     if (!cond.known()) return cond;
     return take_a ? a : b;
   }
@@ -719,10 +575,10 @@ class Evaluator {
   // Evaluates `f` keeping the exceptions it raises in `*failure`, for the
   // caller to commit if the branch is the one Python runs.
   template <typename F>
-  Value Deferred(F f, Status* failure) {
+  PyValue Deferred(F f, Status* failure) {
     Status saved = std::exchange(deferred_, Status::OK());
     ++skip_;
-    Value v = f();
+    PyValue v = f();
     --skip_;
     *failure = std::exchange(deferred_, saved);
     return v;
@@ -730,40 +586,41 @@ class Evaluator {
 
   // Evaluates `f`, a branch Python does not run: its exceptions are dropped.
   template <typename F>
-  Value NotRun(F f) {
+  PyValue NotRun(F f) {
     Status dropped;
     return Deferred(f, &dropped);
   }
 
-  Value OrTest() { return BoolOp("or"); }
-  Value AndTest() { return BoolOp("and"); }
+  PyValue OrTest() { return BoolOp("or"); }
+  PyValue AndTest() { return BoolOp("and"); }
 
   // a or b / a and b: the deciding operand; the rest is not run.
-  Value BoolOp(std::string_view op) {
-    Value left = op == "or" ? AndTest() : NotTest();
+  PyValue BoolOp(std::string_view op) {
+    PyValue left = op == "or" ? AndTest() : NotTest();
     while (!bailed_ && PeekName(op)) {
       ++pos_;
-      bool decided = left.known() && (op == "or" ? Truthy(left.data) : !Truthy(left.data));
+      bool decided = left.known() && (op == "or" ? PyTruthy(left.data) : !PyTruthy(left.data));
       auto operand = [this, op] { return op == "or" ? AndTest() : NotTest(); };
-      Value right = decided || !left.known() ? NotRun(operand) : operand();
+      PyValue right = decided || !left.known() ? NotRun(operand) : operand();
       if (!decided) left = left.known() ? right : left;
     }
     return left;
   }
 
-  Value NotTest() {
+  PyValue NotTest() {
     if (PeekName("not")) {
       const PyToken& at = t_[pos_++];
-      Value v = NotTest();
-      if (!v.known()) return v.kind == Value::kUnknown ? v : Unknown(at, "`not` of a module");
-      return Value::Data(!Truthy(v.data));
+      PyValue v = NotTest();
+      if (!v.known())
+        return v.kind == PyValue::kUnknown ? v : PyValue::Unknown(at, "`not` of a module");
+      return PyValue::Data(!PyTruthy(v.data));
     }
     return Comparison();
   }
 
-  Value Comparison() {
-    Value left = Arith();
-    Value result = left;
+  PyValue Comparison() {
+    PyValue left = Arith();
+    PyValue result = left;
     bool chained = false;  // a < b < c: (a < b) and (b < c)
     while (!bailed_ && pos_ < end_) {
       const PyToken& at = Peek();
@@ -788,27 +645,28 @@ class Evaluator {
       } else {
         break;
       }
-      Value right = Arith();
-      Value r = Compare(op, left, right, at);
-      if (!chained || (result.known() && Truthy(result.data))) result = r;
+      PyValue right = Arith();
+      PyValue r = Compare(op, left, right, at);
+      if (!chained || (result.known() && PyTruthy(result.data))) result = r;
       chained = true;
       left = right;
     }
     return result;
   }
 
-  Value Compare(const std::string& op, const Value& a, const Value& b, const PyToken& at) {
-    if (a.kind == Value::kUnknown) return a;
-    if (b.kind == Value::kUnknown) return b;
-    if (!a.known() || !b.known()) return Unknown(at, "comparing modules");
+  PyValue Compare(const std::string& op, const PyValue& a, const PyValue& b, const PyToken& at) {
+    if (a.kind == PyValue::kUnknown) return a;
+    if (b.kind == PyValue::kUnknown) return b;
+    if (!a.known() || !b.known()) return PyValue::Unknown(at, "comparing modules");
     const Json &x = a.data, &y = b.data;
-    if (op == "==") return Value::Data(PyEquals(x, y));
-    if (op == "!=") return Value::Data(!PyEquals(x, y));
+    if (op == "==") return PyValue::Data(PyEquals(x, y));
+    if (op == "!=") return PyValue::Data(!PyEquals(x, y));
     if (op == "is" || op == "is not") {
       bool scalar = x.is_null() || y.is_null() || x.is_boolean() || y.is_boolean();
-      if (!scalar) return Unknown(at, "`is` between values other than None, True and False");
+      if (!scalar)
+        return PyValue::Unknown(at, "`is` between values other than None, True and False");
       bool same = x.type() == y.type() && x == y;
-      return Value::Data(op == "is" ? same : !same);
+      return PyValue::Data(op == "is" ? same : !same);
     }
     if (op == "in" || op == "not in") {
       bool found = false;
@@ -817,33 +675,33 @@ class Evaluator {
       } else if (y.is_array()) {
         found = std::any_of(y.begin(), y.end(), [&](const Json& e) { return PyEquals(e, x); });
       } else if (y.is_object()) {
-        auto key = JsonKey(x);
+        auto key = PyDictKey(x);
         found = key && y.contains(*key);
       } else {
         return Fail(at,
-                    fmt::format("TypeError: argument of type '{}' is not iterable", TypeName(y)));
+                    fmt::format("TypeError: argument of type '{}' is not iterable", PyTypeName(y)));
       }
-      return Value::Data(op == "in" ? found : !found);
+      return PyValue::Data(op == "in" ? found : !found);
     }
     int order = 0;
-    if (IsNumber(x) && IsNumber(y)) {
-      double dx = AsDouble(x), dy = AsDouble(y);
+    if (PyIsNumber(x) && PyIsNumber(y)) {
+      double dx = PyAsDouble(x), dy = PyAsDouble(y);
       order = dx < dy ? -1 : dx > dy ? 1 : 0;
     } else if (x.is_string() && y.is_string()) {
       int c = x.get<std::string>().compare(y.get<std::string>());
       order = c < 0 ? -1 : c > 0 ? 1 : 0;
     } else {
-      return Unknown(at, fmt::format("ordering {} and {}", TypeName(x), TypeName(y)));
+      return PyValue::Unknown(at, fmt::format("ordering {} and {}", PyTypeName(x), PyTypeName(y)));
     }
     bool r = op == "<" ? order < 0 : op == ">" ? order > 0 : op == "<=" ? order <= 0 : order >= 0;
-    return Value::Data(r);
+    return PyValue::Data(r);
   }
 
-  Value Arith() {
-    Value left = Term();
+  PyValue Arith() {
+    PyValue left = Term();
     while (!bailed_ && (PeekOp("+") || PeekOp("-"))) {
       const PyToken& op = t_[pos_++];
-      Value right = Term();
+      PyValue right = Term();
       left = Binary(op.text, left, right, op);
     }
     if (!bailed_ &&
@@ -852,60 +710,63 @@ class Evaluator {
     return left;
   }
 
-  Value Term() {
-    Value left = Factor();
+  PyValue Term() {
+    PyValue left = Factor();
     while (!bailed_ && (PeekOp("*") || PeekOp("/") || PeekOp("//") || PeekOp("%"))) {
       const PyToken& op = t_[pos_++];
-      Value right = Factor();
+      PyValue right = Factor();
       left = Binary(op.text, left, right, op);
     }
     return left;
   }
 
-  Value Factor() {
+  PyValue Factor() {
     if (PeekOp("-") || PeekOp("+")) {
       const PyToken& op = t_[pos_++];
-      Value v = Factor();
-      if (!v.known()) return v.kind == Value::kUnknown ? v : Unknown(op, "arithmetic on a module");
-      if (!IsNumber(v.data))
+      PyValue v = Factor();
+      if (!v.known())
+        return v.kind == PyValue::kUnknown ? v : PyValue::Unknown(op, "arithmetic on a module");
+      if (!PyIsNumber(v.data))
         return Fail(op, fmt::format("TypeError: bad operand type for unary {}: '{}'", op.text,
-                                    TypeName(v.data)));
-      if (op.text == "+") return Value::Data(IsInteger(v.data) ? Json(AsInt(v.data)) : v.data);
-      if (IsInteger(v.data)) {
-        int64_t i = AsInt(v.data);
-        if (i == std::numeric_limits<int64_t>::min()) return Unknown(op, "integers beyond 64 bits");
-        return Value::Data(-i);
+                                    PyTypeName(v.data)));
+      if (op.text == "+")
+        return PyValue::Data(PyIsInteger(v.data) ? Json(PyAsInt(v.data)) : v.data);
+      if (PyIsInteger(v.data)) {
+        int64_t i = PyAsInt(v.data);
+        if (i == std::numeric_limits<int64_t>::min())
+          return PyValue::Unknown(op, "integers beyond 64 bits");
+        return PyValue::Data(-i);
       }
-      return Value::Data(-v.data.get<double>());
+      return PyValue::Data(-v.data.get<double>());
     }
     if (PeekOp("~")) return Bail(Peek(), "the operator ~ is not evaluated");
     if (PeekName("await")) return Bail(Peek(), "await is not evaluated");
     return Power();
   }
 
-  Value Power() {
-    Value base = Primary();
+  PyValue Power() {
+    PyValue base = Primary();
     if (!bailed_ && PeekOp("**")) {
       const PyToken& op = t_[pos_++];
-      Value exponent = Factor();
+      PyValue exponent = Factor();
       return Binary("**", base, exponent, op);
     }
     return base;
   }
 
-  Value Binary(const std::string& op, const Value& a, const Value& b, const PyToken& at) {
-    if (a.kind == Value::kUnknown) return a;
-    if (b.kind == Value::kUnknown) return b;
-    if (!a.known() || !b.known()) return Unknown(at, "arithmetic on a module");
+  PyValue Binary(const std::string& op, const PyValue& a, const PyValue& b, const PyToken& at) {
+    if (a.kind == PyValue::kUnknown) return a;
+    if (b.kind == PyValue::kUnknown) return b;
+    if (!a.known() || !b.known()) return PyValue::Unknown(at, "arithmetic on a module");
     const Json &x = a.data, &y = b.data;
     auto type_error = [&] {
       return Fail(at, fmt::format("TypeError: unsupported operand type(s) for {}: '{}' and '{}'",
-                                  op, TypeName(x), TypeName(y)));
+                                  op, PyTypeName(x), PyTypeName(y)));
     };
-    if (IsNumber(x) && IsNumber(y)) {
-      bool ints = IsInteger(x) && IsInteger(y);
+    if (PyIsNumber(x) && PyIsNumber(y)) {
+      bool ints = PyIsInteger(x) && PyIsInteger(y);
       if (ints && op != "/") {
-        __int128 l = AsInt(x), r = AsInt(y), v = 0;
+        __int128 l = PyAsInt(x), r = PyAsInt(y), v = 0;
         if ((op == "//" || op == "%") && r == 0)
           return Fail(at, "ZeroDivisionError: integer division or modulo by zero");
         if (op == "+") {
@@ -919,19 +780,19 @@ class Evaluator {
           if ((l % r != 0) && ((l < 0) != (r < 0))) --q;  // floor
           v = op == "//" ? q : l - q * r;
         } else if (op == "**") {
-          if (r < 0) return Value::Data(std::pow(static_cast<double>(l), static_cast<double>(r)));
+          if (r < 0) return PyValue::Data(std::pow(static_cast<double>(l), static_cast<double>(r)));
           v = 1;
           for (__int128 k = 0; k < r; ++k) {
             v *= l;
             if (v > std::numeric_limits<int64_t>::max() || v < std::numeric_limits<int64_t>::min())
-              return Unknown(at, "integers beyond 64 bits");
+              return PyValue::Unknown(at, "integers beyond 64 bits");
           }
         }
         if (v > std::numeric_limits<int64_t>::max() || v < std::numeric_limits<int64_t>::min())
-          return Unknown(at, "integers beyond 64 bits");
-        return Value::Data(static_cast<int64_t>(v));
+          return PyValue::Unknown(at, "integers beyond 64 bits");
+        return PyValue::Data(static_cast<int64_t>(v));
       }
-      double l = AsDouble(x), r = AsDouble(y), v = 0;
+      double l = PyAsDouble(x), r = PyAsDouble(y), v = 0;
       if ((op == "/" || op == "//" || op == "%") && r == 0)
         return Fail(at, ints ? "ZeroDivisionError: division by zero"
                              : "ZeroDivisionError: float division by zero");
@@ -945,35 +806,35 @@ class Evaluator {
         if (v != 0 && ((v < 0) != (r < 0))) v += r;
       }
       if (op == "**") v = std::pow(l, r);
-      if (!std::isfinite(v)) return Unknown(at, "numbers beyond a double");
-      return Value::Data(v);
+      if (!std::isfinite(v)) return PyValue::Unknown(at, "numbers beyond a double");
+      return PyValue::Data(v);
     }
     if (op == "+" && x.is_string() && y.is_string())
-      return Value::Data(x.get<std::string>() + y.get<std::string>());
+      return PyValue::Data(x.get<std::string>() + y.get<std::string>());
     if (op == "+" && x.is_array() && y.is_array()) {
       Json v = x;
       for (const Json& e : y) v.push_back(e);
-      return Value::Data(v);
+      return PyValue::Data(v);
     }
     if (op == "*" && (x.is_string() || x.is_array() || y.is_string() || y.is_array())) {
       const Json& seq = x.is_string() || x.is_array() ? x : y;
       const Json& n = &seq == &x ? y : x;
-      if (!IsInteger(n)) return type_error();
+      if (!PyIsInteger(n)) return type_error();
       Json v = seq.is_string() ? Json("") : Json::array();
-      for (int64_t k = 0; k < AsInt(n); ++k) {
+      for (int64_t k = 0; k < PyAsInt(n); ++k) {
         if (seq.is_string())
           v = v.get<std::string>() + seq.get<std::string>();
         else
           for (const Json& e : seq) v.push_back(e);
       }
-      return Value::Data(v);
+      return PyValue::Data(v);
     }
-    if (op == "%" && x.is_string()) return Unknown(at, "%-formatting is not evaluated");
+    if (op == "%" && x.is_string()) return PyValue::Unknown(at, "%-formatting is not evaluated");
     return type_error();
   }
 
-  Value Primary() {
-    Value v = Atom();
+  PyValue Primary() {
+    PyValue v = Atom();
     while (!bailed_ && pos_ < end_) {
       const PyToken& at = Peek();
       if (PeekOp(".")) {
@@ -981,11 +842,11 @@ class Evaluator {
         if (pos_ >= end_ || t_[pos_].kind != PyToken::kName)
           return Bail(at, "expected a name after '.'");
         const PyToken& attr = t_[pos_++];
-        if (v.kind == Value::kObject)
+        if (v.kind == PyValue::kObject)
           v = Resolve(v.object + "." + attr.text);
-        else if (v.kind == Value::kData)
-          v = Unknown(attr,
-                      fmt::format("the methods of values (.{}) are not evaluated", attr.text));
+        else if (v.kind == PyValue::kData)
+          v = PyValue::Unknown(
+              attr, fmt::format("the methods of values (.{}) are not evaluated", attr.text));
       } else if (PeekOp("(")) {
         ++pos_;
         Args args;
@@ -995,7 +856,7 @@ class Evaluator {
       } else if (PeekOp("[")) {
         ++pos_;
         if (SliceAhead()) return Bail(at, "slices are not evaluated");
-        Value key = ExprList("]");
+        PyValue key = ExprList("]");
         if (!Expect("]")) return v;
         v = Subscript(v, key, at);
       } else {
@@ -1030,13 +891,15 @@ class Evaluator {
       if (PeekOp("**") || PeekOp("*")) {
         bool dict = PeekOp("**");
         const PyToken& at = t_[pos_++];
-        Value v = Expr();
+        PyValue v = Expr();
         if (v.known() && dict && v.data.is_object()) {
-          for (const auto& [k, e] : v.data.items()) args->keywords.emplace_back(k, Value::Data(e));
+          for (const auto& [k, e] : v.data.items())
+            args->keywords.emplace_back(k, PyValue::Data(e));
         } else if (v.known() && !dict && v.data.is_array()) {
-          for (const Json& e : v.data) args->positional.push_back(Value::Data(e));
+          for (const Json& e : v.data) args->positional.push_back(PyValue::Data(e));
         } else {
-          args->positional.push_back(v.known() ? Unknown(at, "unpacking this argument") : v);
+          args->positional.push_back(v.known() ? PyValue::Unknown(at, "unpacking this argument")
+                                               : v);
         }
       } else if (pos_ + 1 < end_ && t_[pos_].kind == PyToken::kName && t_[pos_ + 1].is_op("=")) {
         std::string name = t_[pos_].text;
@@ -1052,74 +915,74 @@ class Evaluator {
     return Expect(")");
   }
 
-  Value Subscript(const Value& v, const Value& key, const PyToken& at) {
-    if (v.kind == Value::kUnknown) return v;
-    if (key.kind == Value::kUnknown) return key;
-    if (!key.known()) return Unknown(at, "a module as a key");
-    if (v.kind == Value::kObject) {
+  PyValue Subscript(const PyValue& v, const PyValue& key, const PyToken& at) {
+    if (v.kind == PyValue::kUnknown) return v;
+    if (key.kind == PyValue::kUnknown) return key;
+    if (!key.known()) return PyValue::Unknown(at, "a module as a key");
+    if (v.kind == PyValue::kObject) {
       if (v.object != "os.environ")
-        return Unknown(at, fmt::format("subscripts of `{}` are not evaluated", v.object));
+        return PyValue::Unknown(at, fmt::format("subscripts of `{}` are not evaluated", v.object));
       if (!key.data.is_string())
-        return Fail(at, fmt::format("TypeError: str expected, not {}", TypeName(key.data)));
+        return Fail(at, fmt::format("TypeError: str expected, not {}", PyTypeName(key.data)));
       std::string name = key.data.get<std::string>();
-      if (auto value = env_(name)) return Value::Data(*value);
+      if (auto value = env_(name)) return PyValue::Data(*value);
       return Fail(at,
                   fmt::format("KeyError: os.environ['{}']: the environment variable {} is not set",
                               name, name));
     }
     const Json& d = v.data;
     if (d.is_object()) {
-      auto k = JsonKey(key.data);
-      if (!k) return Unknown(at, "a container as a key");
+      auto k = PyDictKey(key.data);
+      if (!k) return PyValue::Unknown(at, "a container as a key");
       if (!d.contains(*k)) return Fail(at, fmt::format("KeyError: {}", key.data.dump()));
-      return Value::Data(d[*k]);
+      return PyValue::Data(d[*k]);
     }
     if (d.is_array() || d.is_string()) {
-      if (!IsInteger(key.data))
-        return Fail(at,
-                    fmt::format("TypeError: indices must be integers, not {}", TypeName(key.data)));
+      if (!PyIsInteger(key.data))
+        return Fail(
+            at, fmt::format("TypeError: indices must be integers, not {}", PyTypeName(key.data)));
       int64_t size = static_cast<int64_t>(d.size());
       if (d.is_string()) {
         const std::string& s = d.get_ref<const std::string&>();
         if (std::any_of(s.begin(), s.end(),
                         [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
-          return Unknown(at, "indexing a non-ASCII string");
+          return PyValue::Unknown(at, "indexing a non-ASCII string");
         size = static_cast<int64_t>(s.size());
       }
-      int64_t i = AsInt(key.data);
+      int64_t i = PyAsInt(key.data);
       if (i < 0) i += size;
       if (i < 0 || i >= size) return Fail(at, "IndexError: index out of range");
       if (d.is_string())
-        return Value::Data(std::string(1, d.get<std::string>()[static_cast<size_t>(i)]));
-      return Value::Data(d[static_cast<size_t>(i)]);
+        return PyValue::Data(std::string(1, d.get<std::string>()[static_cast<size_t>(i)]));
+      return PyValue::Data(d[static_cast<size_t>(i)]);
     }
-    return Fail(at, fmt::format("TypeError: '{}' object is not subscriptable", TypeName(d)));
+    return Fail(at, fmt::format("TypeError: '{}' object is not subscriptable", PyTypeName(d)));
   }
 
-  Value Atom() {
+  PyValue Atom() {
     if (pos_ >= end_) return Bail(Peek(), "an expression is missing");
     const PyToken& t = t_[pos_];
     switch (t.kind) {
       case PyToken::kNumber:
         ++pos_;
-        return t.unsupported.empty() ? Value::Data(t.value) : Unknown(t, t.unsupported);
+        return t.unsupported.empty() ? PyValue::Data(t.value) : PyValue::Unknown(t, t.unsupported);
       case PyToken::kString:
         return Strings();
       case PyToken::kName:
         ++pos_;
-        if (t.text == "True") return Value::Data(true);
-        if (t.text == "False") return Value::Data(false);
-        if (t.text == "None") return Value::Data(nullptr);
+        if (t.text == "True") return PyValue::Data(true);
+        if (t.text == "False") return PyValue::Data(false);
+        if (t.text == "None") return PyValue::Data(nullptr);
         if (IsPythonKeyword(t.text))
           return Bail(t, fmt::format("`{}` is not evaluated here", t.text));
         if (auto it = names_.find(t.text); it != names_.end()) {
-          Value v = it->second;
-          if (v.kind == Value::kUnknown)
-            v = Unknown(t, fmt::format("`{}` has no known value: {}", t.text, v.why));
+          PyValue v = it->second;
+          if (v.kind == PyValue::kUnknown)
+            v = PyValue::Unknown(t, fmt::format("`{}` has no known value: {}", t.text, v.why));
           return v;
         }
-        if (kBuiltins.count(t.text)) return Value::Object("builtins." + t.text);
-        return Unknown(t, fmt::format("name `{}` is not defined", t.text));
+        if (kBuiltins.count(t.text)) return PyValue::Object("builtins." + t.text);
+        return PyValue::Unknown(t, fmt::format("name `{}` is not defined", t.text));
       case PyToken::kOp:
         if (t.text == "(") return Parenthesized();
         if (t.text == "[") return ListDisplay();
@@ -1132,40 +995,40 @@ class Evaluator {
   }
 
   // Adjacent string literals, concatenated.
-  Value Strings() {
+  PyValue Strings() {
     const PyToken& first = t_[pos_];
     std::string text;
     bool bytes = false, str = false;
-    std::optional<Value> unknown;
+    std::optional<PyValue> unknown;
     while (pos_ < end_ && t_[pos_].kind == PyToken::kString) {
       const PyToken& t = t_[pos_++];
       (t.string_kind == 'b' ? bytes : str) = true;
       if (!unknown && t.string_kind == 'b')
-        unknown = Unknown(t, "bytes literals are not evaluated");
+        unknown = PyValue::Unknown(t, "bytes literals are not evaluated");
       if (!unknown && t.string_kind == 'f')
-        unknown = Unknown(t, "f-strings with {fields} are not evaluated");
+        unknown = PyValue::Unknown(t, "f-strings with {fields} are not evaluated");
       if (!unknown && !t.unsupported.empty())
-        unknown = Unknown(t, t.unsupported + " are not evaluated");
+        unknown = PyValue::Unknown(t, t.unsupported + " are not evaluated");
       text += t.value.get<std::string>();
     }
     if (bytes && str) return Fail(first, "SyntaxError: cannot mix bytes and nonbytes literals");
-    return unknown ? *unknown : Value::Data(text);
+    return unknown ? *unknown : PyValue::Data(text);
   }
 
-  Value Parenthesized() {
+  PyValue Parenthesized() {
     const PyToken& open = t_[pos_++];
     if (PeekOp(")")) {
       ++pos_;
-      return Value::Data(Json::array());
+      return PyValue::Data(Json::array());
     }
     if (PeekName("yield")) return Bail(Peek(), "yield is not evaluated");
-    Value first = StarOrExpr();
-    if (Comprehension()) return Unknown(open, "generator expressions are not evaluated");
+    PyValue first = StarOrExpr();
+    if (Comprehension()) return PyValue::Unknown(open, "generator expressions are not evaluated");
     if (!PeekOp(",")) {
       if (!Expect(")")) return first;
       return first;
     }
-    std::vector<Value> items{first};
+    std::vector<PyValue> items{first};
     while (!bailed_ && PeekOp(",")) {
       ++pos_;
       if (PeekOp(")")) break;
@@ -1175,57 +1038,59 @@ class Evaluator {
     return Sequence(items, open);
   }
 
-  Value ListDisplay() {
+  PyValue ListDisplay() {
     const PyToken& open = t_[pos_++];
-    std::vector<Value> items;
+    std::vector<PyValue> items;
     while (!bailed_ && !PeekOp("]")) {
       items.push_back(StarOrExpr());
-      if (Comprehension()) return Unknown(open, "comprehensions are not evaluated");
+      if (Comprehension()) return PyValue::Unknown(open, "comprehensions are not evaluated");
       if (!PeekOp(",")) break;
       ++pos_;
     }
-    if (!Expect("]")) return Unknown(open, "a list");
+    if (!Expect("]")) return PyValue::Unknown(open, "a list");
     return Sequence(items, open);
   }
 
-  Value DictOrSet() {
+  PyValue DictOrSet() {
     const PyToken& open = t_[pos_++];
     if (PeekOp("}")) {
       ++pos_;
-      return Value::Data(Json::object());
+      return PyValue::Data(Json::object());
     }
     bool is_dict = PeekOp("**");
-    std::vector<Value> items;
+    std::vector<PyValue> items;
     Json dict = Json::object();
-    std::optional<Value> unknown;
-    auto note = [&](const Value& v) {
+    std::optional<PyValue> unknown;
+    auto note = [&](const PyValue& v) {
       if (!unknown && !v.known())
-        unknown = v.kind == Value::kUnknown ? v : Unknown(open, "a module in a dict");
+        unknown = v.kind == PyValue::kUnknown ? v : PyValue::Unknown(open, "a module in a dict");
     };
     for (bool first = true; !bailed_ && !PeekOp("}"); first = false) {
       if (PeekOp("**")) {
         if (first) is_dict = true;
         if (!is_dict) return Bail(Peek(), "** in a set");
         const PyToken& at = t_[pos_++];
-        Value v = OrTest();
+        PyValue v = OrTest();
         note(v);
         if (v.known() && !v.data.is_object())
-          return Fail(at, fmt::format("TypeError: '{}' object is not a mapping", TypeName(v.data)));
+          return Fail(at,
+                      fmt::format("TypeError: '{}' object is not a mapping", PyTypeName(v.data)));
         if (v.known())
           for (const auto& [k, e] : v.data.items()) dict[k] = e;
       } else {
-        Value key = is_dict ? Expr() : StarOrExpr();
+        PyValue key = is_dict ? Expr() : StarOrExpr();
         if (first && PeekOp(":")) is_dict = true;
         if (is_dict) {
-          if (!Expect(":")) return Unknown(open, "a dict");
-          Value value = Expr();
+          if (!Expect(":")) return PyValue::Unknown(open, "a dict");
+          PyValue value = Expr();
           note(key);
           note(value);
           if (key.known() && value.known()) {
-            auto k = JsonKey(key.data);
+            auto k = PyDictKey(key.data);
             if (!k) {
               if (!unknown)
-                unknown = Unknown(open, "dict keys that are not str, int, float, bool or None");
+                unknown =
+                    PyValue::Unknown(open, "dict keys that are not str, int, float, bool or None");
             } else {
               dict[*k] = value.data;
             }
@@ -1234,15 +1099,15 @@ class Evaluator {
           items.push_back(key);
         }
       }
-      if (Comprehension()) return Unknown(open, "comprehensions are not evaluated");
+      if (Comprehension()) return PyValue::Unknown(open, "comprehensions are not evaluated");
       if (!PeekOp(",")) break;
       ++pos_;
     }
-    if (!Expect("}")) return Unknown(open, "a dict");
+    if (!Expect("}")) return PyValue::Unknown(open, "a dict");
     if (unknown) return *unknown;
-    if (is_dict) return Value::Data(dict);
-    Value seq = Sequence(items, open);
-    return seq.known() ? Value::Data(SortedUnique(seq.data)) : seq;
+    if (is_dict) return PyValue::Data(dict);
+    PyValue seq = Sequence(items, open);
+    return seq.known() ? PyValue::Data(PySet(seq.data)) : seq;
   }
 
   // ----- calls -----
@@ -1250,7 +1115,7 @@ class Evaluator {
   // The arguments by parameter name: positional ones first, then keywords;
   // false (after a TypeError) on too many or repeated ones.
   bool Bind(const Args& args, const std::vector<std::string>& params, bool extra_keywords,
-            const std::string& callee, const PyToken& at, std::map<std::string, Value>* out) {
+            const std::string& callee, const PyToken& at, std::map<std::string, PyValue>* out) {
     if (args.positional.size() > params.size()) {
       Fail(at, fmt::format("TypeError: {}() takes at most {} positional arguments ({} given)",
                            callee, params.size(), args.positional.size()));
@@ -1273,34 +1138,35 @@ class Evaluator {
     return true;
   }
 
-  Value Call(const Value& callee, const Args& args, const PyToken& at) {
-    if (callee.kind == Value::kUnknown) return callee;
-    if (callee.kind == Value::kData)
-      return Fail(at, fmt::format("TypeError: '{}' object is not callable", TypeName(callee.data)));
-    for (const Value& a : args.positional)
+  PyValue Call(const PyValue& callee, const Args& args, const PyToken& at) {
+    if (callee.kind == PyValue::kUnknown) return callee;
+    if (callee.kind == PyValue::kData)
+      return Fail(at,
+                  fmt::format("TypeError: '{}' object is not callable", PyTypeName(callee.data)));
+    for (const PyValue& a : args.positional)
       if (!a.known())
-        return a.kind == Value::kUnknown
+        return a.kind == PyValue::kUnknown
                    ? a
-                   : Unknown(at, fmt::format("`{}` as an argument", a.object));
+                   : PyValue::Unknown(at, fmt::format("`{}` as an argument", a.object));
     for (const auto& [name, a] : args.keywords)
       if (!a.known())
-        return a.kind == Value::kUnknown
+        return a.kind == PyValue::kUnknown
                    ? a
-                   : Unknown(at, fmt::format("`{}` as an argument", a.object));
+                   : PyValue::Unknown(at, fmt::format("`{}` as an argument", a.object));
     const std::string& f = callee.object;
-    std::map<std::string, Value> p;
+    std::map<std::string, PyValue> p;
     auto arg = [&](const std::string& name) -> const Json* {
       auto it = p.find(name);
       return it == p.end() ? nullptr : &it->second.data;
     };
     if (f == "os.environ.get" || f == "os.getenv") {
-      if (!Bind(args, {"key", "default"}, false, f, at, &p)) return Unknown(at, f);
+      if (!Bind(args, {"key", "default"}, false, f, at, &p)) return PyValue::Unknown(at, f);
       if (!arg("key"))
         return Fail(at, fmt::format("TypeError: {}() missing the argument 'key'", f));
       if (!arg("key")->is_string())
-        return Fail(at, fmt::format("TypeError: str expected, not {}", TypeName(*arg("key"))));
-      if (auto value = env_(arg("key")->get<std::string>())) return Value::Data(*value);
-      return Value::Data(arg("default") ? *arg("default") : Json(nullptr));
+        return Fail(at, fmt::format("TypeError: str expected, not {}", PyTypeName(*arg("key"))));
+      if (auto value = env_(arg("key")->get<std::string>())) return PyValue::Data(*value);
+      return PyValue::Data(arg("default") ? *arg("default") : Json(nullptr));
     }
     if (f == "os.path.join") {
       if (!args.keywords.empty() || args.positional.empty())
@@ -1309,7 +1175,7 @@ class Evaluator {
       for (size_t i = 0; i < args.positional.size(); ++i) {
         const Json& part = args.positional[i].data;
         if (!part.is_string())
-          return Fail(at, fmt::format("TypeError: expected str, not {}", TypeName(part)));
+          return Fail(at, fmt::format("TypeError: expected str, not {}", PyTypeName(part)));
         std::string b = part.get<std::string>();
         if (i == 0 || (!b.empty() && b[0] == '/'))
           path = b;
@@ -1318,23 +1184,23 @@ class Evaluator {
         else
           path += "/" + b;
       }
-      return Value::Data(path);
+      return PyValue::Data(path);
     }
     if (f == "datetime.timedelta") {
       static const std::vector<std::string> kParams = {
           "days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"};
       static const double kSeconds[] = {86400, 1, 1e-6, 1e-3, 60, 3600, 604800};
-      if (!Bind(args, kParams, false, "timedelta", at, &p)) return Unknown(at, f);
+      if (!Bind(args, kParams, false, "timedelta", at, &p)) return PyValue::Unknown(at, f);
       double total = 0;
       for (size_t i = 0; i < kParams.size(); ++i) {
         const Json* v = arg(kParams[i]);
         if (v == nullptr) continue;
-        if (!IsNumber(*v))
+        if (!PyIsNumber(*v))
           return Fail(at, fmt::format("TypeError: unsupported type for timedelta {} component: {}",
-                                      kParams[i], TypeName(*v)));
-        total += AsDouble(*v) * kSeconds[i];
+                                      kParams[i], PyTypeName(*v)));
+        total += PyAsDouble(*v) * kSeconds[i];
       }
-      return Value::Data(std::round(total * 1e6) / 1e6);
+      return PyValue::Data(std::round(total * 1e6) / 1e6);
     }
     if (f == "kombu.Queue" || f == "kombu.Exchange") {
       bool queue = f == "kombu.Queue";
@@ -1343,60 +1209,60 @@ class Evaluator {
                                            "channel", "bindings", "on_declared"}
                 : std::vector<std::string>{"name", "type", "channel"};
       std::string kind = queue ? "Queue" : "Exchange";
-      if (!Bind(args, params, true, kind, at, &p)) return Unknown(at, f);
+      if (!Bind(args, params, true, kind, at, &p)) return PyValue::Unknown(at, f);
       Json object = {{"__kombu__", kind}};
       for (const auto& [name, v] : p) object[name] = v.data;
-      return Value::Data(object);
+      return PyValue::Data(object);
     }
     if (f.rfind("builtins.", 0) == 0) return Builtin(f.substr(9), args, at);
-    return Unknown(at, fmt::format("calls to `{}` are not evaluated", f));
+    return PyValue::Unknown(at, fmt::format("calls to `{}` are not evaluated", f));
   }
 
-  Value Builtin(const std::string& f, const Args& args, const PyToken& at) {
+  PyValue Builtin(const std::string& f, const Args& args, const PyToken& at) {
     if (!args.keywords.empty() && f != "dict" && f != "int")
       return Fail(at, fmt::format("TypeError: {}() takes no keyword arguments", f));
     if (args.positional.size() > (f == "int" ? 2u : 1u))
       return Fail(at, fmt::format("TypeError: {}() takes at most 1 argument", f));
     const Json* x = args.positional.empty() ? nullptr : &args.positional[0].data;
     if (f == "int") {
-      std::map<std::string, Value> p;
-      if (!Bind(args, {"x", "base"}, false, "int", at, &p)) return Unknown(at, f);
+      std::map<std::string, PyValue> p;
+      if (!Bind(args, {"x", "base"}, false, "int", at, &p)) return PyValue::Unknown(at, f);
       x = p.count("x") ? &p["x"].data : nullptr;
       const Json* base = p.count("base") ? &p["base"].data : nullptr;
-      if (x == nullptr) return Value::Data(0);
-      if (base != nullptr && (!x->is_string() || !IsInteger(*base)))
+      if (x == nullptr) return PyValue::Data(0);
+      if (base != nullptr && (!x->is_string() || !PyIsInteger(*base)))
         return Fail(at, "TypeError: int() can't convert non-string with explicit base");
       if (x->is_string()) {
-        int b = base ? static_cast<int>(AsInt(*base)) : 10;
+        int b = base ? static_cast<int>(PyAsInt(*base)) : 10;
         auto v = ParseIntText(x->get<std::string>(), b);
         if (!v)
           return Fail(at, fmt::format("ValueError: invalid literal for int() with base {}: '{}'", b,
                                       x->get<std::string>()));
-        return Value::Data(*v);
+        return PyValue::Data(*v);
       }
-      if (IsInteger(*x)) return Value::Data(AsInt(*x));
+      if (PyIsInteger(*x)) return PyValue::Data(PyAsInt(*x));
       if (x->is_number_float()) {
         double d = std::trunc(x->get<double>());
-        if (std::abs(d) > 9.2e18) return Unknown(at, "integers beyond 64 bits");
-        return Value::Data(static_cast<int64_t>(d));
+        if (std::abs(d) > 9.2e18) return PyValue::Unknown(at, "integers beyond 64 bits");
+        return PyValue::Data(static_cast<int64_t>(d));
       }
       return Fail(at,
                   fmt::format("TypeError: int() argument must be a string or a number, not '{}'",
-                              TypeName(*x)));
+                              PyTypeName(*x)));
     }
     if (f == "float") {
-      if (x == nullptr) return Value::Data(0.0);
-      if (IsNumber(*x)) return Value::Data(AsDouble(*x));
+      if (x == nullptr) return PyValue::Data(0.0);
+      if (PyIsNumber(*x)) return PyValue::Data(PyAsDouble(*x));
       if (!x->is_string())
         return Fail(at, fmt::format("TypeError: float() argument must be a string or a number, not "
                                     "'{}'",
-                                    TypeName(*x)));
+                                    PyTypeName(*x)));
       double d = 0;
       switch (ParseFloatText(x->get<std::string>(), &d)) {
         case FloatText::kOk:
-          return Value::Data(d);
+          return PyValue::Data(d);
         case FloatText::kNotFinite:
-          return Unknown(at, "infinite and NaN numbers");
+          return PyValue::Unknown(at, "infinite and NaN numbers");
         case FloatText::kInvalid:
           break;
       }
@@ -1404,12 +1270,12 @@ class Evaluator {
                                   x->get<std::string>()));
     }
     if (f == "str") {
-      if (x == nullptr) return Value::Data("");
+      if (x == nullptr) return PyValue::Data("");
       auto s = PyStr(*x);
-      if (!s) return Unknown(at, "str() of a container");
-      return Value::Data(*s);
+      if (!s) return PyValue::Unknown(at, "str() of a container");
+      return PyValue::Data(*s);
     }
-    if (f == "bool") return Value::Data(x != nullptr && Truthy(*x));
+    if (f == "bool") return PyValue::Data(x != nullptr && PyTruthy(*x));
     if (f == "list" || f == "tuple" || f == "set" || f == "frozenset") {
       Json items = Json::array();
       if (x != nullptr) {
@@ -1418,12 +1284,12 @@ class Evaluator {
         } else if (x->is_object()) {
           for (const auto& [k, v] : x->items()) items.push_back(k);
         } else if (x->is_string()) {
-          return Unknown(at, fmt::format("{}() of a string", f));
+          return PyValue::Unknown(at, fmt::format("{}() of a string", f));
         } else {
-          return Fail(at, fmt::format("TypeError: '{}' object is not iterable", TypeName(*x)));
+          return Fail(at, fmt::format("TypeError: '{}' object is not iterable", PyTypeName(*x)));
         }
       }
-      return Value::Data(f == "set" || f == "frozenset" ? SortedUnique(items) : items);
+      return PyValue::Data(f == "set" || f == "frozenset" ? PySet(items) : items);
     }
     if (f == "dict") {
       Json d = Json::object();
@@ -1435,25 +1301,26 @@ class Evaluator {
             if (!pair.is_array() || pair.size() != 2)
               return Fail(at,
                           "ValueError: dictionary update sequence element has the wrong length");
-            auto k = JsonKey(pair[0]);
-            if (!k) return Unknown(at, "dict keys that are not str, int, float, bool or None");
+            auto k = PyDictKey(pair[0]);
+            if (!k)
+              return PyValue::Unknown(at, "dict keys that are not str, int, float, bool or None");
             d[*k] = pair[1];
           }
         } else {
-          return Fail(at, fmt::format("TypeError: '{}' object is not iterable", TypeName(*x)));
+          return Fail(at, fmt::format("TypeError: '{}' object is not iterable", PyTypeName(*x)));
         }
       }
       for (const auto& [name, v] : args.keywords) d[name] = v.data;
-      return Value::Data(d);
+      return PyValue::Data(d);
     }
-    return Unknown(at, fmt::format("calls to `{}` are not evaluated", f));
+    return PyValue::Unknown(at, fmt::format("calls to `{}` are not evaluated", f));
   }
 
   const std::vector<PyToken>& t_;
   const std::string& where_;
   const EnvLookup& env_;
   PythonConfig* out_;
-  std::map<std::string, Value> names_;
+  std::map<std::string, PyValue> names_;
   size_t pos_ = 0, end_ = 0;
   bool bailed_ = false;
   int skip_ = 0;
