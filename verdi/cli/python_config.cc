@@ -8,6 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "verdi/cli/python_builtins.h"
+#include "verdi/cli/python_call.h"
+#include "verdi/cli/python_modules.h"
 #include "verdi/cli/python_tokens.h"
 #include "verdi/cli/python_value.h"
 
@@ -17,117 +20,6 @@ namespace {
 const std::set<std::string, std::less<>> kCompound = {"if",   "elif",  "else", "for",    "while",
                                                       "def",  "class", "try",  "except", "finally",
                                                       "with", "async", "match"};
-
-// Module attributes that are values.
-const std::map<std::string, int64_t, std::less<>> kConstants = {
-    {"ssl.CERT_NONE", 0},
-    {"ssl.CERT_OPTIONAL", 1},
-    {"ssl.CERT_REQUIRED", 2},
-    {"ssl.PROTOCOL_SSLv23", 2},
-    {"ssl.PROTOCOL_TLS", 2},
-    {"ssl.PROTOCOL_TLS_CLIENT", 16},
-    {"ssl.PROTOCOL_TLS_SERVER", 17},
-    {"ssl.PROTOCOL_TLSv1", 3},
-    {"ssl.PROTOCOL_TLSv1_1", 4},
-    {"ssl.PROTOCOL_TLSv1_2", 5},
-};
-
-// Other names of the callables this reader evaluates.
-const std::map<std::string, std::string, std::less<>> kAliases = {
-    {"kombu.entity.Queue", "kombu.Queue"},
-    {"kombu.entity.Exchange", "kombu.Exchange"},
-    {"posixpath.join", "os.path.join"},
-};
-
-const std::set<std::string, std::less<>> kBuiltins = {"int",   "float", "str",  "bool",     "list",
-                                                      "tuple", "set",   "dict", "frozenset"};
-
-// int(text, base) as Python parses it: whitespace around, a sign,
-// underscores between digits, base 0 for prefixed literals.
-std::optional<int64_t> ParseIntText(std::string text, int base) {
-  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.back())) text.pop_back();
-  size_t i = 0;
-  while (i < text.size() && is_space(text[i])) ++i;
-  bool negative = false;
-  if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
-  std::string body = text.substr(i);
-  auto lower = [](std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  };
-  std::string prefix = lower(body.substr(0, 2));
-  int prefix_base = prefix == "0x" ? 16 : prefix == "0o" ? 8 : prefix == "0b" ? 2 : 0;
-  if (prefix_base != 0 && (base == 0 || base == prefix_base)) {
-    body = body.substr(2);
-    if (!body.empty() && body[0] == '_') body = body.substr(1);
-    base = prefix_base;
-  } else if (base == 0) {
-    if (body.size() > 1 && body[0] == '0' && body.find_first_not_of("0_") != std::string::npos)
-      return std::nullopt;
-    base = 10;
-  }
-  std::string digits;
-  for (size_t k = 0; k < body.size(); ++k) {
-    if (body[k] == '_') {
-      if (k == 0 || k + 1 == body.size() || body[k + 1] == '_') return std::nullopt;
-      continue;
-    }
-    digits.push_back(body[k]);
-  }
-  if (digits.empty()) return std::nullopt;
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
-  return negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
-}
-
-// float(text): Python's decimal spellings, with underscores between digits;
-// inf and nan are refused (JSON has no such numbers), and so is hex.
-enum class FloatText { kOk, kInvalid, kNotFinite };
-FloatText ParseFloatText(std::string text, double* out) {
-  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.back())) text.pop_back();
-  size_t i = 0;
-  while (i < text.size() && is_space(text[i])) ++i;
-  text = text.substr(i);
-  std::string lower;
-  for (char c : text)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  std::string unsigned_part =
-      lower.empty() || (lower[0] != '+' && lower[0] != '-') ? lower : lower.substr(1);
-  if (unsigned_part == "inf" || unsigned_part == "infinity" || unsigned_part == "nan")
-    return FloatText::kNotFinite;
-  std::string clean;
-  for (size_t k = 0; k < text.size(); ++k) {
-    char c = text[k];
-    if (c == '_') {
-      bool between = k > 0 && k + 1 < text.size() &&
-                     std::isdigit(static_cast<unsigned char>(text[k - 1])) &&
-                     std::isdigit(static_cast<unsigned char>(text[k + 1]));
-      if (!between) return FloatText::kInvalid;
-      continue;
-    }
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' ||
-          c == '+' || c == '-'))
-      return FloatText::kInvalid;
-    clean.push_back(c);
-  }
-  if (clean.empty()) return FloatText::kInvalid;
-  char* end = nullptr;
-  double v = std::strtod(clean.c_str(), &end);
-  if (end != clean.c_str() + clean.size()) return FloatText::kInvalid;
-  if (std::isinf(v)) return FloatText::kNotFinite;
-  *out = v;
-  return FloatText::kOk;
-}
-
-// The arguments of a call.
-struct Args {
-  std::vector<PyValue> positional;
-  std::vector<std::pair<std::string, PyValue>> keywords;
-};
 
 class Evaluator {
  public:
@@ -402,7 +294,7 @@ class Evaluator {
       }
       if (dotted.empty()) return Error(t_[k < end ? k : begin], "invalid syntax in import");
       if (k + 1 < end && t_[k].is_name("as")) {
-        names_[t_[k + 1].text] = Resolve(dotted);
+        names_[t_[k + 1].text] = ResolvePyName(dotted);
         k += 2;
       } else {
         names_[first] = PyValue::Object(first);
@@ -432,15 +324,9 @@ class Evaluator {
         bound = t_[k + 2].text;
         k += 2;
       }
-      names_[bound] = Resolve(module + "." + name);
+      names_[bound] = ResolvePyName(module + "." + name);
     }
     return Status::OK();
-  }
-
-  PyValue Resolve(std::string dotted) const {
-    if (auto c = kConstants.find(dotted); c != kConstants.end()) return PyValue::Data(c->second);
-    if (auto a = kAliases.find(dotted); a != kAliases.end()) dotted = a->second;
-    return PyValue::Object(dotted);
   }
 
   // ----- expressions -----
@@ -448,9 +334,18 @@ class Evaluator {
   // A Python exception: the file would not load. Deferred while in a
   // branch that may not run.
   PyValue Fail(const PyToken& at, const std::string& message) {
-    Commit(Error(at, message));
-    return PyValue::Unknown(at, message);
+    return Raised(PyValue::Raise(at, message));
   }
+
+  // `v`, the exception it holds (if any) raised here (see Fail).
+  PyValue Raised(PyValue v) {
+    if (v.raised) {
+      Commit(PyInvalid(where_, v.line, v.column, v.why));
+      v.raised = false;
+    }
+    return v;
+  }
+
   void Commit(const Status& st) {
     if (st.ok()) return;
     if (skip_ > 0) {
@@ -843,16 +738,16 @@ class Evaluator {
           return Bail(at, "expected a name after '.'");
         const PyToken& attr = t_[pos_++];
         if (v.kind == PyValue::kObject)
-          v = Resolve(v.object + "." + attr.text);
+          v = ResolvePyName(v.object + "." + attr.text);
         else if (v.kind == PyValue::kData)
           v = PyValue::Unknown(
               attr, fmt::format("the methods of values (.{}) are not evaluated", attr.text));
       } else if (PeekOp("(")) {
         ++pos_;
-        Args args;
+        PyArgs args;
         bool ok = Arguments(&args);
         if (!ok) return v;
-        v = Call(v, args, at);
+        v = Raised(CallPython(v, args, at, env_));
       } else if (PeekOp("[")) {
         ++pos_;
         if (SliceAhead()) return Bail(at, "slices are not evaluated");
@@ -882,7 +777,7 @@ class Evaluator {
     return false;
   }
 
-  bool Arguments(Args* args) {
+  bool Arguments(PyArgs* args) {
     while (!bailed_ && !PeekOp(")")) {
       if (pos_ >= end_) {
         Bail(Peek(), "expected ')'");
@@ -920,15 +815,7 @@ class Evaluator {
     if (key.kind == PyValue::kUnknown) return key;
     if (!key.known()) return PyValue::Unknown(at, "a module as a key");
     if (v.kind == PyValue::kObject) {
-      if (v.object != "os.environ")
-        return PyValue::Unknown(at, fmt::format("subscripts of `{}` are not evaluated", v.object));
-      if (!key.data.is_string())
-        return Fail(at, fmt::format("TypeError: str expected, not {}", PyTypeName(key.data)));
-      std::string name = key.data.get<std::string>();
-      if (auto value = env_(name)) return PyValue::Data(*value);
-      return Fail(at,
-                  fmt::format("KeyError: os.environ['{}']: the environment variable {} is not set",
-                              name, name));
+      return Raised(PyModuleItem(v.object, key.data, at, env_));
     }
     const Json& d = v.data;
     if (d.is_object()) {
@@ -981,7 +868,7 @@ class Evaluator {
             v = PyValue::Unknown(t, fmt::format("`{}` has no known value: {}", t.text, v.why));
           return v;
         }
-        if (kBuiltins.count(t.text)) return PyValue::Object("builtins." + t.text);
+        if (IsPyBuiltin(t.text)) return PyValue::Object("builtins." + t.text);
         return PyValue::Unknown(t, fmt::format("name `{}` is not defined", t.text));
       case PyToken::kOp:
         if (t.text == "(") return Parenthesized();
@@ -1108,212 +995,6 @@ class Evaluator {
     if (is_dict) return PyValue::Data(dict);
     PyValue seq = Sequence(items, open);
     return seq.known() ? PyValue::Data(PySet(seq.data)) : seq;
-  }
-
-  // ----- calls -----
-
-  // The arguments by parameter name: positional ones first, then keywords;
-  // false (after a TypeError) on too many or repeated ones.
-  bool Bind(const Args& args, const std::vector<std::string>& params, bool extra_keywords,
-            const std::string& callee, const PyToken& at, std::map<std::string, PyValue>* out) {
-    if (args.positional.size() > params.size()) {
-      Fail(at, fmt::format("TypeError: {}() takes at most {} positional arguments ({} given)",
-                           callee, params.size(), args.positional.size()));
-      return false;
-    }
-    for (size_t i = 0; i < args.positional.size(); ++i) (*out)[params[i]] = args.positional[i];
-    for (const auto& [name, v] : args.keywords) {
-      bool known = std::find(params.begin(), params.end(), name) != params.end();
-      if (!known && !extra_keywords) {
-        Fail(at,
-             fmt::format("TypeError: {}() got an unexpected keyword argument '{}'", callee, name));
-        return false;
-      }
-      if (!out->emplace(name, v).second) {
-        Fail(at,
-             fmt::format("TypeError: {}() got multiple values for argument '{}'", callee, name));
-        return false;
-      }
-    }
-    return true;
-  }
-
-  PyValue Call(const PyValue& callee, const Args& args, const PyToken& at) {
-    if (callee.kind == PyValue::kUnknown) return callee;
-    if (callee.kind == PyValue::kData)
-      return Fail(at,
-                  fmt::format("TypeError: '{}' object is not callable", PyTypeName(callee.data)));
-    for (const PyValue& a : args.positional)
-      if (!a.known())
-        return a.kind == PyValue::kUnknown
-                   ? a
-                   : PyValue::Unknown(at, fmt::format("`{}` as an argument", a.object));
-    for (const auto& [name, a] : args.keywords)
-      if (!a.known())
-        return a.kind == PyValue::kUnknown
-                   ? a
-                   : PyValue::Unknown(at, fmt::format("`{}` as an argument", a.object));
-    const std::string& f = callee.object;
-    std::map<std::string, PyValue> p;
-    auto arg = [&](const std::string& name) -> const Json* {
-      auto it = p.find(name);
-      return it == p.end() ? nullptr : &it->second.data;
-    };
-    if (f == "os.environ.get" || f == "os.getenv") {
-      if (!Bind(args, {"key", "default"}, false, f, at, &p)) return PyValue::Unknown(at, f);
-      if (!arg("key"))
-        return Fail(at, fmt::format("TypeError: {}() missing the argument 'key'", f));
-      if (!arg("key")->is_string())
-        return Fail(at, fmt::format("TypeError: str expected, not {}", PyTypeName(*arg("key"))));
-      if (auto value = env_(arg("key")->get<std::string>())) return PyValue::Data(*value);
-      return PyValue::Data(arg("default") ? *arg("default") : Json(nullptr));
-    }
-    if (f == "os.path.join") {
-      if (!args.keywords.empty() || args.positional.empty())
-        return Fail(at, "TypeError: os.path.join() takes one or more paths");
-      std::string path;
-      for (size_t i = 0; i < args.positional.size(); ++i) {
-        const Json& part = args.positional[i].data;
-        if (!part.is_string())
-          return Fail(at, fmt::format("TypeError: expected str, not {}", PyTypeName(part)));
-        std::string b = part.get<std::string>();
-        if (i == 0 || (!b.empty() && b[0] == '/'))
-          path = b;
-        else if (path.empty() || path.back() == '/')
-          path += b;
-        else
-          path += "/" + b;
-      }
-      return PyValue::Data(path);
-    }
-    if (f == "datetime.timedelta") {
-      static const std::vector<std::string> kParams = {
-          "days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"};
-      static const double kSeconds[] = {86400, 1, 1e-6, 1e-3, 60, 3600, 604800};
-      if (!Bind(args, kParams, false, "timedelta", at, &p)) return PyValue::Unknown(at, f);
-      double total = 0;
-      for (size_t i = 0; i < kParams.size(); ++i) {
-        const Json* v = arg(kParams[i]);
-        if (v == nullptr) continue;
-        if (!PyIsNumber(*v))
-          return Fail(at, fmt::format("TypeError: unsupported type for timedelta {} component: {}",
-                                      kParams[i], PyTypeName(*v)));
-        total += PyAsDouble(*v) * kSeconds[i];
-      }
-      return PyValue::Data(std::round(total * 1e6) / 1e6);
-    }
-    if (f == "kombu.Queue" || f == "kombu.Exchange") {
-      bool queue = f == "kombu.Queue";
-      std::vector<std::string> params =
-          queue ? std::vector<std::string>{"name",    "exchange", "routing_key",
-                                           "channel", "bindings", "on_declared"}
-                : std::vector<std::string>{"name", "type", "channel"};
-      std::string kind = queue ? "Queue" : "Exchange";
-      if (!Bind(args, params, true, kind, at, &p)) return PyValue::Unknown(at, f);
-      Json object = {{"__kombu__", kind}};
-      for (const auto& [name, v] : p) object[name] = v.data;
-      return PyValue::Data(object);
-    }
-    if (f.rfind("builtins.", 0) == 0) return Builtin(f.substr(9), args, at);
-    return PyValue::Unknown(at, fmt::format("calls to `{}` are not evaluated", f));
-  }
-
-  PyValue Builtin(const std::string& f, const Args& args, const PyToken& at) {
-    if (!args.keywords.empty() && f != "dict" && f != "int")
-      return Fail(at, fmt::format("TypeError: {}() takes no keyword arguments", f));
-    if (args.positional.size() > (f == "int" ? 2u : 1u))
-      return Fail(at, fmt::format("TypeError: {}() takes at most 1 argument", f));
-    const Json* x = args.positional.empty() ? nullptr : &args.positional[0].data;
-    if (f == "int") {
-      std::map<std::string, PyValue> p;
-      if (!Bind(args, {"x", "base"}, false, "int", at, &p)) return PyValue::Unknown(at, f);
-      x = p.count("x") ? &p["x"].data : nullptr;
-      const Json* base = p.count("base") ? &p["base"].data : nullptr;
-      if (x == nullptr) return PyValue::Data(0);
-      if (base != nullptr && (!x->is_string() || !PyIsInteger(*base)))
-        return Fail(at, "TypeError: int() can't convert non-string with explicit base");
-      if (x->is_string()) {
-        int b = base ? static_cast<int>(PyAsInt(*base)) : 10;
-        auto v = ParseIntText(x->get<std::string>(), b);
-        if (!v)
-          return Fail(at, fmt::format("ValueError: invalid literal for int() with base {}: '{}'", b,
-                                      x->get<std::string>()));
-        return PyValue::Data(*v);
-      }
-      if (PyIsInteger(*x)) return PyValue::Data(PyAsInt(*x));
-      if (x->is_number_float()) {
-        double d = std::trunc(x->get<double>());
-        if (std::abs(d) > 9.2e18) return PyValue::Unknown(at, "integers beyond 64 bits");
-        return PyValue::Data(static_cast<int64_t>(d));
-      }
-      return Fail(at,
-                  fmt::format("TypeError: int() argument must be a string or a number, not '{}'",
-                              PyTypeName(*x)));
-    }
-    if (f == "float") {
-      if (x == nullptr) return PyValue::Data(0.0);
-      if (PyIsNumber(*x)) return PyValue::Data(PyAsDouble(*x));
-      if (!x->is_string())
-        return Fail(at, fmt::format("TypeError: float() argument must be a string or a number, not "
-                                    "'{}'",
-                                    PyTypeName(*x)));
-      double d = 0;
-      switch (ParseFloatText(x->get<std::string>(), &d)) {
-        case FloatText::kOk:
-          return PyValue::Data(d);
-        case FloatText::kNotFinite:
-          return PyValue::Unknown(at, "infinite and NaN numbers");
-        case FloatText::kInvalid:
-          break;
-      }
-      return Fail(at, fmt::format("ValueError: could not convert string to float: '{}'",
-                                  x->get<std::string>()));
-    }
-    if (f == "str") {
-      if (x == nullptr) return PyValue::Data("");
-      auto s = PyStr(*x);
-      if (!s) return PyValue::Unknown(at, "str() of a container");
-      return PyValue::Data(*s);
-    }
-    if (f == "bool") return PyValue::Data(x != nullptr && PyTruthy(*x));
-    if (f == "list" || f == "tuple" || f == "set" || f == "frozenset") {
-      Json items = Json::array();
-      if (x != nullptr) {
-        if (x->is_array()) {
-          items = *x;
-        } else if (x->is_object()) {
-          for (const auto& [k, v] : x->items()) items.push_back(k);
-        } else if (x->is_string()) {
-          return PyValue::Unknown(at, fmt::format("{}() of a string", f));
-        } else {
-          return Fail(at, fmt::format("TypeError: '{}' object is not iterable", PyTypeName(*x)));
-        }
-      }
-      return PyValue::Data(f == "set" || f == "frozenset" ? PySet(items) : items);
-    }
-    if (f == "dict") {
-      Json d = Json::object();
-      if (x != nullptr) {
-        if (x->is_object()) {
-          d = *x;
-        } else if (x->is_array()) {
-          for (const Json& pair : *x) {
-            if (!pair.is_array() || pair.size() != 2)
-              return Fail(at,
-                          "ValueError: dictionary update sequence element has the wrong length");
-            auto k = PyDictKey(pair[0]);
-            if (!k)
-              return PyValue::Unknown(at, "dict keys that are not str, int, float, bool or None");
-            d[*k] = pair[1];
-          }
-        } else {
-          return Fail(at, fmt::format("TypeError: '{}' object is not iterable", PyTypeName(*x)));
-        }
-      }
-      for (const auto& [name, v] : args.keywords) d[name] = v.data;
-      return PyValue::Data(d);
-    }
-    return PyValue::Unknown(at, fmt::format("calls to `{}` are not evaluated", f));
   }
 
   const std::vector<PyToken>& t_;
