@@ -11,6 +11,22 @@
 
 namespace verdi {
 
+PyValue PyUnary(const std::string& op, const PyValue& v, const PyToken& at) {
+  if (!v.known())
+    return v.kind == PyValue::kUnknown ? v : PyValue::Unknown(at, "arithmetic on a module");
+  if (!PyIsNumber(v.data))
+    return PyValue::Raise(
+        at, fmt::format("TypeError: bad operand type for unary {}: '{}'", op, PyTypeName(v.data)));
+  if (op == "+") return PyValue::Data(PyIsInteger(v.data) ? Json(PyAsInt(v.data)) : v.data);
+  if (PyIsInteger(v.data)) {
+    int64_t i = PyAsInt(v.data);
+    if (i == std::numeric_limits<int64_t>::min())
+      return PyValue::Unknown(at, "integers beyond 64 bits");
+    return PyValue::Data(-i);
+  }
+  return PyValue::Data(-v.data.get<double>());
+}
+
 PyValue PyCompare(const std::string& op, const PyValue& a, const PyValue& b, const PyToken& at) {
   if (a.kind == PyValue::kUnknown) return a;
   if (b.kind == PyValue::kUnknown) return b;
@@ -168,6 +184,30 @@ PyValue PySubscript(const PyValue& v, const PyValue& key, const PyToken& at, con
   }
   return PyValue::Raise(at,
                         fmt::format("TypeError: '{}' object is not subscriptable", PyTypeName(d)));
+}
+
+PyValue PySpread(const std::vector<PyValue>& items, const PyToken& at) {
+  Json out = Json::array();
+  for (const PyValue& item : items) {
+    if (item.kind == PyValue::kUnknown) return item;
+    if (item.kind == PyValue::kObject && item.object == "*") {
+      if (item.data.is_array()) {
+        for (const Json& x : item.data) out.push_back(x);
+      } else if (item.data.is_object()) {
+        for (const auto& [k, v] : item.data.items()) out.push_back(k);
+      } else {
+        return item.data.is_string()
+                   ? PyValue::Unknown(at, "unpacking a string")
+                   : PyValue::Raise(at, fmt::format("TypeError: {} object is not iterable",
+                                                    PyTypeName(item.data)));
+      }
+    } else if (item.kind == PyValue::kObject) {
+      return PyValue::Unknown(at, fmt::format("`{}` is not a value", item.object));
+    } else {
+      out.push_back(item.data);
+    }
+  }
+  return PyValue::Data(out);
 }
 
 }  // namespace verdi
