@@ -40,10 +40,7 @@ class ModuleReader {
         expect_block = false;
         BlockNames(i, j, block_keyword, block_line);
       } else {
-        if (expect_block)
-          return Error(first,
-                       fmt::format("expected an indented block after '{}' statement on line {}",
-                                   block_keyword, block_line));
+        if (expect_block) return MissingBlock(first, block_keyword, block_line);
         in_block = false;
         if (t_[i].is_op("@")) {
           // A decorator: the def or class it decorates follows.
@@ -67,15 +64,19 @@ class ModuleReader {
       }
       i = j + 1;
     }
-    if (expect_block)
-      return Error(t_[i], fmt::format("expected an indented block after '{}' statement on line {}",
-                                      block_keyword, block_line));
+    if (expect_block) return MissingBlock(t_[i], block_keyword, block_line);
     return Status::OK();
   }
 
  private:
   Status Error(const PyToken& at, const std::string& message) const {
     return PyInvalid(where_, at.line, at.column, message);
+  }
+
+  // `at`, where the body of the block `keyword` opened on `line` should be.
+  Status MissingBlock(const PyToken& at, const std::string& keyword, int line) const {
+    return Error(at, fmt::format("expected an indented block after '{}' statement on line {}",
+                                 keyword, line));
   }
 
   // Whether the statement from token i starts a compound statement.

@@ -14,6 +14,8 @@
 namespace verdi {
 namespace {
 
+// A recursive descent over the tokens of one expression, a method per level
+// of Python's grammar, from ExprList down to Atom.
 class ExpressionEvaluator {
  public:
   ExpressionEvaluator(const std::vector<PyToken>& tokens, size_t begin, size_t end,
@@ -35,7 +37,8 @@ class ExpressionEvaluator {
     return Raised(PyValue::Raise(at, message));
   }
 
-  // `v`, the exception it holds (if any) raised here (see Fail).
+  // `v`, the value of an operator or a call, with the exception it holds
+  // (if any) raised as Fail raises one.
   PyValue Raised(PyValue v) {
     if (v.raised) {
       Commit(PyInvalid(where_, v.line, v.column, v.why));
