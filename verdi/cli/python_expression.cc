@@ -194,7 +194,7 @@ class ExpressionEvaluator {
       } else if (PeekName("in")) {
         op = "in";
         ++pos_;
-      } else if (PeekName("not") && t_[pos_ + 1].is_name("in") && pos_ + 1 < end_) {
+      } else if (PeekName("not") && pos_ + 1 < end_ && t_[pos_ + 1].is_name("in")) {
         op = "not in";
         pos_ += 2;
       } else if (PeekName("is")) {
@@ -206,6 +206,11 @@ class ExpressionEvaluator {
         }
       } else {
         break;
+      }
+      // A chain a false link decided: Python runs none of the rest.
+      if (chained && result.known() && !PyTruthy(result.data)) {
+        NotRun([this] { return Arith(); });
+        continue;
       }
       PyValue right = Arith();
       PyValue r = Raised(PyCompare(op, left, right, at));
