@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -63,6 +64,104 @@ TEST(LogTest, LevelsAsCeleryNamesThem) {
   SetLogLevel(LogLevel::kInfo);
   EXPECT_EQ(out.find("dropped"), std::string::npos) << out;
   EXPECT_NE(out.find(" ERROR kept"), std::string::npos) << out;
+}
+
+// Each of Celery's levels lets through itself and the ones above it only.
+TEST(LogTest, EachLevelFilters) {
+  const char* names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
+  for (int min = 0; min < 5; ++min) {
+    LogLevel level;
+    ASSERT_TRUE(ParseLogLevel(names[min], &level));
+    SetLogLevel(level);
+    std::string out = CaptureStderr([] {
+      for (int l = 0; l < 5; ++l) LogLine(static_cast<LogLevel>(l), "line");
+    });
+    for (int l = 0; l < 5; ++l)
+      EXPECT_EQ(out.find(std::string(" ") + names[l] + " line") != std::string::npos, l >= min)
+          << "-l " << names[min] << ":\n"
+          << out;
+  }
+  SetLogLevel(LogLevel::kInfo);
+}
+
+// 2026-11-26T12:00:00.123456Z
+WallClock::time_point SomeTime() {
+  return WallClock::time_point(std::chrono::microseconds(1795694400123456));
+}
+
+TEST(LogFormatTest, TextIsTimeLevelMessage) {
+  EXPECT_EQ(
+      FormatLogLine(LogFormat::kText, SomeTime(), LogLevel::kWarning, "a\nb", {"task-1", "job-1"}),
+      "2026-11-26T12:00:00.123456Z WARNING a\\nb\n");
+}
+
+TEST(LogFormatTest, JsonHasTimeLevelMessageAndTheContext) {
+  EXPECT_EQ(FormatLogLine(LogFormat::kJson, SomeTime(), LogLevel::kInfo, "job done", {}),
+            R"({"time":"2026-11-26T12:00:00.123Z","level":"INFO","message":"job done"})"
+            "\n");
+  EXPECT_EQ(
+      FormatLogLine(LogFormat::kJson, SomeTime(), LogLevel::kError, "x", {"t-1", "j-1"}),
+      R"({"time":"2026-11-26T12:00:00.123Z","level":"ERROR","message":"x","task_id":"t-1","job_id":"j-1"})"
+      "\n");
+  EXPECT_EQ(FormatLogLine(LogFormat::kJson, SomeTime(), LogLevel::kDebug, "x", {"t-1", ""}),
+            R"({"time":"2026-11-26T12:00:00.123Z","level":"DEBUG","message":"x","task_id":"t-1"})"
+            "\n");
+}
+
+// Whatever a message holds, the line is one valid JSON object: quotes,
+// backslashes and control characters (C0, DEL, C1) escaped, and bytes that
+// are not UTF-8 replaced, in the context's fields too.
+TEST(LogFormatTest, JsonEscapesEverythingAndStaysOneLine) {
+  std::string line =
+      FormatLogLine(LogFormat::kJson, SomeTime(), LogLevel::kCritical,
+                    "q\"b\\n\n\r\t\x1b[2J\x7f\xc2\x9b é \xff\xc0\xaf \xed\xa0\x80 end",
+                    {"id\n\"x", std::string("j\0k", 3)});
+  EXPECT_EQ(line,
+            R"({"time":"2026-11-26T12:00:00.123Z","level":"CRITICAL","message":)"
+            R"("q\"b\\n\n\r\t\u001b[2J\u007f\u009b é \ufffd\ufffd\ufffd \ufffd\ufffd\ufffd end",)"
+            R"("task_id":"id\n\"x","job_id":"j\u0000k"})"
+            "\n");
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+}
+
+TEST(LogFormatTest, FormatsByName) {
+  LogFormat format = LogFormat::kText;
+  EXPECT_TRUE(ParseLogFormat("JSON", &format));
+  EXPECT_EQ(format, LogFormat::kJson);
+  EXPECT_TRUE(ParseLogFormat("text", &format));
+  EXPECT_EQ(format, LogFormat::kText);
+  EXPECT_FALSE(ParseLogFormat("logfmt", &format));
+}
+
+// LogLine writes the calling thread's context; another thread's lines do
+// not get it, and it ends with its scope.
+TEST(LogFormatTest, TheContextIsPerThreadAndScoped) {
+  SetLogFormat(LogFormat::kJson);
+  std::string out = CaptureStderr([] {
+    {
+      ScopedLogContext task("task-7", "job-7");
+      LogInfo("in the task");
+      std::thread([] { LogInfo("another thread"); }).join();
+      {
+        ScopedLogContext inner("task-8", "");
+        LogInfo("inner");
+      }
+      LogInfo("back");
+    }
+    LogInfo("after");
+  });
+  SetLogFormat(LogFormat::kText);
+  auto line_of = [&](const std::string& message) {
+    size_t at = out.find("\"message\":\"" + message + "\"");
+    if (at == std::string::npos) return std::string("(missing)");
+    return out.substr(at, out.find('\n', at) - at);
+  };
+  EXPECT_EQ(line_of("in the task"),
+            R"("message":"in the task","task_id":"task-7","job_id":"job-7"})");
+  EXPECT_EQ(line_of("another thread"), R"("message":"another thread"})");
+  EXPECT_EQ(line_of("inner"), R"("message":"inner","task_id":"task-8"})");
+  EXPECT_EQ(line_of("back"), R"("message":"back","task_id":"task-7","job_id":"job-7"})");
+  EXPECT_EQ(line_of("after"), R"("message":"after"})");
 }
 
 // logrotate renames the file; a reopen starts a new one at the same path.

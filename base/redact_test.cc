@@ -47,11 +47,30 @@ TEST(RedactUrlsTest, EveryUrlInAText) {
   EXPECT_EQ(RedactUrls("http://h:80/a b@c"), "http://h:80/a b@c");
 }
 
+TEST(RedactUrlsTest, HidesSignaturesAndSecretQueryParameters) {
+  EXPECT_EQ(
+      RedactUrls("azures://acct.blob.core.windows.net/c/b.h5?sv=2021-08-06&sp=r&sig=a%2Bb%3D"),
+      "azures://acct.blob.core.windows.net/c/b.h5?sv=2021-08-06&sp=r&sig=***");
+  EXPECT_EQ(RedactUrls("https://h/o?X-Amz-Credential=AK%2F1&X-Amz-Signature=abc&X-Amz-Expires=60"),
+            "https://h/o?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Expires=60");
+  EXPECT_EQ(RedactUrls("https://u:pw@h/o?token=t1&x=1#sig=frag"),
+            "https://u:***@h/o?token=***&x=1#sig=frag");
+  EXPECT_EQ(RedactUrls("a http://h/x?Signature=s b http://h/y?SIG=t"),
+            "a http://h/x?Signature=*** b http://h/y?SIG=***");
+  EXPECT_EQ(RedactUrls("{\"url\": \"https://h/o?sig=s\"}"), "{\"url\": \"https://h/o?sig=***\"}");
+  // A password holding '?' is no query.
+  EXPECT_EQ(RedactUrls("amqp://u:a?sig=b@h//?sig=c"), "amqp://u:***@h//?sig=***");
+  for (const char* text : {"https://h/o?sig=", "https://h/o?design=1&signed=2", "https://h/o?sig",
+                           "https://h/o#?sig=x"})
+    EXPECT_EQ(RedactUrls(text), text);
+}
+
 TEST(LooksSecretTest, SecretNames) {
   for (const char* name :
        {"AWS_SECRET_ACCESS_KEY", "API_KEY", "KEY", "MY_API_TOKEN", "GITHUB_TOKEN", "DB_PASSWORD",
         "MYSQLPASSWORD", "PGPASSWD", "DB_PASS", "GOOGLE_APPLICATION_CREDENTIALS", "client_secret",
-        "private-key", "SSH_KEY_FILE", "OPENAI_APIKEY", "x.key"}) {
+        "private-key", "SSH_KEY_FILE", "OPENAI_APIKEY", "x.key", "AZURE_STORAGE_CONNECTION_STRING",
+        "AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_KEY", "GS_SECRET_ACCESS_KEY"}) {
     EXPECT_TRUE(LooksSecret(name)) << name;
   }
 }

@@ -11,8 +11,8 @@
 
 #include "jobspec/url_escape.h"
 #include "localize/local_copy.h"
+#include "localize/object_list.h"
 #include "localize/retry.h"
-#include "localize/s3_list.h"
 #include "localize/url.h"
 
 namespace verdi::localize {
@@ -115,7 +115,8 @@ std::string Describe(CURLcode code, long http, const Transfer& t) {
                        : http == 401 ? "unauthorized"
                        : http == 202 ? "accepted, not ready yet"
                                      : "";
-    return "HTTP " + std::to_string(http) + (what.empty() ? "" : " " + what);
+    return "HTTP " + std::to_string(http) + (what.empty() ? "" : " " + what) +
+           t.headers.CredentialsNote(http);
   }
   if (code == CURLE_REMOTE_FILE_NOT_FOUND) return "not found";
   std::string msg = t.errbuf[0] ? t.errbuf : curl_easy_strerror(code);
@@ -181,12 +182,8 @@ Transfer* Fetcher::Add(size_t index, const Url& url, const fs::path& dest, bool 
 
 Status Fetcher::Expand(const Url& parent, size_t index, const std::string& prefix, bool* any) {
   std::vector<std::string> keys;
-  VERDI_RETURN_IF_ERROR(ListS3Prefix(parent, prefix, opts_.transfer, opts_.tries, &keys));
+  VERDI_RETURN_IF_ERROR(ListPrefix(parent, prefix, opts_.transfer, opts_.tries, &keys));
   *any = false;
-  // The URL up to the host, credentials included, for the objects' URLs.
-  std::string head = parent.original.substr(0, parent.original.find("://") + 3);
-  if (!parent.user.empty())
-    head = parent.original.substr(0, parent.original.find('@', head.size()) + 1);
   for (const std::string& key : keys) {
     if (key.size() <= prefix.size() || key.back() == '/') continue;  // folder markers
     fs::path rel;
@@ -195,8 +192,7 @@ Status Fetcher::Expand(const Url& parent, size_t index, const std::string& prefi
                             "' would land outside the destination");
     }
     Url child;
-    VERDI_RETURN_IF_ERROR(
-        ParseUrl(head + parent.host + "/" + parent.Bucket() + "/" + EncodeS3Key(key), &child));
+    VERDI_RETURN_IF_ERROR(ParseUrl(parent.ObjectUrl(EncodeS3Key(key)), &child));
     Add(index, child, items_[index].dest / rel, false);
     *any = true;
   }
@@ -257,8 +253,7 @@ Status Fetcher::Done(Transfer* t, CURLcode code) {
   curl_multi_remove_handle(multi_, t->easy);
   // 202 Accepted: the server is still preparing the file (HySDS raises, and
   // so tries again).
-  bool http_scheme = t->url.scheme == Scheme::kHttp || t->url.scheme == Scheme::kHttps;
-  if (code == CURLE_OK && http == 202 && http_scheme) code = CURLE_HTTP_RETURNED_ERROR;
+  if (code == CURLE_OK && http == 202 && t->url.IsHttp()) code = CURLE_HTTP_RETURNED_ERROR;
   running_.erase(std::find(running_.begin(), running_.end(), t));
   FetchResult& r = results_[t->index];
   Status fst;
@@ -278,7 +273,7 @@ Status Fetcher::Done(Transfer* t, CURLcode code) {
     // No such object: maybe a "directory".
     t->may_be_prefix = false;
     bool any = false;
-    VERDI_RETURN_IF_ERROR(Expand(t->url, t->index, PercentDecode(t->url.Key()) + "/", &any));
+    VERDI_RETURN_IF_ERROR(Expand(t->url, t->index, PercentDecode(t->url.key) + "/", &any));
     if (any) {
       std::error_code ec;
       fs::remove(t->dest, ec);
@@ -368,11 +363,10 @@ Status Fetcher::Run() {
   for (size_t i = 0; i < items_.size(); ++i) {
     const Url& u = urls[i];
     if (!u.IsNetwork()) continue;
-    std::string key = u.Key();
-    if (u.IsS3() && (key.empty() || key.back() == '/')) {
+    if (u.IsPrefix()) {
       results_[i].time_start = std::chrono::system_clock::now();
       bool any = false;
-      Status st = Expand(u, i, PercentDecode(key), &any);
+      Status st = Expand(u, i, PercentDecode(u.key), &any);
       if (st.ok() && !any) st = Status::NotFound(u.Redacted() + ": no objects under this prefix");
       if (!st.ok()) {
         results_[i].status = st;
@@ -380,7 +374,7 @@ Status Fetcher::Run() {
       }
       continue;
     }
-    Add(i, u, items_[i].dest, u.IsS3());
+    Add(i, u, items_[i].dest, u.IsObjectStore());
   }
   if (net_.empty()) return Status::OK();
   multi_ = curl_multi_init();
@@ -444,7 +438,8 @@ Status Fetcher::Run() {
     // A directory item that failed leaves nothing behind.
     for (size_t i = 0; i < items_.size(); ++i) {
       std::error_code ec;
-      if (!results_[i].status.ok() && fs::is_directory(items_[i].dest, ec) && urls[i].IsS3())
+      if (!results_[i].status.ok() && fs::is_directory(items_[i].dest, ec) &&
+          urls[i].IsObjectStore())
         fs::remove_all(items_[i].dest, ec);
     }
   }

@@ -1,5 +1,5 @@
-// Downloads over libcurl's multi interface (http, https, ftp, sftp, s3,
-// s3s) and copies of file:// URLs, with bounded parallelism, timeouts,
+// Downloads over libcurl's multi interface (http, https, dav, davs, ftp,
+// sftp, s3, s3s, gs, azure, azures) and copies of file:// URLs, with bounded parallelism, timeouts,
 // retries, progress lines and cancellation.
 #pragma once
 
@@ -61,15 +61,16 @@ uint64_t TreeBytes(const std::filesystem::path& p);
 std::string HumanBytes(double bytes);
 
 /// Fetches every item into its dest (each file written as `<file>.part`,
-/// renamed at the end; parent directories are created). An S3 URL whose key
-/// is empty or ends in '/' is a prefix: every object under it is fetched
-/// into dest/<rest of the key>; an S3 URL that answers 404 is tried as a
-/// prefix too (key + '/') before it counts as not found. Keys that would
-/// land outside dest ("..", ".", empty segments) fail. Transient failures
+/// renamed at the end; parent directories are created). An object-store
+/// URL (s3, gs, azure) whose key is empty or ends in '/' is a prefix: every
+/// object under it is fetched into dest/<rest of the key>; one that answers
+/// 404 is tried as a prefix too (key + '/') before it counts as not found.
+/// Keys that would land outside dest ("..", ".", empty segments) fail. Transient failures
 /// (5xx, 429, timeouts, connection errors) are retried with backoff; others
 /// (404, 403, 401, a missing file) fail at once. On the first failure (or
 /// cancellation) no new transfer starts, the running ones are stopped, and
-/// its status is returned (naming the redacted URL). `results` gets one
+/// its status is returned (naming the redacted URL, and after an object
+/// store's 401 or 403 the credentials it refused). `results` gets one
 /// entry per item.
 Status FetchAll(const std::vector<FetchItem>& items, const FetchOptions& opts,
                 std::vector<FetchResult>* results);

@@ -224,6 +224,25 @@ TEST_F(FetchTest, CredentialsNeverPrinted) {
   EXPECT_NE(log_.find("user:***@"), std::string::npos) << log_;
 }
 
+TEST_F(FetchTest, DavIsFetchedAsHttpWithItsCredentialsAndRetries) {
+  std::vector<FetchResult> results;
+  std::string host = base_.substr(std::string("http://").size());
+  Status st = FetchAll({{"dav://user:secret@" + host + "/auth/a.txt", dir_ / "a.txt"},
+                        {"dav://" + host + "/flaky/1/dav1/f.txt", dir_ / "f.txt"}},
+                       opts_, &results);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Read(dir_ / "a.txt"), "secret content\n");
+  EXPECT_EQ(Read(dir_ / "f.txt"), "content of f.txt\n");
+  EXPECT_EQ(results[1].tries, 2);
+  EXPECT_NE(log_.find("finished dav://user:***@" + host + "/auth/a.txt"), std::string::npos)
+      << log_;
+  EXPECT_EQ(log_.find("secret@"), std::string::npos) << log_;
+  // davs:// is https: a plain HTTP server fails the TLS handshake.
+  opts_.tries = 1;
+  st = FetchAll({{"davs://" + host + "/files/a.txt", dir_ / "b.txt"}}, opts_, &results);
+  EXPECT_FALSE(st.ok());
+}
+
 TEST_F(FetchTest, FileUrlCopiesFilesAndDirectories) {
   fs::create_directories(dir_ / "src/tree/deep");
   std::ofstream(dir_ / "src/tree/a") << "A";

@@ -9,6 +9,7 @@
 #include "localize/aws_credentials.h"
 #include "localize/cache.h"
 #include "localize/fetch.h"
+#include "localize/object_list.h"
 #include "localize/s3_list.h"
 #include "localize/test_server.h"
 #include "localize/transfer.h"
@@ -145,17 +146,17 @@ TEST(S3PiecesTest, S3Urls) {
   Url u;
   ASSERT_TRUE(ParseUrl("s3://127.0.0.1:9000/bucket/dir/a%20b.txt", &u).ok());
   EXPECT_TRUE(u.IsS3());
-  EXPECT_EQ(u.Bucket(), "bucket");
-  EXPECT_EQ(u.Key(), "dir/a%20b.txt");
+  EXPECT_EQ(u.bucket, "bucket");
+  EXPECT_EQ(u.key, "dir/a%20b.txt");
   EXPECT_EQ(u.Basename(), "a b.txt");
   EXPECT_EQ(u.TransferUrl(), "http://127.0.0.1:9000/bucket/dir/a%20b.txt");
   ASSERT_TRUE(ParseUrl("s3s://AK:SK@s3.us-west-2.amazonaws.com/b/p/", &u).ok());
   EXPECT_EQ(u.scheme, Scheme::kS3s);
-  EXPECT_EQ(u.Key(), "p/");
+  EXPECT_EQ(u.key, "p/");
   EXPECT_EQ(u.TransferUrl(), "https://s3.us-west-2.amazonaws.com/b/p/");
   EXPECT_EQ(u.Redacted(), "s3s://AK:***@s3.us-west-2.amazonaws.com/b/p/");
   ASSERT_TRUE(ParseUrl("s3://h/b", &u).ok());
-  EXPECT_EQ(u.Key(), "");
+  EXPECT_EQ(u.key, "");
   EXPECT_TRUE(ParseUrl("s3://h/", &u).IsInvalid());
   EXPECT_EQ(EncodeS3Key("d/a b+c~ü"), "d/a%20b%2Bc~%C3%BC");
 }
@@ -323,7 +324,7 @@ TEST_F(S3Test, ListingPagesAreFollowed) {
   Url u;
   ASSERT_TRUE(ParseUrl(S3("priv/many/"), &u).ok());
   std::vector<std::string> keys;
-  Status st = ListS3Prefix(u, "many/", opts_.transfer, 1, &keys, /*max_keys=*/3);
+  Status st = ListPrefix(u, "many/", opts_.transfer, 1, &keys, /*max_keys=*/3);
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(keys.size(), 7u);
   size_t pages = 0;

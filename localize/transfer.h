@@ -1,7 +1,9 @@
 // One URL-scheme layer over libcurl, for downloads (fetch.h) and uploads
 // (publishing): what a CURL easy handle needs to know about a URL — the
-// scheme mapping (s3 → http, s3s → https), the protocols allowed, timeouts,
-// .netrc, TLS verification, and AWS SigV4 signing for S3.
+// scheme mapping (s3 → http, s3s → https, dav → http, davs → https, gs and
+// azure to their endpoints), the protocols allowed, timeouts, .netrc, TLS
+// verification, AWS SigV4 signing for S3 and GCS, Shared Key or a SAS
+// token for Azure.
 #pragma once
 
 #include <curl/curl.h>
@@ -39,6 +41,8 @@ struct TransferSettings {
   /// in ("": ~/.ssh/known_hosts when it exists, else the key is not checked).
   std::string ssh_private_key;
   std::string ssh_known_hosts;
+  /// Where gs:// requests go ("": kGcsEndpoint): scheme://host[:port].
+  std::string gs_endpoint;
 };
 
 /// The request headers a configured handle points at: keep this alive until
@@ -56,6 +60,16 @@ class TransferHeaders {
   }
   curl_slist* list() const { return list_; }
 
+  /// How an object-store request was authorized, for messages ("signed
+  /// with the key of AZURE_STORAGE_KEY", "anonymous: no credentials
+  /// found"); never a secret. "" for the other schemes.
+  std::string credentials;
+  /// " (<credentials>)" after an HTTP 401 or 403 of an object store, so
+  /// that its error says which credentials were refused; else "".
+  std::string CredentialsNote(long http) const {
+    return (http == 401 || http == 403) && !credentials.empty() ? " (" + credentials + ")" : "";
+  }
+
  private:
   curl_slist* list_ = nullptr;
 };
@@ -66,22 +80,32 @@ Status BucketProfileFor(const std::string& url, const std::vector<BucketProfile>
                         std::string* profile);
 
 /// Sets on `easy` what depends on `url` and `settings`: CURLOPT_URL (the
-/// URL's TransferUrl()), the protocols allowed (redirects followed for
-/// http(s) only), connect and stall timeouts, .netrc, TLS verification,
-/// NOSIGNAL, the user agent; for sftp, the key and known_hosts; for S3 URLs, SigV4 signing
-/// (CURLOPT_AWS_SIGV4 "aws:amz:REGION:s3", CURLOPT_USERPWD key:secret, headers
-/// x-amz-content-sha256: UNSIGNED-PAYLOAD and x-amz-security-token) with
-/// the URL's user:password if it has one, else the credentials of the
-/// profile BucketProfileFor picks, else of the environment (none found:
-/// the request goes unsigned). Leaves the method, the body, the callbacks
-/// and CURLOPT_FAILONERROR to the caller; call it after curl_easy_reset.
-/// CURLOPT_HTTPHEADER is set to `headers` when it holds any. Errors (a bad
-/// profile, an unsupported scheme) name the redacted URL.
+/// URL's TransferUrl(), or the configured gs or Azure endpoint), the
+/// protocols allowed (redirects followed for http(s) and dav(s) only),
+/// connect and stall timeouts, .netrc, TLS verification, NOSIGNAL, the user
+/// agent; for sftp, the key and known_hosts; for S3 and gs URLs, SigV4
+/// signing (CURLOPT_AWS_SIGV4 "aws:amz:REGION:s3", CURLOPT_USERPWD
+/// key:secret, headers x-amz-content-sha256: UNSIGNED-PAYLOAD and
+/// x-amz-security-token) with the URL's user:password if it has one, else
+/// for s3 the credentials of the profile BucketProfileFor picks, else of
+/// the environment (aws_credentials.h), for gs the HMAC key of
+/// gs_credentials.h (region "auto"); for Azure URLs, x-ms-date and
+/// x-ms-version, and a SAS token in the URL, else the URL's
+/// account:key, else azure_credentials.h's key (a Shared Key Authorization
+/// of a GET) or SAS token (appended to the query). None found: the request
+/// goes unsigned. Leaves the method, the body, the callbacks and
+/// CURLOPT_FAILONERROR to the caller (an Azure request is signed as a GET
+/// without a body); call it after curl_easy_reset. CURLOPT_HTTPHEADER is
+/// set to `headers` when it holds any. Errors (a bad profile, a bad
+/// connection string, an unsupported scheme) name the redacted URL.
 Status ConfigureTransfer(CURL* easy, const Url& url, const TransferSettings& settings,
                          TransferHeaders* headers);
 
 /// RFC 3986 percent-encoding of an S3 key as SigV4 expects it: every byte
 /// but A-Z a-z 0-9 - . _ ~ and '/'.
 std::string EncodeS3Key(const std::string& key);
+
+/// The same for a query value: '/' encoded too.
+std::string EncodeQueryValue(const std::string& value);
 
 }  // namespace verdi::localize

@@ -18,8 +18,8 @@
 
 #include "base/redact.h"
 #include "jobspec/url_escape.h"
+#include "localize/object_list.h"
 #include "localize/retry.h"
-#include "localize/s3_list.h"
 #include "localize/url.h"
 
 namespace verdi::localize {
@@ -27,17 +27,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// dav:// and davs:// are WebDAV over http and https.
-std::string HttpForm(const std::string& url) {
-  if (url.rfind("dav://", 0) == 0) return "http://" + url.substr(6);
-  if (url.rfind("davs://", 0) == 0) return "https://" + url.substr(7);
-  return url;
-}
-
 Status Parse(const std::string& text, Url* url) {
-  VERDI_RETURN_IF_ERROR(ParseUrl(HttpForm(text), url));
-  if (url->scheme == Scheme::kFtp || url->scheme == Scheme::kSftp)
-    return Status::Invalid("publishing to ftp:// or sftp:// is not supported: " + RedactUrls(text));
+  VERDI_RETURN_IF_ERROR(ParseUrl(text, url));
+  if (url->scheme == Scheme::kFtp || url->scheme == Scheme::kSftp || url->IsAzure())
+    return Status::Invalid("publishing to ftp://, sftp:// or azure:// is not supported: " +
+                           RedactUrls(text));
   return Status::OK();
 }
 
@@ -249,8 +243,7 @@ Status Uploader::Http(const std::string& method, const std::string& url_text, in
 Status Uploader::MakeCollections(const std::string& url_text) {
   Url url;
   VERDI_RETURN_IF_ERROR(Parse(url_text, &url));
-  std::string root = HttpForm(url_text);
-  root.resize(root.size() - url.path.size());  // scheme://authority
+  const std::string& root = url.origin;  // scheme://authority
   std::string path = url.path.substr(0, url.path.rfind('/') + 1);
   for (size_t slash = path.find('/', 1); slash != std::string::npos;
        slash = path.find('/', slash + 1)) {
@@ -362,17 +355,14 @@ Status Uploader::Remove(const std::string& url_text) {
 
 // S3 has no directories: the object itself and every key under "<key>/".
 Status Uploader::RemoveS3(const Url& url) {
-  std::string key = PercentDecode(url.Key());
+  std::string key = PercentDecode(url.key);
   while (!key.empty() && key.back() == '/') key.pop_back();
   std::vector<std::string> keys;
-  VERDI_RETURN_IF_ERROR(ListS3Prefix(url, key.empty() ? "" : key + "/", opts_.transfer,
-                                     std::max(1, opts_.tries), &keys));
+  VERDI_RETURN_IF_ERROR(ListPrefix(url, key.empty() ? "" : key + "/", opts_.transfer,
+                                   std::max(1, opts_.tries), &keys));
   if (!key.empty()) keys.push_back(key);
-  // scheme://[credentials@]endpoint/bucket, as given.
-  std::string bucket_url =
-      url.original.substr(0, url.original.size() - url.path.size()) + "/" + url.Bucket() + "/";
   for (const std::string& k : keys) {
-    std::string object = bucket_url + EncodeS3Key(k);
+    std::string object = url.ObjectUrl(EncodeS3Key(k));
     Response resp;
     VERDI_RETURN_IF_ERROR(Http("DELETE", object, -1, &resp));
     if (resp.code != 404 && (resp.code < 200 || resp.code >= 300))

@@ -5,8 +5,10 @@
 //             sees half a file.
 //   http(s):// and dav(s):// (WebDAV): MKCOL of the parent collections, PUT,
 //             HEAD, GET, DELETE.
-//   s3(s)://  SigV4-signed PUT, HEAD, GET, DELETE (a "directory" is every key
-//             under its prefix, listed with ListObjectsV2).
+//   s3(s):// and gs:// (GCS's XML API)  SigV4-signed PUT, HEAD, GET, DELETE
+//             (a "directory" is every key under its prefix, listed with
+//             ListObjectsV2).
+//   azure(s):// is refused.
 // Every request is set up by the URL-scheme layer (transfer.h).
 #pragma once
 

@@ -3,7 +3,10 @@
 #include "base/redact.h"
 #include "jobspec/url_escape.h"
 
+#include <algorithm>
 #include <cctype>
+#include <iterator>
+#include <utility>
 
 namespace verdi::localize {
 
@@ -18,6 +21,64 @@ std::string Url::Basename() const {
   std::string base = slash == std::string::npos ? p : p.substr(slash + 1);
   return scheme == Scheme::kFile ? base : PercentDecode(base);
 }
+
+namespace {
+
+// An IP address or localhost, with or without a port: an emulator's host,
+// whose URLs name the account in their path.
+bool IsAddress(const std::string& host) {
+  if (!host.empty() && host[0] == '[') return true;  // IPv6
+  std::string name = host.substr(0, host.find(':'));
+  if (name == "localhost") return true;
+  return !name.empty() && name.find_first_not_of("0123456789.") == std::string::npos;
+}
+
+// The first segment of `*rest` (removed from it, with its '/').
+std::string TakeSegment(std::string* rest) {
+  size_t slash = rest->find('/');
+  std::string seg = rest->substr(0, slash);
+  rest->erase(0, slash == std::string::npos ? rest->size() : slash + 1);
+  return seg;
+}
+
+// bucket, key, account, query and bucket_path of an object-store URL.
+Status SplitObjectPath(Url* u) {
+  std::string rest = u->path.substr(1);
+  size_t q = rest.find_first_of("?#");
+  if (q != std::string::npos) {
+    if (rest[q] == '?') u->query = rest.substr(q + 1, rest.find('#', q) - q - 1);
+    rest.resize(q);
+  }
+  std::string root = "/";
+  if (u->IsAzure()) {
+    if (IsAddress(u->host)) {
+      u->account = TakeSegment(&rest);
+      root += u->account + "/";
+    } else {
+      u->account = u->host.substr(0, u->host.find('.'));
+    }
+    if (u->account.empty())
+      return Status::Invalid("Azure URL without a storage account: " + u->Redacted());
+  }
+  if (u->IsGs() && u->host != "storage.googleapis.com") {
+    u->bucket = u->host;  // gs://bucket/key
+  } else {
+    u->bucket = TakeSegment(&rest);
+    root += u->bucket + "/";
+  }
+  u->key = rest;
+  u->bucket_path = root;
+  if (u->bucket.empty()) {
+    const char* form = u->IsAzure() ? "azure://account.blob.core.windows.net/container/blob"
+                       : u->IsGs()  ? "gs://bucket/key"
+                                    : "s3://endpoint/bucket/key";
+    return Status::Invalid(std::string("URL without a bucket or container (") + form +
+                           "): " + u->Redacted());
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 Status ParseUrl(const std::string& text, Url* out) {
   *out = Url();
@@ -47,21 +108,16 @@ Status ParseUrl(const std::string& text, Url* out) {
     out->path = PercentDecode(rest.substr(slash));
     return Status::OK();
   }
-  if (scheme == "http") {
-    out->scheme = Scheme::kHttp;
-  } else if (scheme == "https") {
-    out->scheme = Scheme::kHttps;
-  } else if (scheme == "ftp") {
-    out->scheme = Scheme::kFtp;
-  } else if (scheme == "sftp") {
-    out->scheme = Scheme::kSftp;
-  } else if (scheme == "s3") {
-    out->scheme = Scheme::kS3;
-  } else if (scheme == "s3s") {
-    out->scheme = Scheme::kS3s;
-  } else {
+  static const std::pair<const char*, Scheme> kSchemes[] = {
+      {"http", Scheme::kHttp},   {"https", Scheme::kHttps},  {"dav", Scheme::kDav},
+      {"davs", Scheme::kDavs},   {"ftp", Scheme::kFtp},      {"sftp", Scheme::kSftp},
+      {"s3", Scheme::kS3},       {"s3s", Scheme::kS3s},      {"gs", Scheme::kGs},
+      {"azure", Scheme::kAzure}, {"azures", Scheme::kAzures}};
+  auto known = std::find_if(std::begin(kSchemes), std::end(kSchemes),
+                            [&](const auto& entry) { return scheme == entry.first; });
+  if (known == std::end(kSchemes))
     return Status::Invalid("unsupported URL scheme '" + scheme + "': " + RedactUrls(text));
-  }
+  out->scheme = known->second;
   size_t auth_end = rest.find_first_of("/?#");
   std::string authority = auth_end == std::string::npos ? rest : rest.substr(0, auth_end);
   out->path = auth_end == std::string::npos ? "/" : rest.substr(auth_end);
@@ -76,30 +132,52 @@ Status ParseUrl(const std::string& text, Url* out) {
   }
   if (authority.empty()) return Status::Invalid("URL without a host: " + RedactUrls(text));
   out->host = authority;
-  if (out->IsS3() && out->Bucket().empty()) {
-    return Status::Invalid("S3 URL without a bucket (s3://endpoint/bucket/key): " +
-                           RedactUrls(text));
-  }
+  out->origin = text.substr(0, auth_end == std::string::npos ? text.size() : sep + 3 + auth_end);
+  if (out->IsObjectStore()) return SplitObjectPath(out);
   return Status::OK();
 }
 
-std::string Url::Bucket() const {
-  if (!IsS3()) return "";
-  size_t end = path.find_first_of("/?#", 1);
-  return path.substr(1, end == std::string::npos ? std::string::npos : end - 1);
+bool Url::IsHttp() const {
+  return scheme == Scheme::kHttp || scheme == Scheme::kHttps || scheme == Scheme::kDav ||
+         scheme == Scheme::kDavs;
 }
 
-std::string Url::Key() const {
-  if (!IsS3()) return "";
-  size_t slash = path.find('/', 1);
-  if (slash == std::string::npos) return "";
-  size_t end = path.find_first_of("?#", slash);
-  return path.substr(slash + 1, end == std::string::npos ? std::string::npos : end - slash - 1);
+std::string Url::ObjectUrl(const std::string& encoded_key) const {
+  return origin + bucket_path + encoded_key + (IsAzure() && !query.empty() ? "?" + query : "");
+}
+
+std::string Url::BucketUrl(const std::string& list_query) const {
+  std::string root = bucket_path.substr(0, bucket_path.size() - 1);  // without its last '/'
+  return origin + root + "?" + list_query + (IsAzure() && !query.empty() ? "&" + query : "");
+}
+
+std::string Url::Endpoint() const {
+  if (IsGs()) return kGcsEndpoint;
+  bool tls = scheme == Scheme::kS3s || scheme == Scheme::kAzures;
+  std::string base = std::string(tls ? "https://" : "http://") + host;
+  if (IsAzure() && IsAddress(host)) base += "/" + account;
+  return base;
+}
+
+std::string Url::ObjectPath() const {
+  return "/" + bucket + (key.empty() ? "" : "/" + key) + (query.empty() ? "" : "?" + query);
 }
 
 std::string Url::TransferUrl() const {
-  if (!IsS3()) return original;
-  return std::string(scheme == Scheme::kS3s ? "https://" : "http://") + host + path;
+  switch (scheme) {
+    case Scheme::kDav:
+    case Scheme::kDavs:
+      return (scheme == Scheme::kDavs ? "https" : "http") + original.substr(original.find("://"));
+    case Scheme::kS3:
+    case Scheme::kS3s:
+      return Endpoint() + path;
+    case Scheme::kGs:
+    case Scheme::kAzure:
+    case Scheme::kAzures:
+      return Endpoint() + ObjectPath();
+    default:
+      return original;
+  }
 }
 
 }  // namespace verdi::localize

@@ -6,10 +6,11 @@ Signature V4 as S3 does (s3rver 3.7 alone accepts any V4 signature).
 Buckets: "pub" takes unsigned reads and writes too, "priv" only signed
 requests. Keys: ACCESS_KEY/SECRET is a temporary one (its requests must carry
 the session token TOKEN), PLAIN_KEY/PLAIN_SECRET a long-term one (no token).
-Region REGION.
+Region REGION, or another one given (GCS's XML API signs with "auto": the
+gs:// tests use this server so).
 
 As a module:
-    s3 = S3Server(tmp_dir, tls=False).start()
+    s3 = S3Server(tmp_dir, tls=False, region=REGION).start()
     s3.endpoint            # "127.0.0.1:PORT"
     s3.put("priv", "dir/a.txt", b"data")     # signed
     s3.get("priv", "dir/a.txt") -> (status, body)
@@ -17,7 +18,7 @@ As a module:
     s3.env()               # AWS_* variables for a client
     s3.stop()
 As a command (for the C++ tests):
-    s3_server.py PORT_FILE [--tls CA_FILE] [--seed DIR]
+    s3_server.py PORT_FILE [--tls CA_FILE] [--seed DIR] [--region R]
 uploads DIR/<bucket>/<key> files, writes the port to PORT_FILE (and with
 --tls the CA certificate to CA_FILE), serves until SIGTERM.
 
@@ -99,9 +100,10 @@ def _sign(method, host, path, query, headers, payload_hash, access_key, secret, 
 
 
 class S3Server:
-    def __init__(self, directory, tls=False):
+    def __init__(self, directory, tls=False, region=REGION):
         self.dir = pathlib.Path(directory)
         self.tls = tls
+        self.region = region
         self.proc = None
         self.port = None
         self.ca = None
@@ -115,7 +117,7 @@ class S3Server:
         return f"{scheme}://{self.endpoint}/{bucket}/{key}"
 
     def env(self, token=True):
-        env = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": REGION}
+        env = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": self.region}
         if token:
             env["AWS_SESSION_TOKEN"] = TOKEN
         return env
@@ -127,7 +129,7 @@ class S3Server:
         # s3rver's continuation tokens use DES: OpenSSL 3's legacy provider.
         args = ["node", "--openssl-legacy-provider", str(PKG / "server.js"), "--dir", str(self.dir / "data"),
                 "--port-file", str(port_file), "--key", f"{ACCESS_KEY}:{SECRET}:{TOKEN}",
-                "--key", f"{PLAIN_KEY}:{PLAIN_SECRET}", "--region", REGION,
+                "--key", f"{PLAIN_KEY}:{PLAIN_SECRET}", "--region", self.region,
                 "--log", str(self.dir / "requests.log")]
         for name, kind in BUCKETS.items():
             args += ["--" + kind, name]
@@ -158,7 +160,7 @@ class S3Server:
         headers = {"Content-Length": str(len(body))}
         if signed:
             headers = _sign(method, self.endpoint, path, query, headers, hashlib.sha256(body).hexdigest(),
-                            ACCESS_KEY, secret, REGION, token)
+                            ACCESS_KEY, secret, self.region, token)
         if self.tls:
             conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
                                                context=ssl.create_default_context(cafile=str(self.ca)))
@@ -187,7 +189,8 @@ def main(argv):
     port_file = pathlib.Path(argv[0])
     tls_ca = argv[argv.index("--tls") + 1] if "--tls" in argv else None
     seed = pathlib.Path(argv[argv.index("--seed") + 1]) if "--seed" in argv else None
-    server = S3Server(port_file.parent / "s3server", tls=tls_ca is not None).start()
+    region = argv[argv.index("--region") + 1] if "--region" in argv else REGION
+    server = S3Server(port_file.parent / "s3server", tls=tls_ca is not None, region=region).start()
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     if seed:

@@ -144,3 +144,95 @@ def test_shutdown_is_warm_and_exits_zero(start_worker, celery_app, queue_name, n
     assert worker.proc.wait(timeout=30) == 0
     assert result.state == "SUCCESS"
     assert "warm shutdown" in worker.log()
+
+
+def stats_of(celery_app, node):
+    return celery_app.control.inspect(destination=[node], timeout=2).stats()[node]
+
+
+def test_flowers_pool_buttons_change_the_slots_while_jobs_run(start_worker, celery_app, queue_name,
+                                                              node, tmp_path):
+    """Flower's pool grow and shrink buttons send what these calls send."""
+    worker = start_worker("-n", node, "-c", "1")
+    assert stats_of(celery_app, node)["pool"]["max-concurrency"] == 1
+    first, second = (celery_app.send_task(RUN_JOB, args=[job("/bin/sleep 30")], queue=queue_name)
+                     for _ in range(2))
+    wait_state(first, "STARTED")
+    time.sleep(1)
+    assert second.state == "PENDING"  # one slot: it waits at the broker (prefetch 1)
+
+    assert celery_app.control.pool_grow(n=1, reply=True, destination=[node], timeout=2) == [
+        {node: {"ok": "pool will grow"}}]
+    wait_state(second, "STARTED")  # the broker's window grew with the pool
+    stats = stats_of(celery_app, node)
+    assert stats["pool"]["max-concurrency"] == 2
+    assert stats["prefetch_count"] == 2
+    assert len(celery_app.control.inspect(destination=[node], timeout=2).active()[node]) == 2
+
+    # Shrinking stops no running job; the next one waits until only one runs.
+    assert celery_app.control.pool_shrink(n=1, reply=True, destination=[node], timeout=2) == [
+        {node: {"ok": "pool will shrink"}}]
+    stats = stats_of(celery_app, node)
+    assert stats["pool"]["max-concurrency"] == 1
+    assert stats["prefetch_count"] == 1
+    marker = tmp_path / "third-ran"
+    third = celery_app.send_task(RUN_JOB, args=[job(f"/usr/bin/touch {marker}")],
+                                 queue=queue_name)
+    celery_app.control.revoke(first.id, terminate=True, destination=[node], reply=True, timeout=2)
+    wait_state(first, "REVOKED", timeout=20)
+    assert second.state == "STARTED"
+    time.sleep(1)
+    assert third.state == "PENDING" and not marker.exists()  # second still holds the one slot
+    celery_app.control.revoke(second.id, terminate=True, destination=[node], reply=True,
+                              timeout=2)
+    assert third.get(timeout=30)["status"] == "job-completed"
+    assert "pool of 1 -> 2 job slots" in worker.log()
+
+    assert celery_app.control.pool_shrink(n=1, reply=True, destination=[node], timeout=2) == [
+        {node: {"error": "pool_shrink: the pool has 1 job slot(s) and keeps at least 1 "
+                         "(shut the worker down instead)"}}]
+    # A worker without --autoscale refuses autoscale as Celery's does.
+    assert celery_app.control.autoscale(4, 1, reply=True, destination=[node], timeout=2) == [
+        {node: {"error": "ValueError('Autoscale not enabled')"}}]
+
+
+def test_autoscale_moves_the_range(start_worker, celery_app, queue_name, node):
+    start_worker("-n", node, "--autoscale", "2,1")
+    stats = stats_of(celery_app, node)
+    assert stats["pool"]["max-concurrency"] == 2
+    assert stats["autoscaler"] == {"max": 2, "min": 1, "current": 1, "qty": 0}
+    assert stats["prefetch_count"] == 2
+    assert celery_app.control.autoscale(3, 3, reply=True, destination=[node], timeout=2) == [
+        {node: {"ok": "autoscale now max=3 min=3"}}]
+    stats = stats_of(celery_app, node)
+    assert stats["autoscaler"] == {"max": 3, "min": 3, "current": 3, "qty": 0}
+    assert stats["pool"]["max-concurrency"] == 3 and stats["prefetch_count"] == 3
+    results = [celery_app.send_task(RUN_JOB, args=[job("/bin/sleep 20")], queue=queue_name)
+               for _ in range(3)]
+    for r in results:
+        wait_state(r, "STARTED")  # three at once
+    for r in results:
+        celery_app.control.revoke(r.id, terminate=True, destination=[node])
+    assert celery_app.control.pool_grow(n=1, reply=True, destination=[node], timeout=2) == [
+        {node: {"error": "pool_grow is not supported with autoscale. "
+                         "Adjust autoscale range instead."}}]
+
+
+def test_heartbeat_and_the_commands_verdi_does_not_carry_out(start_worker, celery_app, node):
+    start_worker("-n", node)
+    # Python's heartbeat returns None: a caller who asks for replies gets it.
+    assert celery_app.control.broadcast("heartbeat", destination=[node], reply=True,
+                                        timeout=2) == [{node: None}]
+    for method in ("memsample", "memdump", "objgraph", "pool_restart", "election"):
+        reply = celery_app.control.broadcast(method, destination=[node], reply=True, timeout=2)
+        error = reply[0][node]["error"]
+        assert error.startswith(f"{method} is not supported by verdi: "), reply
+    assert "rusage.maxrss" in celery_app.control.broadcast(
+        "memsample", destination=[node], reply=True, timeout=2)[0][node]["error"]
+    # Flower's pool restart button.
+    reply = celery_app.control.broadcast("pool_restart", arguments={"reload": False},
+                                         destination=[node], reply=True, timeout=2)
+    assert "nothing to reload" in reply[0][node]["error"]
+    # Celery's older names of the inspect commands.
+    assert celery_app.control.broadcast("dump_tasks", destination=[node], reply=True,
+                                        timeout=2) == [{node: [RUN_JOB]}]

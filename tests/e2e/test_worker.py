@@ -455,3 +455,37 @@ def test_broker_restart_mid_job_runs_each_job_once(start_worker, tmp_path):
         app.close()
     finally:
         private.stop()
+
+
+def test_log_format_json_gives_each_line_its_task_and_job(start_worker, celery_app, queue_name,
+                                                          tmp_path):
+    import re
+    # From the settings file; -l debug lets every level through.
+    cfg = tmp_path / "celeryconfig.py"
+    cfg.write_text('verdi_log_format = "json"\n')
+    worker = start_worker("--config", str(cfg), "-l", "debug")
+    payload = job("/bin/sh -c 'echo hello'")
+    result = celery_app.send_task(RUN_JOB, args=[payload], queue=queue_name)
+    assert result.get(timeout=30)["status"] == "job-completed"
+    # A task id with a line break and a terminal escape stays inside its line.
+    odd_id = f"odd\n{uuid.uuid4().hex}\x1b[2J"
+    odd = celery_app.send_task(RUN_JOB, args=[job("/bin/true")], queue=queue_name, task_id=odd_id)
+    assert odd.get(timeout=30)["status"] == "job-completed"
+    assert worker.stop(signal.SIGTERM) == 0
+
+    records = [json.loads(line) for line in worker.log().splitlines()]  # every line is JSON
+    for r in records:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["time"]), r
+        assert r["level"] in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), r
+        assert isinstance(r["message"], str)
+    # The job's lines, from intake, its job slot and its pipeline, carry both ids.
+    mine = [r for r in records if r.get("task_id") == result.id]
+    assert all(r["job_id"] == payload["job_id"] for r in mine), mine
+    assert any(r["message"].endswith(" job-completed") for r in mine), mine
+    assert any("work dir" in r["message"] for r in mine), mine
+    assert any(r.get("task_id") == odd_id for r in records)
+    assert "\x1b" not in worker.log() and "\\u001b[2J" in worker.log()
+    # Lines about the worker itself have neither.
+    connected = [r for r in records if r["message"].startswith("connected to")]
+    assert connected and "task_id" not in connected[0] and "job_id" not in connected[0]
+    assert any("warm shutdown" in r["message"] and r["level"] == "WARNING" for r in records)

@@ -8,6 +8,8 @@
 #include <map>
 #include <regex>
 
+#include <fmt/format.h>
+
 #include "events/celery_event.h"
 #include "verdi/celery/task_message.h"
 
@@ -103,20 +105,27 @@ Json QueueDict(const ControlQueue& q) {
 Json Stats(const WorkerSnapshot& w) {
   Json total = Json::object();
   if (w.processed > 0) total[kRunJobTaskName] = w.processed;
-  return {{"total", total},
-          {"pid", w.pid},
-          {"clock", std::to_string(w.clock)},
-          {"uptime", w.uptime_seconds},
-          {"pool",
-           {{"implementation", "verdi"},
-            {"max-concurrency", w.concurrency},
-            {"processes", Json::array({w.pid})},
-            {"max-tasks-per-child", "N/A"},
-            {"put-guarded-by-semaphore", false},
-            {"timeouts", Json::array({0, 0})}}},
-          {"broker", w.broker},
-          {"prefetch_count", w.prefetch_count},
-          {"rusage", w.rusage}};
+  Json stats = {{"total", total},
+                {"pid", w.pid},
+                {"clock", std::to_string(w.clock)},
+                {"uptime", w.uptime_seconds},
+                {"pool",
+                 {{"implementation", "verdi"},
+                  {"max-concurrency", w.autoscale ? w.autoscale->max : w.concurrency},
+                  {"processes", Json::array({w.pid})},
+                  {"max-tasks-per-child", "N/A"},
+                  {"put-guarded-by-semaphore", false},
+                  {"timeouts", Json::array({0, 0})}}},
+                {"broker", w.broker},
+                {"prefetch_count", w.prefetch_count},
+                {"rusage", w.rusage}};
+  // Celery's Autoscaler.info(): the range, the pool's size, the tasks held.
+  if (w.autoscale)
+    stats["autoscaler"] = {{"max", w.autoscale->max},
+                           {"min", w.autoscale->min},
+                           {"current", w.concurrency},
+                           {"qty", w.busy}};
+  return stats;
 }
 
 struct Call {
@@ -136,7 +145,55 @@ struct Call {
     const Json* v = Arg(name);
     return v != nullptr && v->is_string() ? v->get<std::string>() : "";
   }
+  // An integer argument, `fallback` when absent; nullopt when it is there
+  // but not an integer.
+  std::optional<int64_t> Int(const char* name, std::optional<int64_t> fallback) const {
+    const Json* v = Arg(name);
+    if (v == nullptr) return fallback;
+    if (!v->is_number_integer()) return std::nullopt;
+    return v->get<int64_t>();
+  }
 };
+
+// What verdi answers for a command of Celery's worker it does not carry out.
+Json NotSupported(const std::string& method, const std::string& why) {
+  return Error(method + " is not supported by verdi: " + why);
+}
+
+// pool_grow and pool_shrink: the pool's size moved by n (Celery's `n`, 1 by
+// default), as the worker of Celery 5 answers them.
+Json MovePool(const Call& c, const std::string& method, int sign) {
+  if (c.w.autoscale)
+    return Error(method + " is not supported with autoscale. Adjust autoscale range instead.");
+  std::optional<int64_t> n = c.Int("n", 1);
+  if (!n || *n < 0)
+    return Error(PyException("ValueError", method + ": n must be a whole number of job slots"));
+  int64_t size = c.w.concurrency + sign * *n;
+  if (size < 1)
+    return Error(fmt::format(
+        "{}: the pool has {} job slot(s) and keeps at least 1 (shut the worker down instead)",
+        method, c.w.concurrency));
+  if (size > kMaxJobSlots)
+    return Error(fmt::format("{}: the pool has {} job slot(s) and may have at most {}", method,
+                             c.w.concurrency, kMaxJobSlots));
+  c.d->effects.pool_size = static_cast<int>(size);
+  return Ok(sign > 0 ? "pool will grow" : "pool will shrink");
+}
+
+// autoscale(max, min): Celery's Autoscaler.update, either bound optional.
+Json Autoscale(const Call& c) {
+  if (!c.w.autoscale) return Error(PyException("ValueError", "Autoscale not enabled"));
+  std::optional<int64_t> max = c.Int("max", c.w.autoscale->max);
+  std::optional<int64_t> min = c.Int("min", c.w.autoscale->min);
+  if (!max || !min || *max < 1 || *max > kMaxJobSlots || *min < 0 || *min > *max)
+    return Error(PyException("ValueError",
+                             fmt::format("autoscale: expected 0 <= min <= max, 1 <= max <= {}; got "
+                                         "max={} min={}",
+                                         kMaxJobSlots, c.Arg("max") ? c.Arg("max")->dump() : "None",
+                                         c.Arg("min") ? c.Arg("min")->dump() : "None")));
+  c.d->effects.autoscale = AutoscaleRange{static_cast<int>(*max), static_cast<int>(*min)};
+  return Ok(fmt::format("autoscale now max={} min={}", *max, *min));
+}
 
 Json Revoke(const Call& c, bool terminate) {
   std::vector<std::string> ids = IdList(c.Arg("task_id"));
@@ -229,10 +286,11 @@ const std::map<std::string, Handler>& Handlers() {
          for (const auto& r : c.w.revoked) revoked[r.id] = Json::array({r.revoked_at, r.id});
          return Json{{"revoked", revoked}, {"clock", c.w.clock}};
        }},
+      // Python's heartbeat returns None: a caller asking for a reply gets null.
       {"heartbeat",
        [](const Call& c) -> std::optional<Json> {
          c.d->effects.heartbeat = true;
-         return std::nullopt;
+         return Json(nullptr);
        }},
       {"enable_events",
        [](const Call& c) {
@@ -277,8 +335,47 @@ const std::map<std::string, Handler>& Handlers() {
          if (c.Str("task_name") != kRunJobTaskName) return Error("unknown task");
          return Error("rate limits are not supported by verdi");
        }},
+      {"pool_grow", [](const Call& c) { return MovePool(c, "pool_grow", 1); }},
+      {"pool_shrink", [](const Call& c) { return MovePool(c, "pool_shrink", -1); }},
+      {"autoscale", [](const Call& c) { return Autoscale(c); }},
+      {"pool_restart",
+       [](const Call&) {
+         return NotSupported("pool_restart",
+                             "its job slots are threads that import no task modules, and every "
+                             "job already starts as a new process: there is nothing to reload");
+       }},
+      {"memsample",
+       [](const Call&) {
+         return NotSupported("memsample",
+                             "it samples no memory; its peak resident size is in stats "
+                             "(rusage.maxrss) and the process_resident_memory_bytes metric");
+       }},
+      {"memdump",
+       [](const Call&) {
+         return NotSupported("memdump",
+                             "it keeps no memory samples; its peak resident size is in stats "
+                             "(rusage.maxrss) and the process_resident_memory_bytes metric");
+       }},
+      {"objgraph",
+       [](const Call&) {
+         return NotSupported("objgraph", "it is not written in Python: there is no object graph");
+       }},
+      {"election",
+       [](const Call&) {
+         return NotSupported("election", "it does not gossip, so it takes part in no election");
+       }},
   };
-  return handlers;
+  // Celery's older names of the inspect commands.
+  static const std::map<std::string, Handler> with_aliases = [] {
+    std::map<std::string, Handler> all = handlers;
+    for (auto [alias, name] :
+         {std::pair{"dump_conf", "conf"}, std::pair{"dump_schedule", "scheduled"},
+          std::pair{"dump_reserved", "reserved"}, std::pair{"dump_active", "active"},
+          std::pair{"dump_revoked", "revoked"}, std::pair{"dump_tasks", "registered"}})
+      all[alias] = handlers.at(name);
+    return all;
+  }();
+  return with_aliases;
 }
 
 }  // namespace

@@ -44,13 +44,27 @@ struct ControlQueue {
   Json arguments = Json::object();
 };
 
+/// The most job slots a worker may have (-c, --autoscale, pool_grow).
+inline constexpr int kMaxJobSlots = 1024;
+
+/// Celery's --autoscale MAX,MIN as the worker has it now.
+struct AutoscaleRange {
+  int max = 1, min = 0;
+};
+
 /// What the commands report about the worker, taken when a command arrives.
 struct WorkerSnapshot {
   std::string nodename;
   int pid = 0;
   int64_t uptime_seconds = 0;
   int64_t processed = 0;  // tasks accepted, all run_job
+  /// The pool's size: how many jobs may run at once now (-c, moved by
+  /// pool_grow and pool_shrink; with autoscale, where the autoscaler put it).
   int concurrency = 1;
+  /// With --autoscale: its range (the pool is sized within it).
+  std::optional<AutoscaleRange> autoscale;
+  /// Jobs queued for a slot or running (the autoscaler's `qty`).
+  int64_t busy = 0;
   int prefetch_count = 0;
   int64_t clock = 0;
   bool task_events = true;
@@ -76,6 +90,10 @@ struct ControlEffects {
   bool heartbeat = false;
   std::optional<bool> task_events;
   std::string add_consumer, cancel_consumer;
+  /// pool_grow, pool_shrink: the pool's new size.
+  std::optional<int> pool_size;
+  /// autoscale: the new range.
+  std::optional<AutoscaleRange> autoscale;
 };
 
 struct ControlDecision {
@@ -97,10 +115,15 @@ bool GlobMatch(const std::string& pattern, const std::string& text);
 
 /// Decides what to do with one command body ({method, arguments,
 /// destination, pattern, matcher, ticket, reply_to}). A reply is wanted
-/// when reply_to is present and the command gives one (shutdown, heartbeat
-/// and hello from this node do not). Every reply has the types a Python
-/// worker's has; `hello` (mingle) answers {revoked: {id: [float
-/// revoked_at, id]}, clock} and takes the sender's revoked ids.
+/// when reply_to is present and the command gives one (shutdown and hello
+/// from this node do not; heartbeat's is null, as a Python worker's). Every
+/// reply has the types a Python worker's has; `hello` (mingle) answers
+/// {revoked: {id: [float revoked_at, id]}, clock} and takes the sender's
+/// revoked ids. pool_grow, pool_shrink and autoscale answer as Celery 5's
+/// worker does and say the pool's new size or range in the effects; each
+/// other command of Celery's worker that verdi does not carry out
+/// (pool_restart, memsample, memdump, objgraph, election) gets an error
+/// reply saying why, an unknown one Python's KeyError.
 ControlDecision HandleControl(const Json& body, const WorkerSnapshot& worker);
 
 /// Celery's signals.signum: an integer, or an uppercase name with or

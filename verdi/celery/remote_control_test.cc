@@ -251,10 +251,16 @@ TEST(RemoteControl, HelloTakesTheSendersRevokedIds) {
   EXPECT_TRUE(d.effects.revoke.empty());
 }
 
-TEST(RemoteControl, HeartbeatAndShutdownDoNotReply) {
+// Python's heartbeat returns None, which a caller asking for replies gets;
+// shutdown raises before any reply.
+TEST(RemoteControl, HeartbeatRepliesNullAndShutdownDoesNotReply) {
   ControlDecision d = HandleControl(Command("heartbeat"), Worker());
-  EXPECT_FALSE(d.reply);
+  ASSERT_TRUE(d.reply);
+  EXPECT_EQ(d.reply_body, Json({{kNode, nullptr}}));
   EXPECT_TRUE(d.effects.heartbeat);
+  Json no_reply = Command("heartbeat");
+  no_reply.erase("reply_to");
+  EXPECT_FALSE(HandleControl(no_reply, Worker()).reply);
   d = HandleControl(Command("shutdown", {{"msg", "bye"}}), Worker());
   EXPECT_FALSE(d.reply);
   EXPECT_TRUE(d.effects.shutdown);
@@ -341,6 +347,103 @@ TEST(RemoteControl, Limits) {
                   .contains("error"));
   EXPECT_TRUE(ReplyOf(Command("rate_limit", {{"task_name", "hysds.job_worker.run_job"}}))
                   .contains("error"));
+}
+
+// pool_grow and pool_shrink as Celery 5's worker answers them, the new
+// size in the effects; never below one slot nor above the most.
+TEST(RemoteControl, PoolGrowAndShrink) {
+  ControlDecision d = HandleControl(Command("pool_grow", {{"n", 3}}), Worker());
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "pool will grow"}}));
+  EXPECT_EQ(d.effects.pool_size, 5);
+  d = HandleControl(Command("pool_grow"), Worker());  // n=1 by default
+  EXPECT_EQ(d.effects.pool_size, 3);
+  d = HandleControl(Command("pool_shrink", {{"n", 1}}), Worker());
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "pool will shrink"}}));
+  EXPECT_EQ(d.effects.pool_size, 1);
+
+  d = HandleControl(Command("pool_shrink", {{"n", 2}}), Worker());
+  EXPECT_EQ(d.reply_body[kNode],
+            Json({{"error",
+                   "pool_shrink: the pool has 2 job slot(s) and keeps at least 1 (shut the worker "
+                   "down instead)"}}));
+  EXPECT_FALSE(d.effects.pool_size);
+  d = HandleControl(Command("pool_grow", {{"n", 5000}}), Worker());
+  EXPECT_EQ(d.reply_body[kNode],
+            Json({{"error", "pool_grow: the pool has 2 job slot(s) and may have at most 1024"}}));
+  EXPECT_FALSE(d.effects.pool_size);
+  for (Json bad : {Json("2"), Json(-1), Json(1.5)}) {
+    d = HandleControl(Command("pool_grow", {{"n", bad}}), Worker());
+    EXPECT_EQ(d.reply_body[kNode],
+              Json({{"error", "ValueError('pool_grow: n must be a whole number of job slots')"}}))
+        << bad;
+    EXPECT_FALSE(d.effects.pool_size);
+  }
+
+  WorkerSnapshot scaled = Worker();
+  scaled.autoscale = AutoscaleRange{4, 1};
+  d = HandleControl(Command("pool_grow", {{"n", 1}}), scaled);
+  EXPECT_EQ(d.reply_body[kNode],
+            Json({{"error",
+                   "pool_grow is not supported with autoscale. Adjust autoscale range instead."}}));
+  EXPECT_FALSE(d.effects.pool_size);
+  d = HandleControl(Command("pool_shrink"), scaled);
+  EXPECT_EQ(d.reply_body[kNode],
+            Json({{"error",
+                   "pool_shrink is not supported with autoscale. Adjust autoscale range "
+                   "instead."}}));
+}
+
+TEST(RemoteControl, Autoscale) {
+  EXPECT_EQ(ReplyOf(Command("autoscale", {{"max", 4}, {"min", 1}})),
+            Json({{"error", "ValueError('Autoscale not enabled')"}}));
+  WorkerSnapshot w = Worker();
+  w.autoscale = AutoscaleRange{4, 1};
+  ControlDecision d = HandleControl(Command("autoscale", {{"max", 6}, {"min", 2}}), w);
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "autoscale now max=6 min=2"}}));
+  ASSERT_TRUE(d.effects.autoscale);
+  EXPECT_EQ(d.effects.autoscale->max, 6);
+  EXPECT_EQ(d.effects.autoscale->min, 2);
+  // Either bound may be left out (None): it stays.
+  d = HandleControl(Command("autoscale", {{"max", 8}, {"min", nullptr}}), w);
+  EXPECT_EQ(d.reply_body[kNode], Json({{"ok", "autoscale now max=8 min=1"}}));
+  d = HandleControl(Command("autoscale", {{"max", 2}, {"min", 3}}), w);
+  EXPECT_EQ(d.reply_body[kNode], Json({{"error",
+                                        "ValueError('autoscale: expected 0 <= min <= max, 1 <= max "
+                                        "<= 1024; got max=2 min=3')"}}));
+  EXPECT_FALSE(d.effects.autoscale);
+}
+
+// stats says the pool's size now; with autoscale its range as Celery's
+// Autoscaler.info() does.
+TEST(RemoteControl, StatsFollowThePool) {
+  WorkerSnapshot w = Worker();
+  w.concurrency = 5;
+  Json s = ReplyOf(Command("stats"), w);
+  EXPECT_EQ(s["pool"]["max-concurrency"], 5);
+  EXPECT_FALSE(s.contains("autoscaler"));
+  w.concurrency = 2;
+  w.autoscale = AutoscaleRange{6, 1};
+  w.busy = 3;
+  s = ReplyOf(Command("stats"), w);
+  EXPECT_EQ(s["pool"]["max-concurrency"], 6);
+  EXPECT_EQ(s["autoscaler"], Json({{"max", 6}, {"min", 1}, {"current", 2}, {"qty", 3}}));
+}
+
+// The rest of Celery's worker commands: an error saying why, never
+// KeyError; Celery's older names of the inspect commands answer as the new.
+TEST(RemoteControl, CeleryCommandsVerdiDoesNotCarryOut) {
+  for (const char* method : {"pool_restart", "memsample", "memdump", "objgraph", "election"}) {
+    ControlDecision d = HandleControl(Command(method), Worker());
+    ASSERT_TRUE(d.reply) << method;
+    std::string error = d.reply_body[kNode].value("error", "");
+    EXPECT_EQ(error.rfind(std::string(method) + " is not supported by verdi: ", 0), 0u) << error;
+    EXPECT_EQ(d.effects.pool_size, std::nullopt);
+  }
+  for (auto [alias, name] :
+       {std::pair{"dump_conf", "conf"}, std::pair{"dump_schedule", "scheduled"},
+        std::pair{"dump_reserved", "reserved"}, std::pair{"dump_active", "active"},
+        std::pair{"dump_revoked", "revoked"}, std::pair{"dump_tasks", "registered"}})
+    EXPECT_EQ(ReplyOf(Command(alias)), ReplyOf(Command(name))) << alias;
 }
 
 }  // namespace

@@ -70,8 +70,7 @@ class RedisResultBackend : public ResultBackend {
           // again, so a waiting client is not left without its PUBLISH.
           if (existing.type == RedisReply::Type::kString && existing.str != document &&
               StateOf(existing.str) == "SUCCESS") {
-            LogLine(LogLevel::kDebug, fmt::format("task {}: SUCCESS already stored, {} not stored",
-                                                  task_id, StateOf(document)));
+            LogDebug("task {}: SUCCESS already stored, {} not stored", task_id, StateOf(document));
             return Status::OK();
           }
           std::vector<std::vector<std::string>> commands;

@@ -48,6 +48,8 @@ const ConfigKey kConfigKeys[] = {
     {"worker_send_task_events", "--without-task-events", Kind::kInverted},
     {"task_queue_max_priority", "--max-priority"},
     {"worker_metrics_port", "--metrics-port"},
+    // Not Celery's worker_log_format, a Python logging format string.
+    {"verdi_log_format", "--log-format"},
     {"HARD_TIME_LIMIT_GAP", "--hard-time-limit-gap"},
     {"ROOT_WORK_DIR", "--root-work-dir"},
     {"WEBDAV_URL", "--webdav-url"},

@@ -10,8 +10,10 @@
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "verdi/cli/broker_flags.h"
 #include "verdi/cli/commands.h"
+#include "verdi/cli/log_flags.h"
 #include "verdi/manager/backend_kubernetes.h"
 #include "verdi/manager/backend_local.h"
 #include "verdi/manager/backend_slurm.h"
@@ -31,6 +33,7 @@ struct ManagerOptions {
   std::vector<std::string> worker_args;
   std::string verdi_path;
   std::string log_dir = "verdi-manager";
+  LogFlags log;
   SlurmOptions slurm;
   KubernetesOptions k8s;
 };
@@ -44,6 +47,7 @@ std::string SelfPath() {
 
 int RunManagerCommand(const ManagerOptions& o) {
   SignalInterrupts signals;  // before anything starts
+  UseLogFlags(o.log);
   ManagerSettings s;
   s.broker_url = o.broker.Url();
   s.broker_tls = o.broker.Tls();
@@ -51,12 +55,12 @@ int RunManagerCommand(const ManagerOptions& o) {
   for (std::string q; std::getline(names, q, ',');)
     if (!q.empty()) s.queues.push_back(q);
   if (s.queues.empty()) {
-    fmt::print(stderr, "verdi manager: -Q: no queue given\n");
+    LogFatal("verdi manager: -Q: no queue given");
     return 2;
   }
   if (o.min_workers > o.max_workers) {
-    fmt::print(stderr, "verdi manager: --min-workers {} is more than --max-workers {}\n",
-               o.min_workers, o.max_workers);
+    LogFatal(fmt::format("verdi manager: --min-workers {} is more than --max-workers {}",
+                         o.min_workers, o.max_workers));
     return 2;
   }
   s.rules = {o.min_workers, o.max_workers, o.min_seconds_between_workers};
@@ -129,6 +133,8 @@ void AddManagerCommand(CLI::App* app, int* exit_code) {
       ->allow_extra_args(false);
   cmd->add_option("--verdi", o->verdi_path,
                   "The verdi executable workers run (default: this one; kubernetes: verdi)");
+  AddLogLevelFlag(cmd, &o->log);
+  AddLogFormatFlag(cmd, &o->log);
   cmd->add_option("--log-dir", o->log_dir,
                   "local, slurm: where workers' logs (and Slurm job scripts) go")
       ->capture_default_str();

@@ -216,6 +216,14 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags) {
                   "known_hosts file sftp:// servers must be listed in (default:\n"
                   "~/.ssh/known_hosts when it exists)")
       ->envname("VERDI_SSH_KNOWN_HOSTS");
+  cmd->add_option("--gs-endpoint", flags->gs_endpoint,
+                  "Where gs:// inputs and products go: Google Cloud Storage's XML API\n"
+                  "(default https://storage.googleapis.com), or another server that speaks it")
+      ->envname("VERDI_GS_ENDPOINT")
+      ->check([](const std::string& value) -> std::string {
+        bool ok = value.rfind("http://", 0) == 0 || value.rfind("https://", 0) == 0;
+        return ok ? "" : "expected http://host[:port] or https://host[:port], got " + value;
+      });
   cmd->add_option("--bucket-profiles", flags->bucket_profiles,
                   "HySDS's BUCKET_PROFILES as JSON: [{\"profile\": P, \"bucket_patterns\":\n"
                   "[regex, ...]}, ...]: the AWS profile for the s3 URLs a pattern matches")
@@ -284,6 +292,7 @@ PipelineSettings MakePipelineSettings(const PipelineFlags& flags, std::string ow
   fetch.progress_seconds = flags.localize_progress;
   fetch.transfer.ssh_private_key = flags.ssh_key;
   fetch.transfer.ssh_known_hosts = flags.ssh_known_hosts;
+  fetch.transfer.gs_endpoint = flags.gs_endpoint;
   (void)ParseBucketProfiles(flags.bucket_profiles, &fetch.transfer.bucket_profiles);  // checked
   if (!flags.jobs_es_url.empty()) {
     JobDedupSettings dedup;

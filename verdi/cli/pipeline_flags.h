@@ -31,7 +31,7 @@ struct PipelineFlags {
   // Localizing inputs (localize/fetch.h).
   int localize_parallel = 8, localize_tries = 6;
   double localize_connect_timeout = 30, localize_stall_timeout = 60, localize_progress = 30;
-  std::string insecure_tls_hosts, bucket_profiles, ssh_key, ssh_known_hosts;
+  std::string insecure_tls_hosts, bucket_profiles, ssh_key, ssh_known_hosts, gs_endpoint;
 };
 
 /// Adds --root-work-dir, --worker-config, --datasets-config, --webdav-url,
@@ -44,7 +44,8 @@ struct PipelineFlags {
 /// HYSDS_GPU_AVAILABLE is read from the environment) and the localize flags (--localize-parallel,
 /// --localize-tries, --localize-connect-timeout, --localize-stall-timeout,
 /// --localize-progress-interval, --insecure-tls-hosts, --bucket-profiles,
-/// --ssh-key, --ssh-known-hosts), and --processor-python, --processor-modules.
+/// --ssh-key, --ssh-known-hosts, --gs-endpoint), and --processor-python,
+/// --processor-modules.
 void AddPipelineFlags(CLI::App* cmd, PipelineFlags* flags);
 
 /// The settings those flags give; the command inherits verdi's environment.

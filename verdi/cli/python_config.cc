@@ -1,274 +1,29 @@
 #include "verdi/cli/python_config.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
-#include <limits>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "verdi/cli/python_expression.h"
+#include "verdi/cli/python_modules.h"
+#include "verdi/cli/python_operators.h"
 #include "verdi/cli/python_tokens.h"
+#include "verdi/cli/python_value.h"
 
 namespace verdi {
 namespace {
-
-// What an expression evaluates to: a value, a module or callable this
-// reader knows by its dotted name ("os.environ.get"), or unknown.
-struct Value {
-  enum Kind { kData, kObject, kUnknown };
-  Kind kind = kData;
-  Json data;
-  std::string object;  // kObject
-  std::string why;     // kUnknown
-  int line = 0, column = 0;
-
-  static Value Data(Json j) {
-    Value v;
-    v.data = std::move(j);
-    return v;
-  }
-  static Value Object(std::string name) {
-    Value v;
-    v.kind = kObject;
-    v.object = std::move(name);
-    return v;
-  }
-  bool known() const { return kind == kData; }
-};
-
-const std::set<std::string, std::less<>> kKeywords = {
-    "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
-    "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
-    "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
-    "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
 
 const std::set<std::string, std::less<>> kCompound = {"if",   "elif",  "else", "for",    "while",
                                                       "def",  "class", "try",  "except", "finally",
                                                       "with", "async", "match"};
 
-// Module attributes that are values.
-const std::map<std::string, int64_t, std::less<>> kConstants = {
-    {"ssl.CERT_NONE", 0},
-    {"ssl.CERT_OPTIONAL", 1},
-    {"ssl.CERT_REQUIRED", 2},
-    {"ssl.PROTOCOL_SSLv23", 2},
-    {"ssl.PROTOCOL_TLS", 2},
-    {"ssl.PROTOCOL_TLS_CLIENT", 16},
-    {"ssl.PROTOCOL_TLS_SERVER", 17},
-    {"ssl.PROTOCOL_TLSv1", 3},
-    {"ssl.PROTOCOL_TLSv1_1", 4},
-    {"ssl.PROTOCOL_TLSv1_2", 5},
-};
-
-// Other names of the callables this reader evaluates.
-const std::map<std::string, std::string, std::less<>> kAliases = {
-    {"kombu.entity.Queue", "kombu.Queue"},
-    {"kombu.entity.Exchange", "kombu.Exchange"},
-    {"posixpath.join", "os.path.join"},
-};
-
-const std::set<std::string, std::less<>> kBuiltins = {"int",   "float", "str",  "bool",     "list",
-                                                      "tuple", "set",   "dict", "frozenset"};
-
-bool IsNumber(const Json& j) { return j.is_number() || j.is_boolean(); }
-bool IsInteger(const Json& j) { return j.is_number_integer() || j.is_boolean(); }
-int64_t AsInt(const Json& j) { return j.is_boolean() ? (j.get<bool>() ? 1 : 0) : j.get<int64_t>(); }
-double AsDouble(const Json& j) {
-  return j.is_boolean() ? (j.get<bool>() ? 1.0 : 0.0) : j.get<double>();
-}
-
-// Python's type name of a value, for TypeErrors.
-std::string TypeName(const Json& j) {
-  if (j.is_null()) return "NoneType";
-  if (j.is_boolean()) return "bool";
-  if (j.is_number_integer()) return "int";
-  if (j.is_number_float()) return "float";
-  if (j.is_string()) return "str";
-  if (j.is_array()) return "list";
-  return j.is_object() && j.contains("__kombu__") ? j["__kombu__"].get<std::string>() : "dict";
-}
-
-bool Truthy(const Json& j) {
-  if (j.is_null()) return false;
-  if (j.is_boolean()) return j.get<bool>();
-  if (j.is_number()) return AsDouble(j) != 0;
-  if (j.is_string()) return !j.get_ref<const std::string&>().empty();
-  return !j.empty();  // containers
-}
-
-// float.__repr__: the shortest digits that read back the same; fixed
-// notation for exponents from -4 to 15, else d.ddde+XX.
-std::string PyFloatRepr(double d) {
-  if (std::isnan(d)) return "nan";
-  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-  std::string sci(buf, end);  // e.g. "-1.2345e+17"
-  bool negative = sci[0] == '-';
-  if (negative) sci.erase(0, 1);
-  size_t e = sci.find('e');
-  int exponent = std::stoi(sci.substr(e + 1));
-  std::string digits;
-  for (char c : sci.substr(0, e))
-    if (c != '.') digits.push_back(c);
-  std::string out;
-  int point = exponent + 1;  // digits before the decimal point
-  if (exponent >= -4 && exponent < 16) {
-    if (point <= 0) {
-      out = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
-    } else if (static_cast<size_t>(point) >= digits.size()) {
-      out = digits + std::string(static_cast<size_t>(point) - digits.size(), '0') + ".0";
-    } else {
-      out = digits.substr(0, static_cast<size_t>(point)) + "." + digits.substr(point);
-    }
-  } else {
-    out = digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    out += fmt::format("e{}{:02d}", exponent < 0 ? '-' : '+', std::abs(exponent));
-  }
-  return negative ? "-" + out : out;
-}
-
-// str() of a scalar; nullopt for containers.
-std::optional<std::string> PyStr(const Json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_null()) return "None";
-  if (j.is_boolean()) return j.get<bool>() ? "True" : "False";
-  if (j.is_number_integer()) return std::to_string(j.get<int64_t>());
-  if (j.is_number_float()) return PyFloatRepr(j.get<double>());
-  return std::nullopt;
-}
-
-// A dict key as json.dumps writes it; nullopt for keys it refuses.
-std::optional<std::string> JsonKey(const Json& j) {
-  if (j.is_boolean()) return j.get<bool>() ? "true" : "false";
-  if (j.is_null()) return "null";
-  if (j.is_array() || j.is_object()) return std::nullopt;
-  return PyStr(j);
-}
-
-bool PyEquals(const Json& a, const Json& b) {
-  if (IsNumber(a) && IsNumber(b)) {
-    if (IsInteger(a) && IsInteger(b)) return AsInt(a) == AsInt(b);
-    return AsDouble(a) == AsDouble(b);
-  }
-  if (a.type() != b.type()) return false;
-  if (a.is_array()) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-      if (!PyEquals(a[i], b[i])) return false;
-    return true;
-  }
-  if (a.is_object()) {
-    if (a.size() != b.size()) return false;
-    for (const auto& [k, v] : a.items())
-      if (!b.contains(k) || !PyEquals(v, b[k])) return false;
-    return true;
-  }
-  return a == b;
-}
-
-// A set: sorted, each element once.
-Json SortedUnique(const Json& items) {
-  std::map<std::string, Json> by_text;
-  for (const Json& item : items) by_text.emplace(item.dump(), item);
-  Json out = Json::array();
-  for (auto& [text, item] : by_text) out.push_back(item);
-  return out;
-}
-
-// int(text, base) as Python parses it: whitespace around, a sign,
-// underscores between digits, base 0 for prefixed literals.
-std::optional<int64_t> ParseIntText(std::string text, int base) {
-  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.back())) text.pop_back();
-  size_t i = 0;
-  while (i < text.size() && is_space(text[i])) ++i;
-  bool negative = false;
-  if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
-  std::string body = text.substr(i);
-  auto lower = [](std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  };
-  std::string prefix = lower(body.substr(0, 2));
-  int prefix_base = prefix == "0x" ? 16 : prefix == "0o" ? 8 : prefix == "0b" ? 2 : 0;
-  if (prefix_base != 0 && (base == 0 || base == prefix_base)) {
-    body = body.substr(2);
-    if (!body.empty() && body[0] == '_') body = body.substr(1);
-    base = prefix_base;
-  } else if (base == 0) {
-    if (body.size() > 1 && body[0] == '0' && body.find_first_not_of("0_") != std::string::npos)
-      return std::nullopt;
-    base = 10;
-  }
-  std::string digits;
-  for (size_t k = 0; k < body.size(); ++k) {
-    if (body[k] == '_') {
-      if (k == 0 || k + 1 == body.size() || body[k + 1] == '_') return std::nullopt;
-      continue;
-    }
-    digits.push_back(body[k]);
-  }
-  if (digits.empty()) return std::nullopt;
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, base);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
-  return negative ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
-}
-
-// float(text): Python's decimal spellings, with underscores between digits;
-// inf and nan are refused (JSON has no such numbers), and so is hex.
-enum class FloatText { kOk, kInvalid, kNotFinite };
-FloatText ParseFloatText(std::string text, double* out) {
-  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.back())) text.pop_back();
-  size_t i = 0;
-  while (i < text.size() && is_space(text[i])) ++i;
-  text = text.substr(i);
-  std::string lower;
-  for (char c : text)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  std::string unsigned_part =
-      lower.empty() || (lower[0] != '+' && lower[0] != '-') ? lower : lower.substr(1);
-  if (unsigned_part == "inf" || unsigned_part == "infinity" || unsigned_part == "nan")
-    return FloatText::kNotFinite;
-  std::string clean;
-  for (size_t k = 0; k < text.size(); ++k) {
-    char c = text[k];
-    if (c == '_') {
-      bool between = k > 0 && k + 1 < text.size() &&
-                     std::isdigit(static_cast<unsigned char>(text[k - 1])) &&
-                     std::isdigit(static_cast<unsigned char>(text[k + 1]));
-      if (!between) return FloatText::kInvalid;
-      continue;
-    }
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' ||
-          c == '+' || c == '-'))
-      return FloatText::kInvalid;
-    clean.push_back(c);
-  }
-  if (clean.empty()) return FloatText::kInvalid;
-  char* end = nullptr;
-  double v = std::strtod(clean.c_str(), &end);
-  if (end != clean.c_str() + clean.size()) return FloatText::kInvalid;
-  if (std::isinf(v)) return FloatText::kNotFinite;
-  *out = v;
-  return FloatText::kOk;
-}
-
-// The arguments of a call.
-struct Args {
-  std::vector<Value> positional;
-  std::vector<std::pair<std::string, Value>> keywords;
-};
-
-class Evaluator {
+// Runs a module's statements in order, keeping the names they assign and
+// the settings they make; python_expression.h evaluates their values.
+class ModuleReader {
  public:
-  Evaluator(const std::vector<PyToken>& tokens, const std::string& where, const EnvLookup& env,
-            PythonConfig* out)
+  ModuleReader(const std::vector<PyToken>& tokens, const std::string& where, const EnvLookup& env,
+               PythonConfig* out)
       : t_(tokens), where_(where), env_(env), out_(out) {}
 
   Status Run() {
@@ -285,12 +40,9 @@ class Evaluator {
         expect_block = false;
         BlockNames(i, j, block_keyword, block_line);
       } else {
-        if (expect_block)
-          return Error(first,
-                       fmt::format("expected an indented block after '{}' statement on line {}",
-                                   block_keyword, block_line));
+        if (expect_block) return MissingBlock(first, block_keyword, block_line);
         in_block = false;
-        if (IsOp(i, "@")) {
+        if (t_[i].is_op("@")) {
           // A decorator: the def or class it decorates follows.
         } else if (IsCompoundHeader(i)) {
           in_block = true;
@@ -301,7 +53,7 @@ class Evaluator {
             expect_block = true;  // the body is on the lines that follow
           else
             BlockNames(colon + 1, j, block_keyword, block_line);
-          BindHeaderNames(i, j);
+          BindHeaderNames(i);
         } else {
           for (size_t begin = i; begin < j;) {
             size_t end = TopLevel(begin, j, ";");
@@ -312,22 +64,19 @@ class Evaluator {
       }
       i = j + 1;
     }
-    if (expect_block)
-      return Error(t_[i], fmt::format("expected an indented block after '{}' statement on line {}",
-                                      block_keyword, block_line));
+    if (expect_block) return MissingBlock(t_[i], block_keyword, block_line);
     return Status::OK();
   }
 
  private:
   Status Error(const PyToken& at, const std::string& message) const {
-    return Status::Invalid(fmt::format("{}:{}:{}: {}", where_, at.line, at.column, message));
+    return PyInvalid(where_, at.line, at.column, message);
   }
 
-  bool IsOp(size_t i, std::string_view op) const {
-    return t_[i].kind == PyToken::kOp && t_[i].text == op;
-  }
-  bool IsName(size_t i, std::string_view name) const {
-    return t_[i].kind == PyToken::kName && t_[i].text == name;
+  // `at`, where the body of the block `keyword` opened on `line` should be.
+  Status MissingBlock(const PyToken& at, const std::string& keyword, int line) const {
+    return Error(at, fmt::format("expected an indented block after '{}' statement on line {}",
+                                 keyword, line));
   }
 
   // Whether the statement from token i starts a compound statement.
@@ -336,8 +85,8 @@ class Evaluator {
     if (t_[i].text != "match") return true;
     // `match` is a keyword only in a header that ends with ':'; elsewhere a name.
     size_t end = i;
-    while (t_[end].kind != PyToken::kNewline && !IsOp(end, ";")) ++end;
-    return end > i + 1 && IsOp(end - 1, ":");
+    while (t_[end].kind != PyToken::kNewline && !t_[end].is_op(";")) ++end;
+    return end > i + 1 && t_[end - 1].is_op(":");
   }
 
   // The first `op` at bracket depth 0 in [begin, end), or end.
@@ -378,7 +127,7 @@ class Evaluator {
         k = colon < e ? colon + 1 : e;
       }
       for (size_t eq = TopLevel(k, e, "="); eq < e; eq = TopLevel(eq + 1, e, "=")) {
-        if (t_[k].kind == PyToken::kName && (eq == k + 1 || IsOp(k + 1, ":")))
+        if (t_[k].kind == PyToken::kName && (eq == k + 1 || t_[k + 1].is_op(":")))
           Conditional(k, keyword, line);
         k = eq + 1;
       }
@@ -392,26 +141,22 @@ class Evaluator {
 
   void Conditional(size_t name, const std::string& keyword, int line) {
     const PyToken& t = t_[name];
-    Value v;
-    v.kind = Value::kUnknown;
-    v.why =
-        fmt::format("assigned inside the `{}` block of line {}, which is not run", keyword, line);
-    v.line = t.line;
-    v.column = t.column;
-    Assign(t.text, v);
+    Assign(t.text, PyValue::Unknown(
+                       t, fmt::format("assigned inside the `{}` block of line {}, which is not run",
+                                      keyword, line)));
   }
 
-  // `def f`, `class C`, `for x in`, `with ... as x`: names that are not settings.
-  void BindHeaderNames(size_t begin, size_t end) {
-    if ((IsName(begin, "def") || IsName(begin, "class")) && t_[begin + 1].kind == PyToken::kName)
+  // `def f` and `class C` bind names to objects that are not settings.
+  void BindHeaderNames(size_t begin) {
+    if ((t_[begin].is_name("def") || t_[begin].is_name("class")) &&
+        t_[begin + 1].kind == PyToken::kName)
       names_[t_[begin + 1].text] =
-          Value::Object("<" + t_[begin].text + " " + t_[begin + 1].text + ">");
-    (void)end;
+          PyValue::Object("<" + t_[begin].text + " " + t_[begin + 1].text + ">");
   }
 
-  void Assign(const std::string& name, const Value& v) {
+  void Assign(const std::string& name, const PyValue& v) {
     names_[name] = v;
-    if (v.kind == Value::kObject) {
+    if (v.kind == PyValue::kObject) {
       out_->settings.erase(name);
       return;
     }
@@ -427,10 +172,10 @@ class Evaluator {
 
   Status Statement(size_t begin, size_t end) {
     const PyToken& first = t_[begin];
-    if (IsName(begin, "import")) return Import(begin, end);
-    if (IsName(begin, "from")) return FromImport(begin, end);
-    if (IsName(begin, "pass")) return Status::OK();
-    if (IsName(begin, "del")) {
+    if (t_[begin].is_name("import")) return Import(begin, end);
+    if (t_[begin].is_name("from")) return FromImport(begin, end);
+    if (t_[begin].is_name("pass")) return Status::OK();
+    if (t_[begin].is_name("del")) {
       for (size_t k = begin + 1; k < end; ++k)
         if (t_[k].kind == PyToken::kName) {
           names_.erase(t_[k].text);
@@ -438,7 +183,7 @@ class Evaluator {
         }
       return Status::OK();
     }
-    if (first.kind == PyToken::kName && kKeywords.count(first.text) &&
+    if (first.kind == PyToken::kName && IsPythonKeyword(first.text) &&
         !IsValueKeyword(first.text)) {
       Skipped(begin, end, "this statement is not run");
       return Status::OK();
@@ -450,16 +195,16 @@ class Evaluator {
           "+=", "-=", "*=", "/=", "//=", "%=", "**="};
       if (kAugmented.count(op)) {
         auto it = names_.find(first.text);
-        Value left;
+        PyValue left;
         if (it == names_.end()) {
-          left = Unknown(first, fmt::format("name `{}` is not defined", first.text));
+          left = PyValue::Unknown(first, fmt::format("name `{}` is not defined", first.text));
         } else {
           left = it->second;
         }
-        Value right = Evaluate(begin + 2, end);
-        VERDI_RETURN_IF_ERROR(failure_);
-        Value v = Binary(op.substr(0, op.size() - 1), left, right, t_[begin + 1]);
-        VERDI_RETURN_IF_ERROR(failure_);
+        PyValue right;
+        VERDI_RETURN_IF_ERROR(Evaluate(begin + 2, end, &right));
+        PyValue v = PyBinary(op.substr(0, op.size() - 1), left, right, t_[begin + 1]);
+        if (v.raised) return PyInvalid(where_, v.line, v.column, v.why);
         Assign(first.text, Locate(v, t_[begin + 2]));
         return Status::OK();
       }
@@ -469,14 +214,14 @@ class Evaluator {
       equals.push_back(eq);
     if (equals.empty()) {
       if (first.kind == PyToken::kString && end == begin + 1) return Status::OK();  // docstring
-      if (t_[begin].kind == PyToken::kName && IsOp(begin + 1, ":"))
+      if (t_[begin].kind == PyToken::kName && t_[begin + 1].is_op(":"))
         return Status::OK();  // an annotation alone assigns nothing
       Skipped(begin, end, "this statement is not run");
       return Status::OK();
     }
     size_t value_begin = equals.back() + 1;
-    Value v = Evaluate(value_begin, end);
-    VERDI_RETURN_IF_ERROR(failure_);
+    PyValue v;
+    VERDI_RETURN_IF_ERROR(Evaluate(value_begin, end, &v));
     v = Locate(v, t_[std::min(value_begin, end - 1)]);
     size_t target = begin;
     for (size_t eq : equals) {
@@ -486,30 +231,34 @@ class Evaluator {
     return Status::OK();
   }
 
+  Status Evaluate(size_t begin, size_t end, PyValue* out) const {
+    return EvaluatePyExpression(t_, begin, end, names_, where_, env_, out);
+  }
+
   // A value located at `at` unless it knows where its problem is.
-  static Value Locate(Value v, const PyToken& at) {
-    if (v.kind != Value::kUnknown || v.line == 0) {
+  static PyValue Locate(PyValue v, const PyToken& at) {
+    if (v.kind != PyValue::kUnknown || v.line == 0) {
       v.line = at.line;
       v.column = at.column;
     }
     return v;
   }
 
-  Status AssignTarget(size_t begin, size_t end, const Value& v) {
-    if (end == begin + 1 && t_[begin].kind == PyToken::kName && !kKeywords.count(t_[begin].text)) {
+  Status AssignTarget(size_t begin, size_t end, const PyValue& v) {
+    if (end == begin + 1 && t_[begin].kind == PyToken::kName && !IsPythonKeyword(t_[begin].text)) {
       Assign(t_[begin].text, v);
       return Status::OK();
     }
-    if (end > begin + 1 && t_[begin].kind == PyToken::kName && IsOp(begin + 1, ":")) {
+    if (end > begin + 1 && t_[begin].kind == PyToken::kName && t_[begin + 1].is_op(":")) {
       Assign(t_[begin].text, v);  // NAME: annotation = value
       return Status::OK();
     }
     // a, b = ... and (a, b) = ...
     size_t b = begin, e = end;
-    if ((IsOp(b, "(") || IsOp(b, "[")) && e - b >= 2) ++b, --e;
+    if ((t_[b].is_op("(") || t_[b].is_op("[")) && e - b >= 2) ++b, --e;
     std::vector<size_t> names;
     for (size_t k = b; k < e; k += 2) {
-      if (t_[k].kind != PyToken::kName || (k + 1 < e && !IsOp(k + 1, ","))) {
+      if (t_[k].kind != PyToken::kName || (k + 1 < e && !t_[k + 1].is_op(","))) {
         Skipped(begin, end, "only names are assigned to");
         return Status::OK();
       }
@@ -521,10 +270,10 @@ class Evaluator {
     }
     if (v.known() && (!v.data.is_array() || v.data.size() != names.size()))
       return Error(t_[begin],
-                   fmt::format("cannot unpack {} into {} names", TypeName(v.data), names.size()));
+                   fmt::format("cannot unpack {} into {} names", PyTypeName(v.data), names.size()));
     for (size_t n = 0; n < names.size(); ++n) {
-      Value item = v;
-      if (v.known()) item = Locate(Value::Data(v.data[n]), t_[names[n]]);
+      PyValue item = v;
+      if (v.known()) item = Locate(PyValue::Data(v.data[n]), t_[names[n]]);
       Assign(t_[names[n]].text, item);
     }
     return Status::OK();
@@ -542,19 +291,19 @@ class Evaluator {
       while (k < end && t_[k].kind == PyToken::kName) {
         if (first.empty()) first = t_[k].text;
         dotted += (dotted.empty() ? "" : ".") + t_[k].text;
-        if (k + 1 < end && IsOp(k + 1, "."))
+        if (k + 1 < end && t_[k + 1].is_op("."))
           k += 2;
         else
           ++k;
       }
       if (dotted.empty()) return Error(t_[k < end ? k : begin], "invalid syntax in import");
-      if (k + 1 < end && IsName(k, "as")) {
-        names_[t_[k + 1].text] = Resolve(dotted);
+      if (k + 1 < end && t_[k].is_name("as")) {
+        names_[t_[k + 1].text] = ResolvePyName(dotted);
         k += 2;
       } else {
-        names_[first] = Value::Object(first);
+        names_[first] = PyValue::Object(first);
       }
-      if (k < end && IsOp(k, ",")) ++k;
+      if (k < end && t_[k].is_op(",")) ++k;
     }
     return Status::OK();
   }
@@ -563,11 +312,11 @@ class Evaluator {
   Status FromImport(size_t begin, size_t end) {
     size_t k = begin + 1;
     std::string module;
-    while (k < end && !IsName(k, "import")) module += t_[k++].text;
+    while (k < end && !t_[k].is_name("import")) module += t_[k++].text;
     if (k == end) return Error(t_[begin], "invalid syntax: `from` without `import`");
     if (module == "__future__") return Status::OK();
     ++k;
-    if (k < end && IsOp(k, "*")) {
+    if (k < end && t_[k].is_op("*")) {
       Skipped(begin, end, "the names it imports are not known to verdi");
       return Status::OK();
     }
@@ -575,901 +324,20 @@ class Evaluator {
       if (t_[k].kind != PyToken::kName) continue;  // ( , )
       std::string name = t_[k].text;
       std::string bound = name;
-      if (k + 2 < end && IsName(k + 1, "as")) {
+      if (k + 2 < end && t_[k + 1].is_name("as")) {
         bound = t_[k + 2].text;
         k += 2;
       }
-      names_[bound] = Resolve(module + "." + name);
+      names_[bound] = ResolvePyName(module + "." + name);
     }
     return Status::OK();
-  }
-
-  Value Resolve(std::string dotted) const {
-    if (auto c = kConstants.find(dotted); c != kConstants.end()) return Value::Data(c->second);
-    if (auto a = kAliases.find(dotted); a != kAliases.end()) dotted = a->second;
-    return Value::Object(dotted);
-  }
-
-  // ----- expressions -----
-
-  Value Unknown(const PyToken& at, std::string why) const {
-    Value v;
-    v.kind = Value::kUnknown;
-    v.why = std::move(why);
-    v.line = at.line;
-    v.column = at.column;
-    return v;
-  }
-
-  // A Python exception: the file would not load. Deferred while in a
-  // branch that may not run.
-  Value Fail(const PyToken& at, const std::string& message) {
-    Commit(Error(at, message));
-    return Unknown(at, message);
-  }
-  void Commit(const Status& st) {
-    if (st.ok()) return;
-    if (skip_ > 0) {
-      if (deferred_.ok()) deferred_ = st;
-    } else if (failure_.ok()) {
-      failure_ = st;
-      bailed_ = true;
-    }
-  }
-
-  // Syntax this reader does not evaluate: the statement's value is unknown.
-  Value Bail(const PyToken& at, const std::string& why) {
-    bailed_ = true;
-    return Unknown(at, why);
-  }
-
-  Value Evaluate(size_t begin, size_t end) {
-    pos_ = begin;
-    end_ = end;
-    bailed_ = false;
-    Value v = ExprList(")");
-    if (!bailed_ && pos_ < end_) return Bail(t_[pos_], "syntax verdi does not evaluate");
-    return v;
-  }
-
-  const PyToken& Peek() const { return t_[std::min(pos_, end_)]; }
-  bool PeekOp(std::string_view op) const { return pos_ < end_ && IsOp(pos_, op); }
-  bool PeekName(std::string_view name) const { return pos_ < end_ && IsName(pos_, name); }
-  bool Expect(std::string_view op) {
-    if (PeekOp(op)) {
-      ++pos_;
-      return true;
-    }
-    Bail(Peek(), fmt::format("expected '{}'", op));
-    return false;
-  }
-  // Bails at a comprehension (`for` in a display or call).
-  bool Comprehension() {
-    if (!PeekName("for") && !PeekName("async")) return false;
-    Bail(Peek(), "comprehensions are not evaluated");
-    return true;
-  }
-
-  // Items separated by commas up to `close` (not consumed): a tuple when
-  // there is a comma, else the single value.
-  Value ExprList(std::string_view close) {
-    const PyToken& at = Peek();
-    Value first = StarOrExpr();
-    if (bailed_ || !PeekOp(",")) {
-      if (first.kind == Value::kObject && first.object == "*")
-        return Bail(at, "a starred expression alone");
-      return first;
-    }
-    std::vector<Value> items{first};
-    while (!bailed_ && PeekOp(",")) {
-      ++pos_;
-      if (pos_ >= end_ || PeekOp(close)) break;
-      items.push_back(StarOrExpr());
-    }
-    return Sequence(items, at);
-  }
-
-  // An element of a list, tuple or set: `*x` gives an Object "*" holding x.
-  Value StarOrExpr() {
-    if (PeekOp("*")) {
-      ++pos_;
-      Value v = OrTest();
-      if (!v.known()) return v;
-      Value star = Value::Object("*");
-      star.data = v.data;
-      return star;
-    }
-    return Expr();
-  }
-
-  // The array of `items`, `*x` items spread.
-  Value Sequence(const std::vector<Value>& items, const PyToken& at) {
-    Json out = Json::array();
-    for (const Value& item : items) {
-      if (item.kind == Value::kUnknown) return item;
-      if (item.kind == Value::kObject && item.object == "*") {
-        if (item.data.is_array()) {
-          for (const Json& x : item.data) out.push_back(x);
-        } else if (item.data.is_object()) {
-          for (const auto& [k, v] : item.data.items()) out.push_back(k);
-        } else {
-          return item.data.is_string()
-                     ? Unknown(at, "unpacking a string")
-                     : Fail(at, fmt::format("TypeError: {} object is not iterable",
-                                            TypeName(item.data)));
-        }
-      } else if (item.kind == Value::kObject) {
-        return Unknown(at, fmt::format("`{}` is not a value", item.object));
-      } else {
-        out.push_back(item.data);
-      }
-    }
-    return Value::Data(out);
-  }
-
-  // test: or_test ['if' or_test 'else' test] | lambda
-  Value Expr() {
-    const PyToken& at = Peek();
-    if (PeekName("lambda")) return Bail(at, "lambdas are not evaluated");
-    Status a_failure;
-    Value a = Deferred([this] { return OrTest(); }, &a_failure);
-    if (!PeekName("if") || bailed_) {
-      Commit(a_failure);
-      return a;
-    }
-    ++pos_;
-    Value cond = OrTest();
-    if (!PeekName("else")) return Bail(Peek(), "expected 'else'");
-    ++pos_;
-    bool take_a = cond.known() && Truthy(cond.data);
-    if (take_a) Commit(a_failure);
-    Value b = take_a || !cond.known() ? NotRun([this] { return Expr(); }) : Expr();
-    if (!cond.known()) return cond;
-    return take_a ? a : b;
-  }
-
-  // Evaluates `f` keeping the exceptions it raises in `*failure`, for the
-  // caller to commit if the branch is the one Python runs.
-  template <typename F>
-  Value Deferred(F f, Status* failure) {
-    Status saved = std::exchange(deferred_, Status::OK());
-    ++skip_;
-    Value v = f();
-    --skip_;
-    *failure = std::exchange(deferred_, saved);
-    return v;
-  }
-
-  // Evaluates `f`, a branch Python does not run: its exceptions are dropped.
-  template <typename F>
-  Value NotRun(F f) {
-    Status dropped;
-    return Deferred(f, &dropped);
-  }
-
-  Value OrTest() { return BoolOp("or"); }
-  Value AndTest() { return BoolOp("and"); }
-
-  // a or b / a and b: the deciding operand; the rest is not run.
-  Value BoolOp(std::string_view op) {
-    Value left = op == "or" ? AndTest() : NotTest();
-    while (!bailed_ && PeekName(op)) {
-      ++pos_;
-      bool decided = left.known() && (op == "or" ? Truthy(left.data) : !Truthy(left.data));
-      auto operand = [this, op] { return op == "or" ? AndTest() : NotTest(); };
-      Value right = decided || !left.known() ? NotRun(operand) : operand();
-      if (!decided) left = left.known() ? right : left;
-    }
-    return left;
-  }
-
-  Value NotTest() {
-    if (PeekName("not")) {
-      const PyToken& at = t_[pos_++];
-      Value v = NotTest();
-      if (!v.known()) return v.kind == Value::kUnknown ? v : Unknown(at, "`not` of a module");
-      return Value::Data(!Truthy(v.data));
-    }
-    return Comparison();
-  }
-
-  Value Comparison() {
-    Value left = Arith();
-    Value result = left;
-    bool chained = false;  // a < b < c: (a < b) and (b < c)
-    while (!bailed_ && pos_ < end_) {
-      const PyToken& at = Peek();
-      std::string op;
-      if (PeekOp("==") || PeekOp("!=") || PeekOp("<") || PeekOp(">") || PeekOp("<=") ||
-          PeekOp(">=")) {
-        op = at.text;
-        ++pos_;
-      } else if (PeekName("in")) {
-        op = "in";
-        ++pos_;
-      } else if (PeekName("not") && IsName(pos_ + 1, "in") && pos_ + 1 < end_) {
-        op = "not in";
-        pos_ += 2;
-      } else if (PeekName("is")) {
-        ++pos_;
-        op = "is";
-        if (PeekName("not")) {
-          ++pos_;
-          op = "is not";
-        }
-      } else {
-        break;
-      }
-      Value right = Arith();
-      Value r = Compare(op, left, right, at);
-      if (!chained || (result.known() && Truthy(result.data))) result = r;
-      chained = true;
-      left = right;
-    }
-    return result;
-  }
-
-  Value Compare(const std::string& op, const Value& a, const Value& b, const PyToken& at) {
-    if (a.kind == Value::kUnknown) return a;
-    if (b.kind == Value::kUnknown) return b;
-    if (!a.known() || !b.known()) return Unknown(at, "comparing modules");
-    const Json &x = a.data, &y = b.data;
-    if (op == "==") return Value::Data(PyEquals(x, y));
-    if (op == "!=") return Value::Data(!PyEquals(x, y));
-    if (op == "is" || op == "is not") {
-      bool scalar = x.is_null() || y.is_null() || x.is_boolean() || y.is_boolean();
-      if (!scalar) return Unknown(at, "`is` between values other than None, True and False");
-      bool same = x.type() == y.type() && x == y;
-      return Value::Data(op == "is" ? same : !same);
-    }
-    if (op == "in" || op == "not in") {
-      bool found = false;
-      if (y.is_string() && x.is_string()) {
-        found = y.get<std::string>().find(x.get<std::string>()) != std::string::npos;
-      } else if (y.is_array()) {
-        found = std::any_of(y.begin(), y.end(), [&](const Json& e) { return PyEquals(e, x); });
-      } else if (y.is_object()) {
-        auto key = JsonKey(x);
-        found = key && y.contains(*key);
-      } else {
-        return Fail(at,
-                    fmt::format("TypeError: argument of type '{}' is not iterable", TypeName(y)));
-      }
-      return Value::Data(op == "in" ? found : !found);
-    }
-    int order = 0;
-    if (IsNumber(x) && IsNumber(y)) {
-      double dx = AsDouble(x), dy = AsDouble(y);
-      order = dx < dy ? -1 : dx > dy ? 1 : 0;
-    } else if (x.is_string() && y.is_string()) {
-      int c = x.get<std::string>().compare(y.get<std::string>());
-      order = c < 0 ? -1 : c > 0 ? 1 : 0;
-    } else {
-      return Unknown(at, fmt::format("ordering {} and {}", TypeName(x), TypeName(y)));
-    }
-    bool r = op == "<" ? order < 0 : op == ">" ? order > 0 : op == "<=" ? order <= 0 : order >= 0;
-    return Value::Data(r);
-  }
-
-  Value Arith() {
-    Value left = Term();
-    while (!bailed_ && (PeekOp("+") || PeekOp("-"))) {
-      const PyToken& op = t_[pos_++];
-      Value right = Term();
-      left = Binary(op.text, left, right, op);
-    }
-    if (!bailed_ &&
-        (PeekOp("|") || PeekOp("&") || PeekOp("^") || PeekOp("<<") || PeekOp(">>") || PeekOp("@")))
-      return Bail(Peek(), fmt::format("the operator {} is not evaluated", Peek().text));
-    return left;
-  }
-
-  Value Term() {
-    Value left = Factor();
-    while (!bailed_ && (PeekOp("*") || PeekOp("/") || PeekOp("//") || PeekOp("%"))) {
-      const PyToken& op = t_[pos_++];
-      Value right = Factor();
-      left = Binary(op.text, left, right, op);
-    }
-    return left;
-  }
-
-  Value Factor() {
-    if (PeekOp("-") || PeekOp("+")) {
-      const PyToken& op = t_[pos_++];
-      Value v = Factor();
-      if (!v.known()) return v.kind == Value::kUnknown ? v : Unknown(op, "arithmetic on a module");
-      if (!IsNumber(v.data))
-        return Fail(op, fmt::format("TypeError: bad operand type for unary {}: '{}'", op.text,
-                                    TypeName(v.data)));
-      if (op.text == "+") return Value::Data(IsInteger(v.data) ? Json(AsInt(v.data)) : v.data);
-      if (IsInteger(v.data)) {
-        int64_t i = AsInt(v.data);
-        if (i == std::numeric_limits<int64_t>::min()) return Unknown(op, "integers beyond 64 bits");
-        return Value::Data(-i);
-      }
-      return Value::Data(-v.data.get<double>());
-    }
-    if (PeekOp("~")) return Bail(Peek(), "the operator ~ is not evaluated");
-    if (PeekName("await")) return Bail(Peek(), "await is not evaluated");
-    return Power();
-  }
-
-  Value Power() {
-    Value base = Primary();
-    if (!bailed_ && PeekOp("**")) {
-      const PyToken& op = t_[pos_++];
-      Value exponent = Factor();
-      return Binary("**", base, exponent, op);
-    }
-    return base;
-  }
-
-  Value Binary(const std::string& op, const Value& a, const Value& b, const PyToken& at) {
-    if (a.kind == Value::kUnknown) return a;
-    if (b.kind == Value::kUnknown) return b;
-    if (!a.known() || !b.known()) return Unknown(at, "arithmetic on a module");
-    const Json &x = a.data, &y = b.data;
-    auto type_error = [&] {
-      return Fail(at, fmt::format("TypeError: unsupported operand type(s) for {}: '{}' and '{}'",
-                                  op, TypeName(x), TypeName(y)));
-    };
-    if (IsNumber(x) && IsNumber(y)) {
-      bool ints = IsInteger(x) && IsInteger(y);
-      if (ints && op != "/") {
-        __int128 l = AsInt(x), r = AsInt(y), v = 0;
-        if ((op == "//" || op == "%") && r == 0)
-          return Fail(at, "ZeroDivisionError: integer division or modulo by zero");
-        if (op == "+") {
-          v = l + r;
-        } else if (op == "-") {
-          v = l - r;
-        } else if (op == "*") {
-          v = l * r;
-        } else if (op == "//" || op == "%") {
-          __int128 q = l / r;
-          if ((l % r != 0) && ((l < 0) != (r < 0))) --q;  // floor
-          v = op == "//" ? q : l - q * r;
-        } else if (op == "**") {
-          if (r < 0) return Value::Data(std::pow(static_cast<double>(l), static_cast<double>(r)));
-          v = 1;
-          for (__int128 k = 0; k < r; ++k) {
-            v *= l;
-            if (v > std::numeric_limits<int64_t>::max() || v < std::numeric_limits<int64_t>::min())
-              return Unknown(at, "integers beyond 64 bits");
-          }
-        }
-        if (v > std::numeric_limits<int64_t>::max() || v < std::numeric_limits<int64_t>::min())
-          return Unknown(at, "integers beyond 64 bits");
-        return Value::Data(static_cast<int64_t>(v));
-      }
-      double l = AsDouble(x), r = AsDouble(y), v = 0;
-      if ((op == "/" || op == "//" || op == "%") && r == 0)
-        return Fail(at, ints ? "ZeroDivisionError: division by zero"
-                             : "ZeroDivisionError: float division by zero");
-      if (op == "+") v = l + r;
-      if (op == "-") v = l - r;
-      if (op == "*") v = l * r;
-      if (op == "/") v = l / r;
-      if (op == "//") v = std::floor(l / r);
-      if (op == "%") {
-        v = std::fmod(l, r);
-        if (v != 0 && ((v < 0) != (r < 0))) v += r;
-      }
-      if (op == "**") v = std::pow(l, r);
-      if (!std::isfinite(v)) return Unknown(at, "numbers beyond a double");
-      return Value::Data(v);
-    }
-    if (op == "+" && x.is_string() && y.is_string())
-      return Value::Data(x.get<std::string>() + y.get<std::string>());
-    if (op == "+" && x.is_array() && y.is_array()) {
-      Json v = x;
-      for (const Json& e : y) v.push_back(e);
-      return Value::Data(v);
-    }
-    if (op == "*" && (x.is_string() || x.is_array() || y.is_string() || y.is_array())) {
-      const Json& seq = x.is_string() || x.is_array() ? x : y;
-      const Json& n = &seq == &x ? y : x;
-      if (!IsInteger(n)) return type_error();
-      Json v = seq.is_string() ? Json("") : Json::array();
-      for (int64_t k = 0; k < AsInt(n); ++k) {
-        if (seq.is_string())
-          v = v.get<std::string>() + seq.get<std::string>();
-        else
-          for (const Json& e : seq) v.push_back(e);
-      }
-      return Value::Data(v);
-    }
-    if (op == "%" && x.is_string()) return Unknown(at, "%-formatting is not evaluated");
-    return type_error();
-  }
-
-  Value Primary() {
-    Value v = Atom();
-    while (!bailed_ && pos_ < end_) {
-      const PyToken& at = Peek();
-      if (PeekOp(".")) {
-        ++pos_;
-        if (pos_ >= end_ || t_[pos_].kind != PyToken::kName)
-          return Bail(at, "expected a name after '.'");
-        const PyToken& attr = t_[pos_++];
-        if (v.kind == Value::kObject)
-          v = Resolve(v.object + "." + attr.text);
-        else if (v.kind == Value::kData)
-          v = Unknown(attr,
-                      fmt::format("the methods of values (.{}) are not evaluated", attr.text));
-      } else if (PeekOp("(")) {
-        ++pos_;
-        Args args;
-        bool ok = Arguments(&args);
-        if (!ok) return v;
-        v = Call(v, args, at);
-      } else if (PeekOp("[")) {
-        ++pos_;
-        if (SliceAhead()) return Bail(at, "slices are not evaluated");
-        Value key = ExprList("]");
-        if (!Expect("]")) return v;
-        v = Subscript(v, key, at);
-      } else {
-        break;
-      }
-    }
-    return v;
-  }
-
-  // Inside a subscript's brackets: a ':' before its ']'.
-  bool SliceAhead() const {
-    int depth = 0;
-    for (size_t k = pos_; k < end_; ++k) {
-      if (t_[k].kind != PyToken::kOp) continue;
-      const std::string& o = t_[k].text;
-      if (o == "(" || o == "[" || o == "{") ++depth;
-      if (o == ")" || o == "]" || o == "}") {
-        if (depth == 0) return false;
-        --depth;
-      }
-      if (o == ":" && depth == 0) return true;
-    }
-    return false;
-  }
-
-  bool Arguments(Args* args) {
-    while (!bailed_ && !PeekOp(")")) {
-      if (pos_ >= end_) {
-        Bail(Peek(), "expected ')'");
-        return false;
-      }
-      if (PeekOp("**") || PeekOp("*")) {
-        bool dict = PeekOp("**");
-        const PyToken& at = t_[pos_++];
-        Value v = Expr();
-        if (v.known() && dict && v.data.is_object()) {
-          for (const auto& [k, e] : v.data.items()) args->keywords.emplace_back(k, Value::Data(e));
-        } else if (v.known() && !dict && v.data.is_array()) {
-          for (const Json& e : v.data) args->positional.push_back(Value::Data(e));
-        } else {
-          args->positional.push_back(v.known() ? Unknown(at, "unpacking this argument") : v);
-        }
-      } else if (pos_ + 1 < end_ && t_[pos_].kind == PyToken::kName && IsOp(pos_ + 1, "=")) {
-        std::string name = t_[pos_].text;
-        pos_ += 2;
-        args->keywords.emplace_back(name, Expr());
-      } else {
-        args->positional.push_back(Expr());
-        if (Comprehension()) return false;
-      }
-      if (!PeekOp(",")) break;
-      ++pos_;
-    }
-    return Expect(")");
-  }
-
-  Value Subscript(const Value& v, const Value& key, const PyToken& at) {
-    if (v.kind == Value::kUnknown) return v;
-    if (key.kind == Value::kUnknown) return key;
-    if (!key.known()) return Unknown(at, "a module as a key");
-    if (v.kind == Value::kObject) {
-      if (v.object != "os.environ")
-        return Unknown(at, fmt::format("subscripts of `{}` are not evaluated", v.object));
-      if (!key.data.is_string())
-        return Fail(at, fmt::format("TypeError: str expected, not {}", TypeName(key.data)));
-      std::string name = key.data.get<std::string>();
-      if (auto value = env_(name)) return Value::Data(*value);
-      return Fail(at,
-                  fmt::format("KeyError: os.environ['{}']: the environment variable {} is not set",
-                              name, name));
-    }
-    const Json& d = v.data;
-    if (d.is_object()) {
-      auto k = JsonKey(key.data);
-      if (!k) return Unknown(at, "a container as a key");
-      if (!d.contains(*k)) return Fail(at, fmt::format("KeyError: {}", key.data.dump()));
-      return Value::Data(d[*k]);
-    }
-    if (d.is_array() || d.is_string()) {
-      if (!IsInteger(key.data))
-        return Fail(at,
-                    fmt::format("TypeError: indices must be integers, not {}", TypeName(key.data)));
-      int64_t size = static_cast<int64_t>(d.size());
-      if (d.is_string()) {
-        const std::string& s = d.get_ref<const std::string&>();
-        if (std::any_of(s.begin(), s.end(),
-                        [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
-          return Unknown(at, "indexing a non-ASCII string");
-        size = static_cast<int64_t>(s.size());
-      }
-      int64_t i = AsInt(key.data);
-      if (i < 0) i += size;
-      if (i < 0 || i >= size) return Fail(at, "IndexError: index out of range");
-      if (d.is_string())
-        return Value::Data(std::string(1, d.get<std::string>()[static_cast<size_t>(i)]));
-      return Value::Data(d[static_cast<size_t>(i)]);
-    }
-    return Fail(at, fmt::format("TypeError: '{}' object is not subscriptable", TypeName(d)));
-  }
-
-  Value Atom() {
-    if (pos_ >= end_) return Bail(Peek(), "an expression is missing");
-    const PyToken& t = t_[pos_];
-    switch (t.kind) {
-      case PyToken::kNumber:
-        ++pos_;
-        return t.unsupported.empty() ? Value::Data(t.value) : Unknown(t, t.unsupported);
-      case PyToken::kString:
-        return Strings();
-      case PyToken::kName:
-        ++pos_;
-        if (t.text == "True") return Value::Data(true);
-        if (t.text == "False") return Value::Data(false);
-        if (t.text == "None") return Value::Data(nullptr);
-        if (kKeywords.count(t.text))
-          return Bail(t, fmt::format("`{}` is not evaluated here", t.text));
-        if (auto it = names_.find(t.text); it != names_.end()) {
-          Value v = it->second;
-          if (v.kind == Value::kUnknown)
-            v = Unknown(t, fmt::format("`{}` has no known value: {}", t.text, v.why));
-          return v;
-        }
-        if (kBuiltins.count(t.text)) return Value::Object("builtins." + t.text);
-        return Unknown(t, fmt::format("name `{}` is not defined", t.text));
-      case PyToken::kOp:
-        if (t.text == "(") return Parenthesized();
-        if (t.text == "[") return ListDisplay();
-        if (t.text == "{") return DictOrSet();
-        if (t.text == "...") return Bail(t, "Ellipsis is not evaluated");
-        return Bail(t, fmt::format("syntax verdi does not evaluate ('{}')", t.text));
-      default:
-        return Bail(t, "an expression is missing");
-    }
-  }
-
-  // Adjacent string literals, concatenated.
-  Value Strings() {
-    const PyToken& first = t_[pos_];
-    std::string text;
-    bool bytes = false, str = false;
-    std::optional<Value> unknown;
-    while (pos_ < end_ && t_[pos_].kind == PyToken::kString) {
-      const PyToken& t = t_[pos_++];
-      (t.string_kind == 'b' ? bytes : str) = true;
-      if (!unknown && t.string_kind == 'b')
-        unknown = Unknown(t, "bytes literals are not evaluated");
-      if (!unknown && t.string_kind == 'f')
-        unknown = Unknown(t, "f-strings with {fields} are not evaluated");
-      if (!unknown && !t.unsupported.empty())
-        unknown = Unknown(t, t.unsupported + " are not evaluated");
-      text += t.value.get<std::string>();
-    }
-    if (bytes && str) return Fail(first, "SyntaxError: cannot mix bytes and nonbytes literals");
-    return unknown ? *unknown : Value::Data(text);
-  }
-
-  Value Parenthesized() {
-    const PyToken& open = t_[pos_++];
-    if (PeekOp(")")) {
-      ++pos_;
-      return Value::Data(Json::array());
-    }
-    if (PeekName("yield")) return Bail(Peek(), "yield is not evaluated");
-    Value first = StarOrExpr();
-    if (Comprehension()) return Unknown(open, "generator expressions are not evaluated");
-    if (!PeekOp(",")) {
-      if (!Expect(")")) return first;
-      return first;
-    }
-    std::vector<Value> items{first};
-    while (!bailed_ && PeekOp(",")) {
-      ++pos_;
-      if (PeekOp(")")) break;
-      items.push_back(StarOrExpr());
-    }
-    if (!Expect(")")) return first;
-    return Sequence(items, open);
-  }
-
-  Value ListDisplay() {
-    const PyToken& open = t_[pos_++];
-    std::vector<Value> items;
-    while (!bailed_ && !PeekOp("]")) {
-      items.push_back(StarOrExpr());
-      if (Comprehension()) return Unknown(open, "comprehensions are not evaluated");
-      if (!PeekOp(",")) break;
-      ++pos_;
-    }
-    if (!Expect("]")) return Unknown(open, "a list");
-    return Sequence(items, open);
-  }
-
-  Value DictOrSet() {
-    const PyToken& open = t_[pos_++];
-    if (PeekOp("}")) {
-      ++pos_;
-      return Value::Data(Json::object());
-    }
-    bool is_dict = PeekOp("**");
-    std::vector<Value> items;
-    Json dict = Json::object();
-    std::optional<Value> unknown;
-    auto note = [&](const Value& v) {
-      if (!unknown && !v.known())
-        unknown = v.kind == Value::kUnknown ? v : Unknown(open, "a module in a dict");
-    };
-    for (bool first = true; !bailed_ && !PeekOp("}"); first = false) {
-      if (PeekOp("**")) {
-        if (first) is_dict = true;
-        if (!is_dict) return Bail(Peek(), "** in a set");
-        const PyToken& at = t_[pos_++];
-        Value v = OrTest();
-        note(v);
-        if (v.known() && !v.data.is_object())
-          return Fail(at, fmt::format("TypeError: '{}' object is not a mapping", TypeName(v.data)));
-        if (v.known())
-          for (const auto& [k, e] : v.data.items()) dict[k] = e;
-      } else {
-        Value key = is_dict ? Expr() : StarOrExpr();
-        if (first && PeekOp(":")) is_dict = true;
-        if (is_dict) {
-          if (!Expect(":")) return Unknown(open, "a dict");
-          Value value = Expr();
-          note(key);
-          note(value);
-          if (key.known() && value.known()) {
-            auto k = JsonKey(key.data);
-            if (!k) {
-              if (!unknown)
-                unknown = Unknown(open, "dict keys that are not str, int, float, bool or None");
-            } else {
-              dict[*k] = value.data;
-            }
-          }
-        } else {
-          items.push_back(key);
-        }
-      }
-      if (Comprehension()) return Unknown(open, "comprehensions are not evaluated");
-      if (!PeekOp(",")) break;
-      ++pos_;
-    }
-    if (!Expect("}")) return Unknown(open, "a dict");
-    if (unknown) return *unknown;
-    if (is_dict) return Value::Data(dict);
-    Value seq = Sequence(items, open);
-    return seq.known() ? Value::Data(SortedUnique(seq.data)) : seq;
-  }
-
-  // ----- calls -----
-
-  // The arguments by parameter name: positional ones first, then keywords;
-  // false (after a TypeError) on too many or repeated ones.
-  bool Bind(const Args& args, const std::vector<std::string>& params, bool extra_keywords,
-            const std::string& callee, const PyToken& at, std::map<std::string, Value>* out) {
-    if (args.positional.size() > params.size()) {
-      Fail(at, fmt::format("TypeError: {}() takes at most {} positional arguments ({} given)",
-                           callee, params.size(), args.positional.size()));
-      return false;
-    }
-    for (size_t i = 0; i < args.positional.size(); ++i) (*out)[params[i]] = args.positional[i];
-    for (const auto& [name, v] : args.keywords) {
-      bool known = std::find(params.begin(), params.end(), name) != params.end();
-      if (!known && !extra_keywords) {
-        Fail(at,
-             fmt::format("TypeError: {}() got an unexpected keyword argument '{}'", callee, name));
-        return false;
-      }
-      if (!out->emplace(name, v).second) {
-        Fail(at,
-             fmt::format("TypeError: {}() got multiple values for argument '{}'", callee, name));
-        return false;
-      }
-    }
-    return true;
-  }
-
-  Value Call(const Value& callee, const Args& args, const PyToken& at) {
-    if (callee.kind == Value::kUnknown) return callee;
-    if (callee.kind == Value::kData)
-      return Fail(at, fmt::format("TypeError: '{}' object is not callable", TypeName(callee.data)));
-    for (const Value& a : args.positional)
-      if (!a.known())
-        return a.kind == Value::kUnknown
-                   ? a
-                   : Unknown(at, fmt::format("`{}` as an argument", a.object));
-    for (const auto& [name, a] : args.keywords)
-      if (!a.known())
-        return a.kind == Value::kUnknown
-                   ? a
-                   : Unknown(at, fmt::format("`{}` as an argument", a.object));
-    const std::string& f = callee.object;
-    std::map<std::string, Value> p;
-    auto arg = [&](const std::string& name) -> const Json* {
-      auto it = p.find(name);
-      return it == p.end() ? nullptr : &it->second.data;
-    };
-    if (f == "os.environ.get" || f == "os.getenv") {
-      if (!Bind(args, {"key", "default"}, false, f, at, &p)) return Unknown(at, f);
-      if (!arg("key"))
-        return Fail(at, fmt::format("TypeError: {}() missing the argument 'key'", f));
-      if (!arg("key")->is_string())
-        return Fail(at, fmt::format("TypeError: str expected, not {}", TypeName(*arg("key"))));
-      if (auto value = env_(arg("key")->get<std::string>())) return Value::Data(*value);
-      return Value::Data(arg("default") ? *arg("default") : Json(nullptr));
-    }
-    if (f == "os.path.join") {
-      if (!args.keywords.empty() || args.positional.empty())
-        return Fail(at, "TypeError: os.path.join() takes one or more paths");
-      std::string path;
-      for (size_t i = 0; i < args.positional.size(); ++i) {
-        const Json& part = args.positional[i].data;
-        if (!part.is_string())
-          return Fail(at, fmt::format("TypeError: expected str, not {}", TypeName(part)));
-        std::string b = part.get<std::string>();
-        if (i == 0 || (!b.empty() && b[0] == '/'))
-          path = b;
-        else if (path.empty() || path.back() == '/')
-          path += b;
-        else
-          path += "/" + b;
-      }
-      return Value::Data(path);
-    }
-    if (f == "datetime.timedelta") {
-      static const std::vector<std::string> kParams = {
-          "days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks"};
-      static const double kSeconds[] = {86400, 1, 1e-6, 1e-3, 60, 3600, 604800};
-      if (!Bind(args, kParams, false, "timedelta", at, &p)) return Unknown(at, f);
-      double total = 0;
-      for (size_t i = 0; i < kParams.size(); ++i) {
-        const Json* v = arg(kParams[i]);
-        if (v == nullptr) continue;
-        if (!IsNumber(*v))
-          return Fail(at, fmt::format("TypeError: unsupported type for timedelta {} component: {}",
-                                      kParams[i], TypeName(*v)));
-        total += AsDouble(*v) * kSeconds[i];
-      }
-      return Value::Data(std::round(total * 1e6) / 1e6);
-    }
-    if (f == "kombu.Queue" || f == "kombu.Exchange") {
-      bool queue = f == "kombu.Queue";
-      std::vector<std::string> params =
-          queue ? std::vector<std::string>{"name",    "exchange", "routing_key",
-                                           "channel", "bindings", "on_declared"}
-                : std::vector<std::string>{"name", "type", "channel"};
-      std::string kind = queue ? "Queue" : "Exchange";
-      if (!Bind(args, params, true, kind, at, &p)) return Unknown(at, f);
-      Json object = {{"__kombu__", kind}};
-      for (const auto& [name, v] : p) object[name] = v.data;
-      return Value::Data(object);
-    }
-    if (f.rfind("builtins.", 0) == 0) return Builtin(f.substr(9), args, at);
-    return Unknown(at, fmt::format("calls to `{}` are not evaluated", f));
-  }
-
-  Value Builtin(const std::string& f, const Args& args, const PyToken& at) {
-    if (!args.keywords.empty() && f != "dict" && f != "int")
-      return Fail(at, fmt::format("TypeError: {}() takes no keyword arguments", f));
-    if (args.positional.size() > (f == "int" ? 2u : 1u))
-      return Fail(at, fmt::format("TypeError: {}() takes at most 1 argument", f));
-    const Json* x = args.positional.empty() ? nullptr : &args.positional[0].data;
-    if (f == "int") {
-      std::map<std::string, Value> p;
-      if (!Bind(args, {"x", "base"}, false, "int", at, &p)) return Unknown(at, f);
-      x = p.count("x") ? &p["x"].data : nullptr;
-      const Json* base = p.count("base") ? &p["base"].data : nullptr;
-      if (x == nullptr) return Value::Data(0);
-      if (base != nullptr && (!x->is_string() || !IsInteger(*base)))
-        return Fail(at, "TypeError: int() can't convert non-string with explicit base");
-      if (x->is_string()) {
-        int b = base ? static_cast<int>(AsInt(*base)) : 10;
-        auto v = ParseIntText(x->get<std::string>(), b);
-        if (!v)
-          return Fail(at, fmt::format("ValueError: invalid literal for int() with base {}: '{}'", b,
-                                      x->get<std::string>()));
-        return Value::Data(*v);
-      }
-      if (IsInteger(*x)) return Value::Data(AsInt(*x));
-      if (x->is_number_float()) {
-        double d = std::trunc(x->get<double>());
-        if (std::abs(d) > 9.2e18) return Unknown(at, "integers beyond 64 bits");
-        return Value::Data(static_cast<int64_t>(d));
-      }
-      return Fail(at,
-                  fmt::format("TypeError: int() argument must be a string or a number, not '{}'",
-                              TypeName(*x)));
-    }
-    if (f == "float") {
-      if (x == nullptr) return Value::Data(0.0);
-      if (IsNumber(*x)) return Value::Data(AsDouble(*x));
-      if (!x->is_string())
-        return Fail(at, fmt::format("TypeError: float() argument must be a string or a number, not "
-                                    "'{}'",
-                                    TypeName(*x)));
-      double d = 0;
-      switch (ParseFloatText(x->get<std::string>(), &d)) {
-        case FloatText::kOk:
-          return Value::Data(d);
-        case FloatText::kNotFinite:
-          return Unknown(at, "infinite and NaN numbers");
-        case FloatText::kInvalid:
-          break;
-      }
-      return Fail(at, fmt::format("ValueError: could not convert string to float: '{}'",
-                                  x->get<std::string>()));
-    }
-    if (f == "str") {
-      if (x == nullptr) return Value::Data("");
-      auto s = PyStr(*x);
-      if (!s) return Unknown(at, "str() of a container");
-      return Value::Data(*s);
-    }
-    if (f == "bool") return Value::Data(x != nullptr && Truthy(*x));
-    if (f == "list" || f == "tuple" || f == "set" || f == "frozenset") {
-      Json items = Json::array();
-      if (x != nullptr) {
-        if (x->is_array()) {
-          items = *x;
-        } else if (x->is_object()) {
-          for (const auto& [k, v] : x->items()) items.push_back(k);
-        } else if (x->is_string()) {
-          return Unknown(at, fmt::format("{}() of a string", f));
-        } else {
-          return Fail(at, fmt::format("TypeError: '{}' object is not iterable", TypeName(*x)));
-        }
-      }
-      return Value::Data(f == "set" || f == "frozenset" ? SortedUnique(items) : items);
-    }
-    if (f == "dict") {
-      Json d = Json::object();
-      if (x != nullptr) {
-        if (x->is_object()) {
-          d = *x;
-        } else if (x->is_array()) {
-          for (const Json& pair : *x) {
-            if (!pair.is_array() || pair.size() != 2)
-              return Fail(at,
-                          "ValueError: dictionary update sequence element has the wrong length");
-            auto k = JsonKey(pair[0]);
-            if (!k) return Unknown(at, "dict keys that are not str, int, float, bool or None");
-            d[*k] = pair[1];
-          }
-        } else {
-          return Fail(at, fmt::format("TypeError: '{}' object is not iterable", TypeName(*x)));
-        }
-      }
-      for (const auto& [name, v] : args.keywords) d[name] = v.data;
-      return Value::Data(d);
-    }
-    return Unknown(at, fmt::format("calls to `{}` are not evaluated", f));
   }
 
   const std::vector<PyToken>& t_;
   const std::string& where_;
   const EnvLookup& env_;
   PythonConfig* out_;
-  std::map<std::string, Value> names_;
-  size_t pos_ = 0, end_ = 0;
-  bool bailed_ = false;
-  int skip_ = 0;
-  Status failure_, deferred_;
+  std::map<std::string, PyValue> names_;
 };
 
 }  // namespace
@@ -1479,7 +347,7 @@ Status EvaluatePythonConfig(const std::string& text, const std::string& where, c
   *out = PythonConfig();
   std::vector<PyToken> tokens;
   VERDI_RETURN_IF_ERROR(TokenizePython(text, where, &tokens));
-  return Evaluator(tokens, where, env, out).Run();
+  return ModuleReader(tokens, where, env, out).Run();
 }
 
 }  // namespace verdi

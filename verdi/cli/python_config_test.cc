@@ -231,6 +231,7 @@ x, y = 1, 2
 cond = "yes" if 1 == 1.0 else "no"
 member = "a" in imports and 3 not in imports
 chain = 1 < 2 < 3
+short = 2 < 1 < 1 / 0
 )PY");
   EXPECT_EQ(Value(c, "day"), 86400);
   EXPECT_EQ(Value(c, "half"), 3.5);
@@ -252,6 +253,7 @@ chain = 1 < 2 < 3
   EXPECT_EQ(Value(c, "cond"), "yes");
   EXPECT_EQ(Value(c, "member"), true);
   EXPECT_EQ(Value(c, "chain"), true);
+  EXPECT_EQ(Value(c, "short"), false);  // decided at 2 < 1: 1 / 0 is not run, as in Python
   EXPECT_EQ(ErrorOf("x = 1 / 0\n"), "celeryconfig.py:1:7: ZeroDivisionError: division by zero");
   EXPECT_EQ(ErrorOf("x = 'a' + 1\n"),
             "celeryconfig.py:1:9: TypeError: unsupported operand type(s) for +: 'str' and 'int'");

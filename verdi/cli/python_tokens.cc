@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <limits>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -98,7 +99,7 @@ class Tokenizer {
   int Col() const { return static_cast<int>(i_ - line_start_) + 1; }
 
   Status Error(int line, int column, const std::string& message) const {
-    return Status::Invalid(fmt::format("{}:{}:{}: {}", where_, line, column, message));
+    return PyInvalid(where_, line, column, message);
   }
 
   void Emit(PyToken::Kind kind, std::string text, int line, int column) {
@@ -433,6 +434,19 @@ class Tokenizer {
 };
 
 }  // namespace
+
+bool IsPythonKeyword(std::string_view name) {
+  static const std::set<std::string, std::less<>> kKeywords = {
+      "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+      "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+      "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
+  return kKeywords.count(name) > 0;
+}
+
+Status PyInvalid(const std::string& where, int line, int column, const std::string& message) {
+  return Status::Invalid(fmt::format("{}:{}:{}: {}", where, line, column, message));
+}
 
 Status TokenizePython(const std::string& text, const std::string& where,
                       std::vector<PyToken>* out) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "jobspec/json_field.h"
@@ -26,7 +27,18 @@ struct PyToken {
   /// A number or string this reader cannot represent (an imaginary number,
   /// an integer beyond 64 bits, a \N{...} escape): why.
   std::string unsupported;
+
+  bool is_op(std::string_view op) const { return kind == kOp && text == op; }
+  bool is_name(std::string_view name) const { return kind == kName && text == name; }
 };
+
+/// Whether `name` is one of Python's keywords (the soft ones, such as
+/// `match`, are names).
+bool IsPythonKeyword(std::string_view name);
+
+/// Invalid("where:line:column: message"): how the reader reports what makes
+/// Python refuse a file, from the tokenizer to the evaluator's exceptions.
+Status PyInvalid(const std::string& where, int line, int column, const std::string& message);
 
 /// Tokenizes `text`. Comments, blank lines, backslash continuations and
 /// line breaks inside brackets produce nothing; each logical line ends with

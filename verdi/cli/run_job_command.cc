@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "verdi/cli/commands.h"
+#include "verdi/cli/log_flags.h"
 #include "verdi/cli/pipeline_flags.h"
 #include "verdi/job/host_facts.h"
 #include "verdi/job/pipeline.h"
@@ -20,6 +21,7 @@ constexpr int kInvalidInputExit = 2;
 struct RunJobOptions {
   std::string job_file;
   PipelineFlags pipeline;
+  LogFlags log;
 };
 
 // The exit code that reports the job's status to a shell.
@@ -34,6 +36,7 @@ int ExitCodeFor(const JobOutcome& outcome) {
 int RunJob(const RunJobOptions& options) {
   // Before anything else, so a signal during set-up is not lost either.
   SignalInterrupts interrupts;
+  UseLogFlags(options.log);
 
   PipelineSettings settings = MakePipelineSettings(
       options.pipeline, fmt::format("run_job@{} pid {}", GetHostFacts().hostname, getpid()));
@@ -49,10 +52,11 @@ int RunJob(const RunJobOptions& options) {
   if (st.ok())
     st = PrepareJob(std::move(payload), settings, &prepared).WithPrefix(options.job_file);
   if (!st.ok()) {
-    fmt::print(stderr, "verdi run_job: {}\n", st.message());
+    LogFatal("verdi run_job: " + st.message());
     return kInvalidInputExit;
   }
 
+  ScopedLogContext context(prepared.job.task_id, prepared.job.job_id);
   JobOutcome outcome = RunPreparedJob(&prepared, settings, &interrupts);
   int exit_code = ExitCodeFor(outcome);
   if (reporter && !reporter->sink()->Flush(std::chrono::seconds(10)))
@@ -83,6 +87,8 @@ void AddRunJobCommand(CLI::App* app, int* exit_code) {
   cmd->add_option("JOB.json", options->job_file, "The run_job payload, as HySDS queues it")
       ->required();
   AddPipelineFlags(cmd, &options->pipeline);
+  AddLogLevelFlag(cmd, &options->log);
+  AddLogFormatFlag(cmd, &options->log);
   cmd->callback([options, exit_code] { *exit_code = RunJob(*options); });
 }
 

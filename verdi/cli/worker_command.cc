@@ -323,7 +323,8 @@ void PrintConfig(CLI::App* cmd, const WorkerFlags& f, const WorkerSettings& s,
   p.Row("HARD_TIME_LIMIT_GAP", std::to_string(f.hard_time_limit_gap), "--hard-time-limit-gap");
   p.Row("worker_max_tasks_per_child", std::to_string(f.max_tasks_per_child),
         "--max-tasks-per-child");
-  p.Row("loglevel", f.loglevel, "--loglevel");
+  p.Row("loglevel", f.log.level, "--loglevel");
+  p.Row("verdi_log_format", f.log.format, "--log-format");
   p.Row("logfile", f.logfile.empty() ? "(stderr)" : f.logfile, "--logfile");
   p.Row("pidfile", f.pidfile.empty() ? "(none)" : f.pidfile, "--pidfile");
   p.Row("detach", OnOff(f.detach), "--detach");
@@ -441,14 +442,14 @@ int RunWorkerCommand(const WorkerSettings& given, const PipelineFlags& pipeline,
   std::unique_ptr<StatusReporter> reporter;
   Status st = MakeStatusReporter(pipeline, settings.nodename, late_status_watch, &reporter);
   if (!st.ok()) {
-    fmt::print(stderr, "verdi worker: {}\n", st.message());
+    LogFatal("verdi worker: " + st.message());
     return 2;
   }
   std::unique_ptr<HysdsKeys> keys;
   if (!pipeline.status_url.empty()) {
     st = HysdsKeys::Make(pipeline.status_url, &keys).WithPrefix("--redis-job-status-url");
     if (!st.ok()) {
-      fmt::print(stderr, "verdi worker: {}\n", st.message());
+      LogFatal("verdi worker: " + st.message());
       return 2;
     }
   }
@@ -463,12 +464,10 @@ int RunWorkerCommand(const WorkerSettings& given, const PipelineFlags& pipeline,
 
 int Worker(CLI::App* cmd, WorkerFlags* f, const CeleryGlobalFlags& g) {
   auto fail = [](const Status& st) {
-    fmt::print(stderr, "verdi worker: {}\n", st.message());
+    LogFatal("verdi worker: " + st.message());
     return 2;
   };
-  LogLevel level = LogLevel::kInfo;
-  (void)ParseLogLevel(f->loglevel, &level);  // checked by the flag
-  SetLogLevel(level);
+  UseLogFlags(f->log);  // again once a settings file had its say
   if (!f->logfile.empty() && !SetLogFile(f->logfile))
     return fail(Status::IOError("--logfile " + f->logfile, errno));
   std::vector<std::string> notes, warnings;
@@ -482,6 +481,7 @@ int Worker(CLI::App* cmd, WorkerFlags* f, const CeleryGlobalFlags& g) {
     if (st.ok()) st = ApplyConfigFile(file, cmd, f, &sources, &warnings);
     if (!st.ok()) return fail(st);
   }
+  UseLogFlags(f->log);
   WorkerSettings settings;
   if (Status st = MakeWorkerSettings(*f, &settings, &warnings); !st.ok()) return fail(st);
   mode_t umask_value = 0;

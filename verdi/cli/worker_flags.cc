@@ -1,7 +1,5 @@
 #include "verdi/cli/worker_flags.h"
 
-#include "base/log.h"
-
 namespace verdi {
 namespace {
 
@@ -22,15 +20,7 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags* f) {
   cmd->add_option("-S,--statedb", f->statedb,
                   "Celery's state database (accepted; verdi keeps revoked ids in memory and\n"
                   "finds the results of earlier runs in the result backend)");
-  cmd->add_option("-l,--loglevel", f->loglevel,
-                  "Lowest level logged: DEBUG, INFO, WARNING, ERROR, CRITICAL (FATAL)")
-      ->check([](const std::string& value) -> std::string {
-        LogLevel level;
-        return ParseLogLevel(value, &level)
-                   ? ""
-                   : "expected DEBUG, INFO, WARNING, ERROR, CRITICAL or FATAL, got " + value;
-      })
-      ->capture_default_str();
+  AddLogLevelFlag(cmd, &f->log);
   cmd->add_option("-O", f->optimization,
                   "Scheduling profile: default or fair. verdi schedules as Celery's fair\n"
                   "profile either way: a job slot takes a task only when it is free, and\n"
@@ -112,6 +102,7 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags* f) {
   cmd->add_option("-f,--logfile", f->logfile,
                   "Append the log (and anything else on stderr) to this file; SIGHUP reopens\n"
                   "it (logrotate) and the worker goes on");
+  AddLogFormatFlag(cmd, &f->log);
   cmd->add_option("--pidfile", f->pidfile,
                   "Write the worker's pid here; refuse to start while the pid in it runs;\n"
                   "removed at exit");

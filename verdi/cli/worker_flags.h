@@ -11,6 +11,7 @@
 #include "jobspec/json_field.h"
 #include "verdi/cli/broker_flags.h"
 #include "verdi/cli/lifecycle_flags.h"
+#include "verdi/cli/log_flags.h"
 #include "verdi/cli/pipeline_flags.h"
 
 namespace verdi {
@@ -21,7 +22,7 @@ struct WorkerFlags {
   std::string nodename = "celery@%h";
   bool detach = false;
   std::string statedb;
-  std::string loglevel = "INFO";
+  LogFlags log;                          // -l, --log-format
   std::string optimization = "default";  // -O default|fair
   int prefetch_multiplier = 1;
   // Pool Options

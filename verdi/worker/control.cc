@@ -89,7 +89,9 @@ WorkerSnapshot TakeSnapshot(const SnapshotSources& in) {
                          std::chrono::steady_clock::now() - in.started)
                          .count();
   w.processed = in.parts->intake->processed();
-  w.concurrency = in.settings->concurrency;
+  w.concurrency = in.parts->slots->active();
+  w.autoscale = in.autoscale;
+  w.busy = static_cast<int64_t>(in.parts->slots->Busy());
   w.prefetch_count = in.prefetch;
   w.clock = in.events->clock().value();
   w.task_events = in.events->task_events();

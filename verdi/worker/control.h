@@ -58,6 +58,9 @@ struct SnapshotSources {
   const AmqpUrl* url = nullptr;
   std::chrono::steady_clock::time_point started;
   uint16_t prefetch = 0;
+  /// The autoscale range now (pool_grow, pool_shrink and autoscale move it
+  /// from the settings'); none without --autoscale.
+  std::optional<AutoscaleRange> autoscale;
 };
 
 /// The worker as remote control shows it, now.

@@ -70,7 +70,9 @@ WorkerMetrics::WorkerMetrics(int slots, JobObserver* next)
       registry_.AddCounter("verdi_published_bytes_total",
                            "Bytes of datasets published (metrics.products_staged disk_usage)");
   active_slots_ = registry_.AddGauge("verdi_active_slots", "Job slots running a job now");
-  slots_ = registry_.AddGauge("verdi_slots", "Job slots (--concurrency)");
+  slots_ = registry_.AddGauge("verdi_slots",
+                              "Job slots: --concurrency (as pool_grow and pool_shrink moved it) or "
+                              "the --autoscale maximum");
   queue_lag_ = registry_.AddHistogram(
       "verdi_queue_lag_seconds",
       "Receive time minus job_info.time_queued, else minus the task's past eta; not observed "
@@ -123,6 +125,8 @@ void WorkerMetrics::Received(const TaskMessage& task, WallClock::time_point now)
   if (!since && task.eta && *task.eta <= now) since = *task.eta;
   if (since) queue_lag_->Observe(std::max(0.0, SecondsBetween(*since, now)));
 }
+
+void WorkerMetrics::SetSlots(int slots) { slots_->Set(slots); }
 
 void WorkerMetrics::Update(size_t active_slots, const StatusSink* sink) {
   active_slots_->Set(static_cast<double>(active_slots));

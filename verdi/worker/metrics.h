@@ -43,6 +43,8 @@ class WorkerMetrics : public JobObserver {
   /// Gauges the worker refreshes: busy slots and the status buffer depth
   /// (`sink` may be null: no gauge).
   void Update(size_t active_slots, const StatusSink* sink);
+  /// The pool's size, after remote control changed it.
+  void SetSlots(int slots);
 
   /// The connection thread's loop went round now; `not_ready` is "" when the
   /// worker is connected and consuming, else why not.

@@ -341,8 +341,15 @@ Status CheckRunJobArguments(const TaskMessage& task) {
   return Status::OK();
 }
 
+std::string JobIdOf(const TaskMessage& task) {
+  if (!task.args.is_array() || task.args.empty() || !task.args[0].is_object()) return "";
+  auto it = task.args[0].find("job_id");
+  return it != task.args[0].end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 void RunJobTask(const TaskMessage& task, const TaskDelivery& delivery, const TaskServices& services,
                 Interrupts* stop, std::shared_ptr<AckTarget> ack) {
+  ScopedLogContext context(task.id, JobIdOf(task));
   TaskRun(task, delivery, services, std::move(ack)).Run(stop);
 }
 

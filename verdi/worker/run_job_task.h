@@ -67,6 +67,9 @@ struct TaskServices {
 /// is the job (an object), kwargs may only hold queue_when_finished.
 Status CheckRunJobArguments(const TaskMessage& task);
 
+/// The job id of a run_job task (args[0].job_id); "" when it has none.
+std::string JobIdOf(const TaskMessage& task);
+
 /// Runs one run_job request to the end in the calling job slot: STARTED
 /// stored, the job run by services.runner (stoppable through `stop`),
 /// SUCCESS with HySDS's summary or FAILURE with the job's error stored, and

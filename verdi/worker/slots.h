@@ -35,16 +35,18 @@ class WorkSink {
   virtual bool Adopt(const std::string& id, const TaskDelivery& delivery) = 0;
 };
 
-/// The job slots: N threads taking Work from one queue and running each with
-/// RunJobTask. Each slot has its own stop requests, so the connection thread
-/// can stop a job (revoke) or all of them (shutdown). Only the first
-/// `active` slots take work (Celery's --autoscale moves it between its
-/// minimum and N). Thread-safe.
+/// The job slots: threads taking Work from one queue and running each with
+/// RunJobTask. At most `active` jobs run at once (Celery's pool size:
+/// -c, moved by pool_grow / pool_shrink, or by --autoscale between its
+/// minimum and maximum); a thread is added when `active` outgrows them.
+/// Each slot has its own stop requests, so the connection thread can stop a
+/// job (revoke) or all of them (shutdown). Thread-safe.
 class Slots : public WorkSink {
  public:
-  Slots(int count, const TaskServices& services, int active)
-      : services_(services), stops_(count), running_work_(count), active_(active) {
-    for (int i = 0; i < count; ++i) threads_.emplace_back([this, i] { Loop(i); });
+  Slots(int count, const TaskServices& services, int active) : services_(services) {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_ = active;
+    AddThreads(count);
   }
   Slots(int count, const TaskServices& services) : Slots(count, services, count) {}
 
@@ -54,7 +56,7 @@ class Slots : public WorkSink {
       closed_ = true;
     }
     cv_.notify_all();
-    for (auto& t : threads_) t.join();
+    for (auto& slot : slots_) slot->thread.join();
   }
 
   void Submit(Work work) override {
@@ -72,17 +74,25 @@ class Slots : public WorkSink {
     return queue_.size() + running_;
   }
 
-  /// How many slots take work.
+  /// Jobs running.
+  size_t Running() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return running_;
+  }
+
+  /// How many jobs may run at once.
   int active() {
     std::lock_guard<std::mutex> lock(mu_);
     return active_;
   }
-  /// From now on the first `n` slots take work; a job running in a slot
-  /// beyond them finishes first.
+  /// From now on at most `n` jobs run at once; threads are added when there
+  /// are fewer. Lowered below the jobs running, it stops none of them: no
+  /// queued job starts until fewer than `n` run.
   void SetActive(int n) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       active_ = n;
+      if (n > static_cast<int>(slots_.size())) AddThreads(n - static_cast<int>(slots_.size()));
     }
     cv_.notify_all();
   }
@@ -90,7 +100,8 @@ class Slots : public WorkSink {
   /// Stops every running job with `sig`; queued work is requeued unrun.
   std::vector<Work> StopAll(int sig) {
     std::vector<Work> unstarted = TakeQueued();
-    for (auto& stop : stops_) stop.Raise(sig);
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& slot : slots_) slot->stop.Raise(sig);
     return unstarted;
   }
 
@@ -105,9 +116,9 @@ class Slots : public WorkSink {
 
   bool Adopt(const std::string& id, const TaskDelivery& delivery) override {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& r : running_work_)
-      if (r.work != nullptr && r.work->task.id == id) {
-        r.work->ack->Set(delivery);
+    for (const auto& slot : slots_)
+      if (slot->work != nullptr && slot->work->task.id == id) {
+        slot->work->ack->Set(delivery);
         return true;
       }
     return false;
@@ -116,9 +127,9 @@ class Slots : public WorkSink {
   /// Sends `sig` to the running job of task `id`; false when none runs it.
   bool Signal(const std::string& id, int sig) {
     std::lock_guard<std::mutex> lock(mu_);
-    for (size_t i = 0; i < running_work_.size(); ++i)
-      if (running_work_[i].work != nullptr && running_work_[i].work->task.id == id) {
-        stops_[i].Raise(sig);
+    for (const auto& slot : slots_)
+      if (slot->work != nullptr && slot->work->task.id == id) {
+        slot->stop.Raise(sig);
         return true;
       }
     return false;
@@ -128,27 +139,37 @@ class Slots : public WorkSink {
   /// queued ones.
   void Snapshot(std::vector<std::pair<Work, double>>* active, std::vector<Work>* queued) {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& r : running_work_)
-      if (r.work != nullptr) active->emplace_back(*r.work, r.started);
+    for (const auto& slot : slots_)
+      if (slot->work != nullptr) active->emplace_back(*slot->work, slot->started);
     queued->assign(queue_.begin(), queue_.end());
   }
 
  private:
-  void Loop(int slot);
+  struct Slot {
+    EventInterrupts stop;
+    const Work* work = nullptr;  // the job it runs, under mu_
+    double started = 0;          // UNIX seconds
+    std::thread thread;
+  };
+
+  // Under mu_.
+  void AddThreads(int n) {
+    for (int i = 0; i < n; ++i) {
+      slots_.push_back(std::make_unique<Slot>());
+      Slot* slot = slots_.back().get();
+      slot->thread = std::thread([this, slot] { Loop(slot); });
+    }
+  }
+
+  void Loop(Slot* slot);
 
   const TaskServices& services_;
-  std::vector<EventInterrupts> stops_;
-  struct Running {
-    const Work* work = nullptr;
-    double started = 0;  // UNIX seconds
-  };
-  std::vector<Running> running_work_;  // per slot, under mu_
-  std::vector<std::thread> threads_;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::vector<std::unique_ptr<Slot>> slots_;  // grows only
   std::deque<Work> queue_;
   size_t running_ = 0;
-  int active_;
+  int active_ = 0;
   bool closed_ = false;
 };
 

@@ -34,6 +34,7 @@ TaskIntake::Result TaskIntake::Accept(const AmqpDelivery& delivery, uint64_t con
                     delivery.exchange,     delivery.routing_key, delivery.priority};
   TaskMessage task;
   Status st = DecodeTaskMessage(delivery, s_.limits, &task);
+  ScopedLogContext context(task.id, JobIdOf(task));
   if (st.ok() && from.redelivered && s_.unstored != nullptr && s_.unstored->Adopt(task, from)) {
     // It ended here (or in an earlier life on this node) but its result
     // never reached the backend: stored now, then this copy acked.

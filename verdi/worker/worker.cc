@@ -43,7 +43,10 @@ class Worker {
         events_({settings.nodename, static_cast<int>(getpid())}, &outbox_, settings.task_events),
         policy_(settings.lifecycle.exit),
         consumers_(settings.queues),
-        pidbox_(settings.nodename, settings.limits, settings.task_serializer) {}
+        pidbox_(settings.nodename, settings.limits, settings.task_serializer) {
+    if (settings.autoscale_min >= 0)
+      autoscale_ = AutoscaleRange{settings.concurrency, settings.autoscale_min};
+  }
 
   int Run() {
     WorkerShared shared{root_,     &outbox_, &events_,
@@ -108,11 +111,15 @@ class Worker {
     return settings_.reporter != nullptr ? settings_.reporter->sink() : nullptr;
   }
 
+  // The pool's size as the broker's window counts it: the job slots, or
+  // with autoscale its maximum (as Celery's).
+  int PoolSize() const { return autoscale_ ? autoscale_->max : parts_.slots->active(); }
+
   uint16_t Prefetch() const {
     if (settings_.prefetch_multiplier <= 0) return 0;
     // Messages held unacked (ETA tasks, results waiting to be stored) must
     // not keep others from coming.
-    size_t count = static_cast<size_t>(settings_.concurrency) * settings_.prefetch_multiplier +
+    size_t count = static_cast<size_t>(PoolSize()) * settings_.prefetch_multiplier +
                    parts_.intake->held_count() + parts_.unstored->size();
     return static_cast<uint16_t>(std::min<size_t>(count, 65535));
   }
@@ -314,8 +321,8 @@ class Worker {
   }
 
   WorkerSnapshot Snapshot() {
-    return TakeSnapshot(
-        {&settings_, &parts_, &consumers_, &revoked_, &events_, &url_, started_, Prefetch()});
+    return TakeSnapshot({&settings_, &parts_, &consumers_, &revoked_, &events_, &url_, started_,
+                         Prefetch(), autoscale_});
   }
 
   void Apply(const ControlEffects& e) {
@@ -326,6 +333,8 @@ class Worker {
     }
     if (!e.revoke.empty()) parts_.intake->EndUnrunnableHeld(WallClock::now());
     if (e.task_events) events_.set_task_events(*e.task_events);
+    if (e.pool_size) ResizePool(*e.pool_size);
+    if (e.autoscale) SetAutoscale(*e.autoscale);
     if (e.heartbeat)
       events_.Send("worker-heartbeat",
                    WorkerEventFields(5.0, static_cast<int64_t>(parts_.slots->Busy()),
@@ -341,14 +350,38 @@ class Worker {
                              parts_.intake ? parts_.intake->processed() : 0);
   }
 
+  // pool_grow, pool_shrink: as many jobs at once from now on. Running jobs
+  // are never stopped: after a shrink no new one starts until fewer run.
+  // The broker's window follows (UpdatePrefetch).
+  void ResizePool(int size) {
+    int before = parts_.slots->active();
+    parts_.slots->SetActive(size);
+    if (parts_.metrics) parts_.metrics->SetSlots(size);
+    LogInfo("{}: remote control: pool of {} -> {} job slots ({} jobs running)", settings_.nodename,
+            before, size, parts_.slots->Running());
+  }
+
+  // autoscale(max, min): the new range; the pool is brought within it now
+  // and the autoscaler moves it inside from then on.
+  void SetAutoscale(AutoscaleRange range) {
+    autoscale_ = range;
+    if (parts_.metrics) parts_.metrics->SetSlots(range.max);
+    int active = parts_.slots->active();
+    int wanted = std::clamp(active, range.min, range.max);
+    LogInfo("{}: remote control: autoscale now max={} min={} ({} -> {} job slots)",
+            settings_.nodename, range.max, range.min, active, wanted);
+    if (wanted > active) last_scale_up_ = Clock::now();
+    parts_.slots->SetActive(wanted);
+  }
+
   // --autoscale MAX,MIN: as Celery's autoscaler, more slots at once when
   // tasks wait for one, fewer after autoscale_keepalive without needing them.
   void Autoscale() {
-    if (settings_.autoscale_min < 0) return;
+    if (!autoscale_) return;
     auto now = Clock::now();
     int active = parts_.slots->active();
     int busy = static_cast<int>(parts_.slots->Busy());
-    int wanted = std::clamp(busy, settings_.autoscale_min, settings_.concurrency);
+    int wanted = std::clamp(busy, autoscale_->min, autoscale_->max);
     if (wanted > active) {
       last_scale_up_ = now;
     } else if (wanted == active || now - last_scale_up_ < settings_.autoscale_keepalive) {
@@ -388,6 +421,7 @@ class Worker {
   Clock::time_point next_heartbeat_;
   Clock::time_point next_attempt_;
   Clock::time_point last_scale_up_ = Clock::now();
+  std::optional<AutoscaleRange> autoscale_;  // --autoscale, as remote control moved it
   std::chrono::milliseconds backoff_{0};
 };
 
