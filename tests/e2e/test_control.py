@@ -235,4 +235,4 @@ def test_heartbeat_and_the_commands_verdi_does_not_carry_out(start_worker, celer
     assert "nothing to reload" in reply[0][node]["error"]
     # Celery's older names of the inspect commands.
     assert celery_app.control.broadcast("dump_tasks", destination=[node], reply=True,
-                                        timeout=2) == [{node: [RUN_JOB]}]
+                                        timeout=2) == [{node: [RUN_JOB, "verdi.noop"]}]
