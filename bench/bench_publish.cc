@@ -2,10 +2,11 @@
 // a fixed rate), through verdi's own AMQP link and Celery encoder, so the
 // publisher is never what a benchmark measures. verdi runs the jobs; the
 // Python reference worker (bench/celery_noop.py) registers a no-op task of
-// the same name, so both drain byte-identical messages.
+// the same name, so both drain byte-identical messages. With --task NAME
+// (e.g. verdi.noop) the messages call that task with no arguments instead.
 //
 // usage: bench_publish --broker URL --queue Q --count N [--rate R]
-//          [--prefix P] [--command CMD] [--times FILE]
+//          [--prefix P] [--command CMD] [--task NAME] [--times FILE]
 // Prints {"published": N, "seconds": S} on stdout. With --times, writes
 // "<task id>\t<POSIX seconds>" per message, taken just before its publish.
 #include <fmt/format.h>
@@ -26,6 +27,7 @@ namespace {
 
 struct Options {
   std::string broker, queue, prefix = "bench", command = "/bin/true", times_file;
+  std::string task = verdi::kRunJobTaskName;
   long count = 0;
   double rate = 0;  // messages per second; 0: as fast as the broker takes them
 };
@@ -47,6 +49,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->prefix = value;
     else if (arg == "--command")
       o->command = value;
+    else if (arg == "--task")
+      o->task = value;
     else if (arg == "--times")
       o->times_file = value;
     else
@@ -59,6 +63,11 @@ bool ParseArgs(int argc, char** argv, Options* o) {
 // inputs, no container, no datasets), kept small and the same for every run.
 verdi::TaskMessage MakeTask(const Options& o, long i, verdi::WallClock::time_point now) {
   std::string id = fmt::format("{}-{:07d}", o.prefix, i);
+  verdi::TaskMessage task;
+  task.id = id;
+  task.task = o.task;
+  task.origin = "bench_publish";
+  if (o.task != verdi::kRunJobTaskName) return task;
   verdi::Json job = {
       {"job_id", "job-" + id},
       {"task_id", id},
@@ -70,11 +79,7 @@ verdi::TaskMessage MakeTask(const Options& o, long i, verdi::WallClock::time_poi
       {"job_info",
        {{"id", "job-" + id}, {"job_queue", o.queue}, {"time_queued", verdi::IsoUtc(now)}}},
   };
-  verdi::TaskMessage task;
-  task.id = id;
-  task.task = "hysds.job_worker.run_job";
   task.args = verdi::Json::array({job});
-  task.origin = "bench_publish";
   return task;
 }
 
@@ -89,7 +94,7 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &o)) {
     std::fprintf(stderr,
                  "usage: bench_publish --broker URL --queue Q --count N [--rate R] [--prefix P] "
-                 "[--command CMD] [--times FILE]\n");
+                 "[--command CMD] [--task NAME] [--times FILE]\n");
     return 2;
   }
   verdi::AmqpUrl url;

@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "base/files.h"
+
 namespace verdi {
 namespace fs = std::filesystem;
 
@@ -115,7 +117,7 @@ Status JobDir::Open(const fs::path& dir, JobDir* out) {
     return Status::Failed(fmt::format("the job dir {} is {}, not a directory: refused",
                                       dir.string(), TypeName(st.st_mode)));
   std::error_code ec;
-  fs::path root = fs::canonical(dir, ec);
+  fs::path root = CanonicalPath(dir, ec);
   if (ec) return Status::IOError("resolving the job dir " + dir.string(), ec.value());
   int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Status::IOError("opening the job dir " + root.string(), errno);

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "base/files.h"
+
 namespace verdi::publish {
 namespace fs = std::filesystem;
 
@@ -73,7 +75,7 @@ struct Walk {
       std::string name = e.path().filename().string();
       std::error_code ec2;
       if (e.is_directory(ec2)) {
-        fs::path target = fs::canonical(e.path(), ec2);
+        fs::path target = CanonicalPath(e.path(), ec2);
         if (ec2) continue;
         if (!Inside(root, target)) {
           // Only a product may not point outside; other links are not ours to walk.
@@ -107,7 +109,7 @@ Status FindProducts(const fs::path& job_dir, const std::function<void(const std:
                     std::vector<Product>* out) {
   out->clear();
   std::error_code ec;
-  fs::path root = fs::canonical(job_dir, ec);
+  fs::path root = CanonicalPath(job_dir, ec);
   if (ec) return Status::IOError("resolving " + job_dir.string(), ec.value());
   Walk walk{root, log, out, {}};
   VERDI_RETURN_IF_ERROR(walk.Dir(job_dir, root));
@@ -141,7 +143,7 @@ Status ListFiles(const fs::path& root, const Product& product, const fs::path& d
     if (!ValidUtf8(rel))
       return Status::Failed(fmt::format("product {}: the file name {} is not valid UTF-8: refused",
                                         product.id, Escaped(p.string())));
-    fs::path target = fs::canonical(p, ec);
+    fs::path target = CanonicalPath(p, ec);
     if (ec)
       return Status::Failed(
           fmt::format("product {}: {} is a broken link: refused", product.id, p.string()));
@@ -165,9 +167,9 @@ Status ListProductFiles(const fs::path& job_dir, const Product& product,
                         std::vector<ProductFile>* out) {
   out->clear();
   std::error_code ec;
-  fs::path root = fs::canonical(job_dir, ec);
+  fs::path root = CanonicalPath(job_dir, ec);
   if (ec) return Status::IOError("resolving " + job_dir.string(), ec.value());
-  std::set<fs::path> seen = {fs::canonical(product.dir, ec)};
+  std::set<fs::path> seen = {CanonicalPath(product.dir, ec)};
   return ListFiles(root, product, product.dir, "", &seen, out);
 }
 

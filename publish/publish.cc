@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <ctime>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -43,6 +46,9 @@ struct Plan {
   std::vector<std::string> browse_urls;
   std::vector<std::string> sort_order;
 };
+
+// How many files of one product are uploaded at once.
+constexpr size_t kParallelUploads = 8;
 
 // What one publication has done so far, so that it can be undone.
 class Publisher {
@@ -130,16 +136,7 @@ class Publisher {
 
     VERDI_RETURN_IF_ERROR(ClaimLocation(plan, force));
     uint64_t bytes = 0;
-    for (const ProductFile& f : files) {
-      bool existed = false;
-      uint64_t size = 0;
-      std::string url = localize::JoinUrl(plan.location, f.relpath);
-      VERDI_RETURN_IF_ERROR(PutProductFile(product, f, url, true, &existed, &size));
-      if (existed)
-        return Status::Failed(fmt::format("product {}: {} exists already (not written by this job)",
-                                          product.id, RedactUrls(url)));
-      bytes += size;
-    }
+    VERDI_RETURN_IF_ERROR(PutProductFiles(plan, files, &bytes));
 
     Json images = Json::array();
     if (!plan.browse_location.empty()) VERDI_RETURN_IF_ERROR(PublishBrowse(plan, files, &images));
@@ -226,11 +223,55 @@ class Publisher {
   // A file of the product uploaded from what was listed, opened without
   // following any link: a link or a FIFO swapped in since is refused.
   Status PutProductFile(const Product& product, const ProductFile& f, const std::string& url,
-                        bool no_clobber, bool* existed, uint64_t* size) {
+                        bool no_clobber, bool* existed, uint64_t* size,
+                        localize::Uploader* up = nullptr) {
     FileHandle fd;
     VERDI_RETURN_IF_ERROR(dir_.OpenRegular(f.real, &fd, size).WithPrefix("product " + product.id));
-    return up_.PutFd(fd.get(), f.path.string(), url, no_clobber, existed)
+    return (up ? *up : up_)
+        .PutFd(fd.get(), f.path.string(), url, no_clobber, existed)
         .WithPrefix("product " + product.id);
+  }
+
+  // The product's files under its location, none over an existing one,
+  // kParallelUploads at once (each thread its own connection): a product of
+  // many small files is bound by round trips, not by bytes. All have ended
+  // when this returns, so that a rollback sees everything written.
+  Status PutProductFiles(const Plan& plan, const std::vector<ProductFile>& files, uint64_t* bytes) {
+    std::atomic<size_t> next{0};
+    std::atomic<uint64_t> total{0};
+    std::atomic<bool> failed{false};
+    std::mutex mu;
+    Status first = Status::OK();
+    auto put_some = [&](localize::Uploader* up) {
+      for (size_t i; !failed && (i = next++) < files.size();) {
+        const ProductFile& f = files[i];
+        bool existed = false;
+        uint64_t size = 0;
+        std::string url = localize::JoinUrl(plan.location, f.relpath);
+        Status st = PutProductFile(plan.product, f, url, true, &existed, &size, up);
+        if (st.ok() && existed)
+          st = Status::Failed(fmt::format("product {}: {} exists already (not written by this job)",
+                                          plan.product.id, RedactUrls(url)));
+        if (!st.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (first.ok()) first = st;
+          failed = true;
+          return;
+        }
+        total += size;
+      }
+    };
+    size_t helpers = std::min(files.size(), kParallelUploads) - (files.empty() ? 0 : 1);
+    std::vector<std::unique_ptr<localize::Uploader>> uploaders;
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < helpers; ++t) {
+      uploaders.push_back(std::make_unique<localize::Uploader>(s_.upload));
+      threads.emplace_back(put_some, uploaders.back().get());
+    }
+    put_some(nullptr);
+    for (std::thread& t : threads) t.join();
+    *bytes = total;
+    return first;
   }
 
   // The publish context goes first, with no-clobber: whoever holds it owns

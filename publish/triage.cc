@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "base/files.h"
 #include "base/timestamp.h"
 #include "jobspec/job_files.h"
 #include "jobspec/python_regex.h"
@@ -27,7 +28,7 @@ constexpr const char* kDefaultIdRegex = "triaged_job-(?P<job_id>.+)_task-(?P<tas
 void CopyIn(const fs::path& root, const fs::path& src, const fs::path& dir,
             const std::function<void(const std::string&)>& log) {
   std::error_code ec;
-  fs::path target = fs::canonical(src, ec);
+  fs::path target = CanonicalPath(src, ec);
   auto inside = [&](const fs::path& p) {
     auto rel = p.lexically_relative(root);
     return !rel.empty() && *rel.begin() != "..";

@@ -43,7 +43,7 @@ def test_ping_and_inspect(start_worker, celery_app, queue_name, node):
     assert stats["broker"]["transport"] == "amqp"
     assert "password" not in stats["broker"]
     assert "utime" in stats["rusage"]
-    assert inspect.registered()[node] == [RUN_JOB]
+    assert inspect.registered()[node] == [RUN_JOB, "verdi.noop"]
     assert inspect.revoked()[node] == []
     queues = inspect.active_queues()[node]
     assert [q["name"] for q in queues] == [queue_name]
@@ -235,4 +235,4 @@ def test_heartbeat_and_the_commands_verdi_does_not_carry_out(start_worker, celer
     assert "nothing to reload" in reply[0][node]["error"]
     # Celery's older names of the inspect commands.
     assert celery_app.control.broadcast("dump_tasks", destination=[node], reply=True,
-                                        timeout=2) == [{node: [RUN_JOB]}]
+                                        timeout=2) == [{node: [RUN_JOB, "verdi.noop"]}]

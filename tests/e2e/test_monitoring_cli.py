@@ -97,7 +97,7 @@ def test_celery_inspect_cli(start_worker, services, celery_app, queue_name, pref
     assert stats[node]["broker"]["transport"] == "amqp"
 
     registered = json_reply(celery_cli(services, "inspect", "registered", "-d", node, "--json"))
-    assert registered == {node: [RUN_JOB]}
+    assert registered == {node: [RUN_JOB, "verdi.noop"]}
 
     queues = json_reply(celery_cli(services, "inspect", "active_queues", "-d", node, "--json"))
     assert [q["name"] for q in queues[node]] == [queue_name]

@@ -5,6 +5,7 @@ import datetime
 import json
 import pathlib
 import signal
+import socket
 import time
 import uuid
 
@@ -94,6 +95,26 @@ def test_unknown_task_is_rejected_as_not_registered(start_worker, celery_app, qu
     assert type(raised.value).__name__ == "NotRegistered"
     assert "proj.tasks.add" in str(raised.value)
     assert "unknown task" in worker.log()
+
+
+def test_noop_task_answers_with_none_stored_in_redis_and_no_work_dir(
+        start_worker, celery_app, services, queue_name, tmp_path):
+    import redis
+    start_worker("-n", "verdi-noop@%h")
+    node = f"verdi-noop@{socket.gethostname()}"
+    assert "verdi.noop" in celery_app.control.inspect(destination=[node], timeout=5).registered()[node]
+    probes = [celery_app.send_task("verdi.noop", queue=queue_name) for _ in range(20)]
+    assert [p.get(timeout=30) for p in probes] == [None] * 20
+    port = services.state["redis"]["port"]
+    stored = json.loads(redis.Redis(port=port).get(f"celery-task-meta-{probes[0].id}"))
+    assert stored["status"] == "SUCCESS" and stored["result"] is None
+    assert stored["task_id"] == probes[0].id
+    assert not list((tmp_path / "root").glob("jobs/*/*/*/*/*/*"))
+    # Acked (late, after the result): the queue is empty, and a job still runs.
+    with Connection(services.state["amqp_url"]) as conn:
+        assert conn.default_channel.queue_declare(queue_name, passive=True).message_count == 0
+    result = celery_app.send_task(RUN_JOB, args=[job("/bin/true")], queue=queue_name)
+    assert result.get(timeout=30)["status"] == "job-completed"
 
 
 def test_garbage_is_rejected_and_the_next_job_runs(start_worker, celery_app, services, queue_name):

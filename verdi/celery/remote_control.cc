@@ -233,7 +233,10 @@ const std::map<std::string, Handler>& Handlers() {
                            {"request", Info(t, c.w.nodename)}});
          return list;
        }},
-      {"registered", [](const Call&) { return Json::array({kRunJobTaskName}); }},
+      {"registered",
+       [](const Call&) {
+         return Json::array({kRunJobTaskName, kNoopTaskName});
+       }},
       {"revoked",
        [](const Call& c) {
          Json ids = Json::array();

@@ -23,6 +23,10 @@ namespace verdi {
 
 /// The one task a verdi worker runs: HySDS's job task.
 inline constexpr const char* kRunJobTaskName = "hysds.job_worker.run_job";
+/// verdi's built-in task that runs nothing: SUCCESS (result None) stored,
+/// then the ack. A client sends it to measure the message path or to probe
+/// that a worker consumes its queue and reaches its result backend.
+inline constexpr const char* kNoopTaskName = "verdi.noop";
 
 /// Task messages are decoded from what the broker delivered.
 using Delivery = AmqpDelivery;

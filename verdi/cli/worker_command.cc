@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "base/files.h"
 #include "base/log.h"
 #include "base/redact.h"
 #include "verdi/cli/celery_global_flags.h"
@@ -504,7 +505,7 @@ int Worker(CLI::App* cmd, WorkerFlags* f, const CeleryGlobalFlags& g) {
           f->optimization == "fair" ? "; -O fair: a slot takes a task only when it is free" : "");
   if (f->detach)
     if (Status st = Detach(!f->logfile.empty()); !st.ok()) return fail(st);
-  if (!f->umask.empty()) umask(umask_value);
+  if (!f->umask.empty()) SetUmask(umask_value);
   if (!f->pidfile.empty())
     if (Status st = CreatePidFile(f->pidfile); !st.ok()) return fail(st);
   int code = RunWorkerCommand(

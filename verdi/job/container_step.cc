@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <future>
 #include <memory>
 
 #include <fmt/format.h>
@@ -84,6 +85,15 @@ Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, 
   cj.datasets_config_file = settings.datasets_config_file;
   cj.worker_config_file = settings.worker_config_file;
   *container_name = ContainerName(cj.job_id, cj.task_id);
+  // A container of the same name (an earlier delivery of this task) goes
+  // first: looked for while the image is ensured, each an engine call of a
+  // tenth of a second or more. Waited for on every return (~future).
+  std::future<Status> leftover = std::async(std::launch::async, [&cs, name = *container_name] {
+    bool exists = false;
+    Status st = ContainerExists(cs, name, &exists);
+    if (st.ok() && exists) st = KillContainer(cs, name);
+    return st;
+  });
 
   // What is mounted exists first: mounts are made of resolved paths.
   fs::path cache = p.root_work_dir / "cache";
@@ -140,17 +150,14 @@ Status PrepareContainer(const PreparedJob& p, const PipelineSettings& settings, 
   VERDI_RETURN_IF_ERROR(
       WriteFileAtomic((dir / "_docker_params.json").string(), DumpJsonFile(params)));
 
-  // A container of the same name (an earlier delivery of this task) goes first.
-  bool exists = false;
-  VERDI_RETURN_IF_ERROR(ContainerExists(cs, *container_name, &exists));
-  if (exists) VERDI_RETURN_IF_ERROR(KillContainer(cs, *container_name));
+  VERDI_RETURN_IF_ERROR(leftover.get());
   *argv = std::move(run_argv);
   return Status::OK();
 }
 
 void RemoveContainer(const ContainerSettings& cs, const std::string& container_name,
-                     const std::string& job_id, bool exited) {
-  if (container_name.empty()) return;
+                     const std::string& job_id, bool exited, int exit_code) {
+  if (container_name.empty() || (exited && exit_code >= 0 && exit_code < 125)) return;
   bool exists = true;
   if (exited) {
     Status st = ContainerExists(cs, container_name, &exists);

@@ -32,9 +32,12 @@ Status ContainerInputCheck(const PreparedJob& p, const PipelineSettings& setting
                            const std::filesystem::path& dir, localize::LocalSourceCheck* out);
 
 /// After the engine's CLI is gone, the container `container_name` must be
-/// gone too: checked when the CLI exited by itself, else killed and removed
-/// at once. Nothing for an empty name (a host job).
+/// gone too. When the CLI exited by itself with the command's own code
+/// (below 125), `run --rm` has removed it: nothing to do. Exited with one of
+/// the engine's codes (125 and up): checked, and removed when still there.
+/// Ended otherwise (killed, not started): killed and removed at once.
+/// Nothing for an empty name (a host job).
 void RemoveContainer(const ContainerSettings& settings, const std::string& container_name,
-                     const std::string& job_id, bool exited);
+                     const std::string& job_id, bool exited, int exit_code);
 
 }  // namespace verdi

@@ -177,11 +177,15 @@ class JobRun {
     argv_ = p_.argv;
     Status st =
         PrepareContainer(p_, settings_, dir_, images_, &job_, &context_, &argv_, &container_name_);
-    VERDI_RETURN_IF_ERROR(WriteFileAtomic(InDir("_context.json"), DumpJsonFile(context_)));
-    VERDI_RETURN_IF_ERROR(WriteJobJson());
+    // The dir is new and the command has not started: nobody reads these
+    // before they are complete, and what a crash would leave half-written
+    // here nobody reads either (recovery starts over from an unreadable
+    // _job.json), so each is written once, without a temporary name.
+    VERDI_RETURN_IF_ERROR(WriteNewFile(InDir("_context.json"), DumpJsonFile(context_)));
+    VERDI_RETURN_IF_ERROR(WriteJobJson(/*first=*/true));
     VERDI_RETURN_IF_ERROR(st);
-    return WriteFileAtomic(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, argv_),
-                           0755);
+    return WriteNewFile(InDir("_run.sh"), RunScript(settings_.base_env, p_.command.env, argv_),
+                        0755);
   }
 
   // The pre-processors (run_processors.h): HySDS's built-ins unless the
@@ -433,9 +437,12 @@ class JobRun {
   }
 
   // _job.json, its context as HySDS shows it.
-  Status WriteJobJson() {
+  // The first time, into the new dir (see WriteJobFiles); after that, in
+  // place of the one readers may be reading.
+  Status WriteJobJson(bool first = false) {
     ShowContext();
-    return WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_));
+    return first ? WriteNewFile(InDir("_job.json"), DumpJsonFile(job_))
+                 : WriteFileAtomic(InDir("_job.json"), DumpJsonFile(job_));
   }
 
   Status RunCommand() {
@@ -472,7 +479,7 @@ class JobRun {
     RunResult result;
     Status st = RunSupervised(request, interrupts_, &result);
     RemoveContainer(settings_.containers, container_name_, job_id(),
-                    st.ok() && result.ending == Ending::kExited);
+                    st.ok() && result.ending == Ending::kExited, result.exit_code);
     // A container's processes end with it, not with the command the
     // supervisor ran: what they did to the owner's access is undone now.
     if (!container_name_.empty())

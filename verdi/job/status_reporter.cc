@@ -26,10 +26,12 @@ std::optional<std::string> AltFile(const std::string& job_dir, const char* name)
 
 }  // namespace
 
-void ApplyAltFiles(const std::string& job_dir, StatusDetails* details) {
+void ApplyAltFiles(const std::string& job_dir, bool failed, StatusDetails* details) {
   if (job_dir.empty()) return;
-  if (auto error = AltFile(job_dir, "_alt_error.txt")) details->error = *error;
-  if (auto traceback = AltFile(job_dir, "_alt_traceback.txt")) details->traceback = *traceback;
+  if (failed) {
+    if (auto error = AltFile(job_dir, "_alt_error.txt")) details->error = *error;
+    if (auto traceback = AltFile(job_dir, "_alt_traceback.txt")) details->traceback = *traceback;
+  }
   if (auto msg = AltFile(job_dir, "_alt_msg.txt")) {
     size_t start = 0;
     while (start <= msg->size()) {
@@ -56,7 +58,7 @@ StatusDetails FinalStatusDetails(const JobOutcome& outcome) {
     // HySDS applies the _alt_error/_traceback files on failure only, the
     // _alt_msg files always.
     StatusDetails alt;
-    ApplyAltFiles(outcome.job_dir.string(), &alt);
+    ApplyAltFiles(outcome.job_dir.string(), !outcome.completed(), &alt);
     if (!outcome.completed()) {
       if (!alt.error.empty()) details.error = alt.error;
       if (!alt.traceback.empty()) details.traceback = alt.traceback;

@@ -35,8 +35,10 @@ class StatusReporter : public JobObserver {
 };
 
 /// Reads what a job left in `job_dir` for its final status (HySDS's _alt_*
-/// files) into `details`, replacing the error and traceback when present.
-void ApplyAltFiles(const std::string& job_dir, StatusDetails* details);
+/// files) into `details`: _alt_msg and _alt_msg_details always, and with
+/// `failed` _alt_error and _alt_traceback, replacing the error and traceback
+/// when present (HySDS reads those two on failure only).
+void ApplyAltFiles(const std::string& job_dir, bool failed, StatusDetails* details);
 
 /// The details of a job's final status as HySDS's run_job sets them: the
 /// outcome's error (made UTF-8) and signal; on failure the job's

@@ -1,6 +1,8 @@
 #include "verdi/process/orphan_guard.h"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,10 +17,15 @@
 
 extern char** environ;
 
-// The watchdog is a fork of verdi that never execs until it acts, so from
-// the fork on it makes system calls only (verdi has other threads whose
-// locks it inherits). It holds no descriptor but the cgroup's kill file: a
-// broker socket held open by it would hide verdi's death from the broker.
+// The watchdog is a process made with clone(CLONE_VM): it runs in verdi's
+// memory on a stack of its own, so that making it copies no page table and
+// leaves verdi no copy-on-write faults to take while it lives (a fork per
+// job did both, for every job). It makes system calls only, reads only the
+// block mapped for it (its stack, the group, the kill file, the clean-up
+// argv: verdi frees nothing of it while it lives, and nothing at all once
+// verdi is dead), and never execs until it acts. It holds no descriptor but
+// the cgroup's kill file (its descriptor table is a copy): a broker socket
+// held open by it would hide verdi's death from the broker.
 
 namespace verdi {
 namespace {
@@ -38,7 +45,7 @@ std::string FindOnPath(const std::string& name) {
   }
 }
 
-[[noreturn]] void Act(pid_t group, int kill_fd, const std::string& program, char* const* argv) {
+[[noreturn]] void Act(pid_t group, int kill_fd, const char* program, char* const* argv) {
   if (kill_fd >= 0) (void)write(kill_fd, "1", 1);
   kill(-group, SIGKILL);
   if (argv[0] == nullptr) _exit(0);
@@ -48,11 +55,11 @@ std::string FindOnPath(const std::string& name) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  execve(program.c_str(), argv, environ);
+  execve(program, argv, environ);
   _exit(127);
 }
 
-[[noreturn]] void Watch(pid_t parent, pid_t group, int kill_fd, const std::string& program,
+[[noreturn]] void Watch(pid_t parent, pid_t group, int kill_fd, const char* program,
                         char* const* argv) {
   sigset_t all;
   sigfillset(&all);
@@ -78,28 +85,67 @@ std::string FindOnPath(const std::string& name) {
   }
 }
 
+// Everything the watchdog reads, at the bottom of the mapping made for it;
+// its strings follow, its stack is the top of the mapping.
+struct WatchBlock {
+  pid_t parent, group;
+  int kill_fd;
+  char* program;
+  char** argv;
+};
+
+constexpr size_t kWatchStack = 128 << 10;
+
+int WatchMain(void* arg) {
+  auto* b = static_cast<WatchBlock*>(arg);
+  Watch(b->parent, b->group, b->kill_fd, b->program, b->argv);
+}
+
 }  // namespace
 
 std::unique_ptr<OrphanGuard> OrphanGuard::Start(pid_t group, const std::string& cgroup_path,
                                                 const std::vector<std::string>& cleanup) {
-  int kill_fd = -1;
-  if (!cgroup_path.empty())
-    kill_fd = open((cgroup_path + "/cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC);
   std::string program = cleanup.empty() ? "" : FindOnPath(cleanup[0]);
-  std::vector<char*> argv;
-  for (const std::string& arg : cleanup) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  const pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid == 0) Watch(parent, group, kill_fd, program, argv.data());
+  size_t data = sizeof(WatchBlock) + (cleanup.size() + 1) * sizeof(char*) + program.size() + 1;
+  for (const std::string& arg : cleanup) data += arg.size() + 1;
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t size = (data + kWatchStack + page - 1) / page * page;
+  void* map =
+      mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (map == MAP_FAILED) {
+    LogWarning("no watchdog for process group {} (mmap: {}): should verdi die, the job runs on",
+               group, std::strerror(errno));
+    return nullptr;
+  }
+  auto* block = static_cast<WatchBlock*>(map);
+  auto** argv = reinterpret_cast<char**>(block + 1);
+  char* text = reinterpret_cast<char*>(argv + cleanup.size() + 1);
+  auto copy = [&text](const std::string& s) {
+    char* at = text;
+    std::memcpy(at, s.c_str(), s.size() + 1);
+    text += s.size() + 1;
+    return at;
+  };
+  for (size_t i = 0; i < cleanup.size(); ++i) argv[i] = copy(cleanup[i]);
+  argv[cleanup.size()] = nullptr;
+  block->program = copy(program);
+  block->argv = argv;
+  block->parent = getpid();
+  block->group = group;
+  block->kill_fd =
+      cgroup_path.empty() ? -1 : open((cgroup_path + "/cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC);
+  // The stack grows down from the top of the mapping, 16-byte aligned.
+  char* stack_top = static_cast<char*>(map) + size;
+  pid_t pid = clone(WatchMain, stack_top, CLONE_VM | SIGCHLD, block);
   int err = errno;
-  if (kill_fd >= 0) close(kill_fd);
+  if (block->kill_fd >= 0) close(block->kill_fd);  // the watchdog has its own copy
   if (pid < 0) {
-    LogWarning("no watchdog for process group {} (fork: {}): should verdi die, the job runs on",
+    munmap(map, size);
+    LogWarning("no watchdog for process group {} (clone: {}): should verdi die, the job runs on",
                group, std::strerror(err));
     return nullptr;
   }
-  return std::unique_ptr<OrphanGuard>(new OrphanGuard(pid));
+  return std::unique_ptr<OrphanGuard>(new OrphanGuard(pid, map, size));
 }
 
 OrphanGuard::~OrphanGuard() {
@@ -107,6 +153,7 @@ OrphanGuard::~OrphanGuard() {
   int ignored;
   while (waitpid(pid_, &ignored, 0) < 0 && errno == EINTR) {
   }
+  munmap(map_, map_size_);  // only once the watchdog is gone
 }
 
 }  // namespace verdi

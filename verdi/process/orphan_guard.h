@@ -7,6 +7,8 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,7 +17,7 @@ namespace verdi {
 
 class OrphanGuard {
  public:
-  /// Forks the watchdog for the job whose process group is `group` and whose
+  /// Starts the watchdog for the job whose process group is `group` and whose
   /// cgroup is at `cgroup_path` (empty: none). `cleanup` (may be empty) is a
   /// command run after the kill, with verdi's environment; argv[0] without a
   /// slash is looked up on verdi's PATH. Null (logged) when no process could
@@ -30,8 +32,10 @@ class OrphanGuard {
   pid_t pid() const { return pid_; }
 
  private:
-  explicit OrphanGuard(pid_t pid) : pid_(pid) {}
+  OrphanGuard(pid_t pid, void* map, size_t map_size) : pid_(pid), map_(map), map_size_(map_size) {}
   pid_t pid_;
+  void* map_;  // the watchdog's stack and all it reads
+  size_t map_size_;
 };
 
 }  // namespace verdi

@@ -116,11 +116,22 @@ Status PlaceHeld(int dirfd, const fs::path& dir, const char* hold, const char* n
 
 /// .exit_code_hold gets the code, then becomes _exit_code, as HySDS does.
 /// Both names are verdi's: whatever the job left there (a read-only file, a
-/// directory) is replaced.
-Status WriteExitCode(int dirfd, const fs::path& dir, int code) {
+/// directory) is replaced. `held` is the hold as verdi created it: when the
+/// name is still that file (same inode, no other link), the code is written
+/// into it through that descriptor, with no new file.
+Status WriteExitCode(int dirfd, const fs::path& dir, int code, UniqueFd& held) {
   const fs::path hold = dir / ".exit_code_hold";
+  std::string text = std::to_string(code);
+  struct stat named, mine;
+  if (held.get() >= 0 && fstatat(dirfd, ".exit_code_hold", &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+      fstat(held.get(), &mine) == 0 && S_ISREG(named.st_mode) && named.st_nlink == 1 &&
+      named.st_dev == mine.st_dev && named.st_ino == mine.st_ino && ftruncate(held.get(), 0) == 0 &&
+      pwrite(held.get(), text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
+      close(held.release()) == 0)
+    return PlaceHeld(dirfd, dir, ".exit_code_hold", "_exit_code");
+  held.reset();
   VERDI_RETURN_IF_ERROR(RemoveTreeAt(dirfd, ".exit_code_hold", hold.string()));
-  VERDI_RETURN_IF_ERROR(WriteFile(dirfd, hold, std::to_string(code)));
+  VERDI_RETURN_IF_ERROR(WriteFile(dirfd, hold, text));
   return PlaceHeld(dirfd, dir, ".exit_code_hold", "_exit_code");
 }
 
@@ -322,7 +333,10 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / "_stdout.txt", 0, &out));
   // O_APPEND: what verdi appends later never overwrites the child's output.
   VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / "_stderr.txt", O_APPEND, &err));
-  VERDI_RETURN_IF_ERROR(WriteFile(dirfd.get(), dir / ".exit_code_hold", "255"));
+  // Kept open: the code is written into it when the command has ended.
+  UniqueFd exit_hold;
+  VERDI_RETURN_IF_ERROR(OpenForWriting(dirfd.get(), dir / ".exit_code_hold", 0, &exit_hold));
+  VERDI_RETURN_IF_ERROR(WriteAll(exit_hold.get(), "255", dir / ".exit_code_hold"));
   // Opened before the command starts, written and renamed _pid after: the
   // command may take the dir's access away (`chmod 000 .`) in the meantime,
   // and then _pid is put in place once it has ended.
@@ -356,7 +370,7 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
     result->end = WallClock::now();
     VERDI_RETURN_IF_ERROR(WriteAll(err.get(), result->error + "\n", dir / "_stderr.txt"));
     unlinkat(dirfd.get(), ".pid_hold", 0);
-    return WriteExitCode(dirfd.get(), dir, result->exit_code);
+    return WriteExitCode(dirfd.get(), dir, result->exit_code, exit_hold);
   }
 
   // The child has its own copies; verdi's are no longer needed.
@@ -399,7 +413,7 @@ Status RunSupervised(const RunRequest& request, Interrupts* interrupts, RunResul
   if (Status st = RestoreOwnerAccess(dirfd.get(), dir.string()); !st.ok())
     LogWarning("{}", st.message());
   if (!pid_placed) VERDI_RETURN_IF_ERROR(PlaceHeld(dirfd.get(), dir, ".pid_hold", "_pid"));
-  return WriteExitCode(dirfd.get(), dir, result->exit_code);
+  return WriteExitCode(dirfd.get(), dir, result->exit_code, exit_hold);
 }
 
 }  // namespace verdi

@@ -258,6 +258,22 @@ TEST_F(SupervisorTest, VerdisFilesAreWrittenWhateverTheJobLeftAtTheirNames) {
   EXPECT_EQ(st.st_mode & 0777, 0755u);  // the owner's write bit given back
 }
 
+// The hold verdi made is written in place only while the name is still
+// that file alone: a hold the job swapped for a link to another file of the
+// same owner leaves that file as it was.
+TEST_F(SupervisorTest, AnExitCodeHoldSwappedForAHardLinkIsNotWrittenThrough) {
+  fs::path outside = dir_.parent_path() / (dir_.filename().string() + "-outside.txt");
+  { std::ofstream(outside) << "host file"; }
+  RunResult result;
+  Run(Shell("rm .exit_code_hold && ln " + outside.string() + " .exit_code_hold && exit 5"),
+      &result);
+  EXPECT_EQ(result.exit_code, 5);
+  EXPECT_EQ(Read("_exit_code"), "5");
+  std::ifstream in(outside);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "host file");
+  fs::remove(outside);
+}
+
 TEST_F(SupervisorTest, KilledBySignal) {
   RunResult result;
   Run(Shell("kill -9 $$"), &result);

@@ -35,8 +35,8 @@ Status CloseOutJobDir(const fs::path& dir, const JobEnd& end, Json* job) {
   if (!end.error.empty()) info["error"] = end.error;
   if (end.signum != 0) info["signum"] = end.signum;
   // These names are verdi's: a directory the job made at one would refuse
-  // the rename that writes it.
-  for (const char* name : {"_job.json", ".running", ".done"})
+  // the rename that writes it (MarkJobDone sees to `.done`'s).
+  for (const char* name : {"_job.json", ".running"})
     if (IsRealDirectory(dir / name))
       if (Status st = RemoveTree(dir / name); !st.ok()) LogWarning("{}", st.message());
   Status first = WriteFileAtomic((dir / "_job.json").string(), DumpJsonFile(*job));

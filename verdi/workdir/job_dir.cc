@@ -16,7 +16,10 @@
 
 #include <fmt/format.h>
 
+#include "base/dir_tree.h"
 #include "base/files.h"
+#include "base/log.h"
+#include "verdi/workdir/job_dir_scan.h"
 
 namespace verdi {
 namespace {
@@ -101,14 +104,35 @@ void RestoreOwnerAccessAbove(const fs::path& root, const fs::path& dir) {
 Status MarkJobDone(const fs::path& dir, WallClock::time_point now) {
   const fs::path running = dir / kRunning;
   const fs::path done = dir / kDone;
-  if (rename(running.c_str(), done.c_str()) != 0) {
-    int err = errno;
-    if (err != ENOENT) {
-      return Status::IOError("rename " + running.string() + " to " + done.string(), err);
-    }
-  }
+  // A directory the job made at `.done` refuses the name (the name is
+  // verdi's): it is removed, then the rename or write is tried again.
+  auto clear_done = [&] {
+    if (!IsRealDirectory(done)) return false;
+    if (Status st = RemoveTree(done); !st.ok()) LogWarning("{}", st.message());
+    return true;
+  };
+  int err = rename(running.c_str(), done.c_str()) == 0 ? 0 : errno;
+  if ((err == EISDIR || err == ENOTEMPTY || err == EEXIST) && clear_done())
+    err = rename(running.c_str(), done.c_str()) == 0 ? 0 : errno;
+  if (err != 0 && err != ENOENT)
+    return Status::IOError("rename " + running.string() + " to " + done.string(), err);
   // ENOENT: `.running` is already gone (HC-581); `.done` is created below.
-  return WriteFileAtomic((dir / kDone).string(), IsoUtc(now) + "\n");
+  // `.done` is read for its name only (the scrubber, harikiri), so the time
+  // is written in place, as HySDS does: into the file that was `.running`
+  // when it is still verdi's (a regular file with no other link, opened
+  // without following a link or blocking on a FIFO), else into a new one.
+  std::string stamp = IsoUtc(now) + "\n";
+  int fd = open(done.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0) {
+    struct stat st;
+    bool ours = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1;
+    bool written = ours && ftruncate(fd, 0) == 0 &&
+                   pwrite(fd, stamp.data(), stamp.size(), 0) == static_cast<ssize_t>(stamp.size());
+    if (close(fd) == 0 && written) return Status::OK();
+  }
+  Status st = WriteFileAtomic(done.string(), stamp);
+  if (!st.ok() && clear_done()) st = WriteFileAtomic(done.string(), stamp);
+  return st;
 }
 
 uint64_t DirectorySize(const fs::path& dir, const fs::path& within) {
@@ -116,7 +140,8 @@ uint64_t DirectorySize(const fs::path& dir, const fs::path& within) {
   // when its target resolves inside `within`; any other counts as the link
   // itself. Every (device, inode) is counted and entered once only.
   std::error_code ec;
-  fs::path bound = fs::weakly_canonical(within, ec);
+  fs::path bound = CanonicalPath(within, ec);
+  if (ec) bound = fs::weakly_canonical(within, ec);
   auto inside = [&](const fs::path& target) {
     auto rel = target.lexically_relative(bound);
     return !rel.empty() && *rel.begin() != "..";
@@ -131,7 +156,7 @@ uint64_t DirectorySize(const fs::path& dir, const fs::path& within) {
     if (lstat(path.c_str(), &st) != 0) continue;
     if (S_ISLNK(st.st_mode)) {
       std::error_code rec;
-      fs::path target = fs::canonical(path, rec);
+      fs::path target = CanonicalPath(path, rec);
       if (!rec && inside(target) && stat(path.c_str(), &st) != 0) continue;
     }
     if (!seen.emplace(st.st_dev, st.st_ino).second) continue;

@@ -132,6 +132,43 @@ TEST_F(WorkDirTest, MarkJobDoneRenamesRunningAndWritesTime) {
   EXPECT_EQ(Names(dir), std::vector<std::string>{".done"});
 }
 
+// The time goes into `.running`'s own file only while it is verdi's: one
+// the job swapped for a hard link to another file, or for a symlink, is
+// replaced by a new `.done`, the other file left as it was.
+TEST_F(WorkDirTest, MarkJobDoneNeverWritesThroughWhatTheJobPutAtRunning) {
+  for (bool hard : {true, false}) {
+    fs::path dir = tmp_ / (hard ? "hard" : "soft");
+    ASSERT_TRUE(CreateJobDir(dir, Jan2(), "w", &dir).ok());
+    fs::path other = tmp_ / (hard ? "host-hard.txt" : "host-soft.txt");
+    std::ofstream(other) << "host file";
+    ASSERT_TRUE(fs::remove(dir / ".running"));
+    if (hard)
+      fs::create_hard_link(other, dir / ".running");
+    else
+      fs::create_symlink(other, dir / ".running");
+    Status st = MarkJobDone(dir, Jan2() + 1s);
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_EQ(ReadFile(dir / ".done"), "2024-01-02T03:04:06.000000Z\n");
+    EXPECT_FALSE(fs::is_symlink(dir / ".done"));
+    EXPECT_EQ(ReadFile(other), "host file");
+  }
+}
+
+TEST_F(WorkDirTest, MarkJobDoneReplacesADirectoryTheJobMadeAtDone) {
+  for (bool running_too : {false, true}) {
+    fs::path dir = tmp_ / (running_too ? "both" : "done-only");
+    ASSERT_TRUE(CreateJobDir(dir, Jan2(), "w", &dir).ok());
+    fs::create_directories(dir / ".done" / "sub");
+    if (running_too) {
+      ASSERT_TRUE(fs::remove(dir / ".running"));
+    }
+    Status st = MarkJobDone(dir, Jan2() + 1s);
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_EQ(ReadFile(dir / ".done"), "2024-01-02T03:04:06.000000Z\n");
+    EXPECT_FALSE(fs::exists(dir / ".running"));
+  }
+}
+
 TEST_F(WorkDirTest, MarkJobDoneCreatesDoneWhenRunningIsGone) {
   fs::path dir = tmp_ / "j";
   ASSERT_TRUE(CreateJobDir(dir, Jan2(), "w", &dir).ok());

@@ -2,8 +2,11 @@
 // task queue, as Celery's consumer strategy does. A delivery is decoded and
 // checked, then refused, ended unrun (expired or revoked, see task_gates.h),
 // held until its ETA, handed back to the slot that still runs it (a copy
-// redelivered after a reconnect), or submitted to a job slot. Every ack and
-// reject goes through the outbox, stamped with the connection it came on.
+// redelivered after a reconnect), or submitted to a job slot. The built-in
+// verdi.noop runs here instead, on the connection thread: SUCCESS stored,
+// then the ack (acks late), no slot and no work dir, so that it answers even
+// while every slot is busy. Every ack and reject goes through the outbox,
+// stamped with the connection it came on.
 #pragma once
 
 #include <chrono>
@@ -49,7 +52,7 @@ class TaskIntake {
     kHeld,       // waits for its ETA (unacked)
     kAdopted,    // a redelivered copy of a task that runs here, or whose result waits to
                  // be stored: acked when that ends
-    kSubmitted,  // on its way to a job slot
+    kSubmitted,  // on its way to a job slot (verdi.noop: run, stored and acked)
   };
 
   explicit TaskIntake(Services services) : s_(services) {}
@@ -77,6 +80,10 @@ class TaskIntake {
 
  private:
   Result Refuse(const TaskMessage& task, const TaskDelivery& from, const Status& why);
+  // A task that may run now: verdi.noop here, run_job to a slot.
+  void Dispatch(Work work);
+  // verdi.noop: task-started, SUCCESS (None) stored, task-succeeded, the ack.
+  void RunNoop(const TaskMessage& task, const TaskDelivery& from);
   // Ends a task unrun (expired or revoked): REVOKED, task-revoked, the ack.
   void EndUnrun(const TaskMessage& task, const TaskDelivery& from, Gate why);
   // The ack (or reject without requeue) of a task whose terminal result was

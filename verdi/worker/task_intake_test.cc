@@ -98,6 +98,46 @@ TEST_F(TaskIntakeTest, AnUnknownTaskIsNotRegistered) {
   EXPECT_EQ(Drain(&outbox_).acts, std::vector<std::string>{"reject 7"});
 }
 
+TaskMessage Noop(const std::string& id) {
+  TaskMessage task;
+  task.id = id;
+  task.task = kNoopTaskName;
+  return task;
+}
+
+// verdi.noop runs at intake: no slot, SUCCESS (None) stored before the ack.
+TEST_F(TaskIntakeTest, TheNoopTaskStoresSuccessThenAcksWithoutASlot) {
+  EXPECT_EQ(Accept(Noop("n1"), 5), Result::kSubmitted);
+  EXPECT_TRUE(slots_.submitted.empty());
+  ASSERT_EQ(results_.stored.size(), 1u);
+  EXPECT_EQ(results_.stored[0].id, "n1");
+  EXPECT_EQ(results_.stored[0].state, "SUCCESS");
+  EXPECT_TRUE(results_.stored[0].result.is_null());
+  auto sent = Drain(&outbox_);
+  EXPECT_NE(sent.Event("task-received"), nullptr);
+  EXPECT_NE(sent.Event("task-succeeded"), nullptr);
+  EXPECT_EQ(sent.acts, std::vector<std::string>{"ack 5"});
+}
+
+TEST_F(TaskIntakeTest, ANoopWhoseResultCannotBeStoredStaysUnacked) {
+  results_.refuse = true;
+  UnstoredResults unstored(&results_, &outbox_, {});
+  TaskIntake intake({&results_, &unstored, &events_, &outbox_, &revoked_, &slots_, nullptr, {}});
+  EXPECT_EQ(intake.Accept(Delivery(Noop("n1"), 5), 1, false, now_), Result::kSubmitted);
+  EXPECT_TRUE(Drain(&outbox_).acts.empty());
+  EXPECT_EQ(unstored.size(), 1u);
+}
+
+TEST_F(TaskIntakeTest, ANoopHeldForItsEtaRunsWhenDueWithoutASlot) {
+  TaskMessage task = Noop("n1");
+  task.eta = now_ + std::chrono::hours(1);
+  EXPECT_EQ(Accept(task), Result::kHeld);
+  EXPECT_TRUE(results_.stored.empty());
+  EXPECT_EQ(intake_.ReleaseDue(*intake_.NextDue(), now_ + std::chrono::hours(2)), 1);
+  EXPECT_TRUE(slots_.submitted.empty());
+  EXPECT_EQ(results_.stored.at(0).state, "SUCCESS");
+}
+
 TEST_F(TaskIntakeTest, BadArgumentsAreRefusedWithAFailure) {
   TaskMessage task = RunJob("t1");
   task.args = Json::array({"not a job"});
