@@ -173,13 +173,14 @@ class StatusSink::Channel {
         rejected_ += done - delivered;
         pending = queue_.size();
       }
+      // The end of an outage is logged before a Flush waiting for it returns.
+      if (ok && failures > 0) {
+        Log(LogLevel::kInfo,
+            fmt::format("delivering again after {} failed tries in {:.1f}s; {} documents waiting",
+                        failures, Seconds(SteadyClock::now() - outage_start), pending));
+      }
       if (done > 0) done_cv_.notify_all();
       if (ok) {
-        if (failures > 0) {
-          Log(LogLevel::kInfo,
-              fmt::format("delivering again after {} failed tries in {:.1f}s; {} documents waiting",
-                          failures, Seconds(SteadyClock::now() - outage_start), pending));
-        }
         failures = 0;
         backoff = options_.retry_min;
         continue;
