@@ -185,7 +185,8 @@ TEST(RemoteControl, ActiveReservedScheduled) {
 }
 
 TEST(RemoteControl, SimpleInspections) {
-  EXPECT_EQ(ReplyOf(Command("registered")), Json::array({"hysds.job_worker.run_job", "verdi.noop"}));
+  EXPECT_EQ(ReplyOf(Command("registered")),
+            Json::array({"hysds.job_worker.run_job", "verdi.noop"}));
   EXPECT_EQ(ReplyOf(Command("revoked")), Json::array({"gone-1", "gone-2"}));
   EXPECT_EQ(ReplyOf(Command("clock")), Json({{"clock", 99}}));
   EXPECT_TRUE(ReplyOf(Command("report"))["ok"].is_string());

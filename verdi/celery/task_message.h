@@ -56,7 +56,6 @@ struct TaskMessage {
   std::vector<std::string> children;
 };
 
-
 struct DecodeLimits {
   /// Largest body accepted, before and after decompression.
   size_t max_body_bytes = 64 << 20;

@@ -19,8 +19,8 @@
 #include "verdi/worker/hysds_keys.h"
 #include "verdi/worker/job_runner.h"
 #include "verdi/worker/task_claims.h"
-#include "verdi/worker/unstored_results.h"
 #include "verdi/worker/trigger_rules.h"
+#include "verdi/worker/unstored_results.h"
 
 namespace verdi {
 
